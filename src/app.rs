@@ -1,0 +1,188 @@
+//! The composition root: the state every handler shares, and the background
+//! work that keeps a node in step with the others (epoch polling, keyring
+//! reloads, batched usage writes).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clients::{ClientRegistry, POLL_INTERVAL};
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::crypto::keyring::{self, Keyring, KeyringError};
+use crate::crypto::master_key::MasterKey;
+use crate::metrics::Metrics;
+use crate::storage::{Epochs, Store};
+use crate::usage::UsageRecorder;
+
+/// Rebuild the keyring at least this often, so retired keys leave the JWKS
+/// when their window closes even if nothing else changes.
+const KEYRING_REFRESH: Duration = Duration::from_secs(60);
+const USAGE_FLUSH: Duration = Duration::from_secs(5);
+
+pub struct App {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub clock: SharedClock,
+    pub master: Arc<MasterKey>,
+    pub keyring: ArcSwap<Keyring>,
+    pub clients: ClientRegistry,
+    pub usage: UsageRecorder,
+    pub metrics: Metrics,
+    sync: Mutex<SyncState>,
+}
+
+struct SyncState {
+    epochs: Option<Epochs>,
+    keyring_built: Instant,
+    failing: bool,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("issuer", &self.settings.issuer).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Creates missing signing keys, loads the keyring and takes the first
+    /// epoch reading, so the node is ready when this returns.
+    pub async fn new(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        master: MasterKey,
+        clock: SharedClock,
+    ) -> Result<Arc<Self>, KeyringError> {
+        let created = keyring::ensure_keys(store.as_ref(), &master, clock.now()).await?;
+        if !created.is_empty() {
+            tracing::info!(algorithms = ?created, "created signing keys");
+        }
+        let clients = ClientRegistry::new(Arc::clone(&store), master.secret_hasher(), Arc::clone(&clock));
+        let app = Arc::new(Self {
+            settings: Arc::new(settings),
+            store,
+            clock,
+            master: Arc::new(master),
+            keyring: ArcSwap::from_pointee(Keyring::default()),
+            clients,
+            usage: UsageRecorder::default(),
+            metrics: Metrics::new(),
+            sync: Mutex::new(SyncState {
+                epochs: None,
+                keyring_built: Instant::now(),
+                failing: false,
+            }),
+        });
+        app.reload_keyring().await?;
+        app.sync_once().await?;
+        Ok(app)
+    }
+
+    pub async fn reload_keyring(&self) -> Result<(), KeyringError> {
+        let stored = self.store.list_signing_keys().await?;
+        let previous = self.keyring.load();
+        let ring = Keyring::build(
+            &stored,
+            &self.master,
+            Some(&previous),
+            self.clock.now(),
+            self.settings.key_publish_window(),
+        )?;
+        // The token endpoint needs its configured algorithm's key.
+        ring.active(self.settings.access_token_alg)?;
+        self.keyring.store(Arc::new(ring));
+        self.lock_sync().keyring_built = Instant::now();
+        Ok(())
+    }
+
+    /// One poll of the epochs: flush the client cache if credentials changed,
+    /// reload the keyring if keys changed, then renew the cache lease.
+    pub async fn sync_once(&self) -> Result<(), KeyringError> {
+        let started = Instant::now();
+        let epochs = self.store.epochs().await?;
+        let (credentials_changed, reload) = {
+            let s = self.lock_sync();
+            let last = s.epochs;
+            (
+                last.is_some_and(|l| l.credentials != epochs.credentials),
+                last.is_none_or(|l| l.signing_keys != epochs.signing_keys)
+                    || s.keyring_built.elapsed() >= KEYRING_REFRESH,
+            )
+        };
+        if credentials_changed {
+            self.clients.invalidate_all();
+        }
+        if reload {
+            self.reload_keyring().await?;
+        }
+        self.lock_sync().epochs = Some(epochs);
+        self.clients.renew_lease(started);
+        Ok(())
+    }
+
+    fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.sync.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the poller and the usage flusher; both stop when `shutdown`
+    /// turns true, the flusher after a last flush.
+    pub fn spawn_background(self: &Arc<Self>, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        let poller = {
+            let app = Arc::clone(self);
+            let mut shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(POLL_INTERVAL);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => app.poll_logged().await,
+                        _ = shutdown.changed() => break,
+                    }
+                }
+            })
+        };
+        let flusher = {
+            let app = Arc::clone(self);
+            let mut shutdown = shutdown;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(USAGE_FLUSH);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => app.flush_usage().await,
+                        _ = shutdown.changed() => break,
+                    }
+                }
+                app.flush_usage().await;
+            })
+        };
+        vec![poller, flusher]
+    }
+
+    async fn poll_logged(&self) {
+        let result = self.sync_once().await;
+        let mut s = self.lock_sync();
+        match result {
+            Ok(()) if s.failing => {
+                s.failing = false;
+                tracing::info!("database reachable again; client cache re-enabled");
+            }
+            Ok(()) => {}
+            Err(e) => {
+                self.clients.drop_lease();
+                if !s.failing {
+                    s.failing = true;
+                    tracing::warn!(error = %e, "sync poll failed; client cache bypassed until it recovers");
+                }
+            }
+        }
+    }
+
+    pub async fn flush_usage(&self) {
+        if let Err(e) = self.usage.flush(self.store.as_ref()).await {
+            tracing::warn!(error = %e, "writing usage counters failed; keeping them for the next flush");
+        }
+    }
+}

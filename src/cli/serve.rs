@@ -1,0 +1,34 @@
+//! `keyflow serve`.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::App;
+use crate::clock::SystemClock;
+use crate::config::Settings;
+use crate::crypto::master_key::MasterKeySource;
+use crate::storage::redact_url;
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let store = super::open_store(&settings).await?;
+    let (master, source) = super::load_master_key(&settings)?;
+    if let MasterKeySource::File { path, created: true } = &source {
+        tracing::info!(path = %path.display(), "generated a new master key; back it up, every node needs the same one");
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("binding --listen {}", settings.listen))?;
+    let local = listener.local_addr()?;
+    let database = redact_url(&settings.database_url);
+    let issuer = settings.issuer.clone();
+    let scheme = if settings.tls.is_some() { "https" } else { "http" };
+    let app = App::new(settings, store, master, Arc::new(SystemClock)).await?;
+    tracing::info!(
+        "keyflow listening on {scheme}://{local} (issuer {issuer}), database {database}; \
+         create the first workspace with: keyflow workspace create --name demo"
+    );
+    crate::server::run(app, listener, crate::server::shutdown_signal()).await?;
+    tracing::info!("keyflow stopped");
+    Ok(())
+}

@@ -1,0 +1,364 @@
+//! Configuration: flags and environment variables through clap, an optional
+//! TOML file for the scope catalogue and resources, and one validation step
+//! that fails at start-up with a message naming the setting.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+use crate::crypto::signing::Algorithm;
+use crate::domain::resource::ResourcePolicy;
+use crate::domain::scope::{ScopeCatalogue, ScopeDefinition};
+use crate::domain::workspace::ApiUrlTemplate;
+
+#[derive(Debug, Parser)]
+#[command(name = "keyflow", version, about = "OAuth 2.0 / OpenID Connect authorization server and API-key manager")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the authorization server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage workspaces and their application tokens.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace and its application token; prints the secret key once.
+    Create {
+        /// A label for the workspace.
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List workspaces (never secrets).
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new active signing key per algorithm; old keys stay published
+    /// until every token they signed has expired.
+    Rotate {
+        /// Rotate only these algorithms (default: all).
+        #[arg(long = "alg")]
+        algs: Vec<Algorithm>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show kid, algorithm, state and dates of every signing key.
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings every subcommand shares, so the CLI and a running server can
+/// point at the same database and keys.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Database: `sqlite://PATH` (embedded, created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "KEYFLOW_DATABASE_URL", default_value = "sqlite://keyflow.db", global = true)]
+    pub database_url: String,
+
+    /// Directory for key material (the master key), created with mode 0700.
+    #[arg(long, env = "KEYFLOW_KEYS_DIR", default_value = "keys", global = true)]
+    pub keys_dir: PathBuf,
+
+    /// Address to listen on.
+    #[arg(long, env = "KEYFLOW_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Issuer identifier (RFC 8414 §2); defaults to http://<listen address>.
+    #[arg(long, env = "KEYFLOW_ISSUER", global = true)]
+    pub issuer: Option<String>,
+
+    /// Template for a workspace's apiUrl; `{issuer}` and `{workspaceId}` are replaced.
+    #[arg(long, env = "KEYFLOW_WORKSPACE_API_URL", default_value = ApiUrlTemplate::DEFAULT, global = true)]
+    pub workspace_api_url: String,
+
+    /// Optional TOML file with extra scopes and resources.
+    #[arg(long, env = "KEYFLOW_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Access token lifetime in seconds (60 to 86400).
+    #[arg(long, env = "KEYFLOW_ACCESS_TOKEN_TTL", default_value_t = 3600, global = true)]
+    pub access_token_ttl: i64,
+
+    /// Signing algorithm for access tokens: ES256, RS256 or EdDSA.
+    #[arg(long, env = "KEYFLOW_ACCESS_TOKEN_ALG", default_value = "ES256", global = true)]
+    pub access_token_alg: Algorithm,
+
+    /// Audience of tokens whose request names no `resource`; defaults to `{issuer}/v1`.
+    #[arg(long, env = "KEYFLOW_DEFAULT_AUDIENCE", global = true)]
+    pub default_audience: Option<String>,
+
+    /// Resource indicators (RFC 8707) clients may request, comma-separated.
+    #[arg(long = "resource", env = "KEYFLOW_RESOURCES", value_delimiter = ',', global = true)]
+    pub resources: Vec<String>,
+
+    /// PEM certificate chain; with --tls-key, keyflow serves HTTPS itself.
+    #[arg(long, env = "KEYFLOW_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "KEYFLOW_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Proxies (IP or CIDR, comma-separated) whose `X-Forwarded-Proto: https` is believed.
+    #[arg(long = "trusted-proxy", env = "KEYFLOW_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Log format: text for people, json for log pipelines.
+    #[arg(long, env = "KEYFLOW_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` EnvFilter syntax; `info` for serve, `warn` for other commands.
+    #[arg(long, env = "KEYFLOW_LOG", global = true)]
+    pub log: Option<String>,
+}
+
+/// The optional configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub scopes: Vec<ScopeDefinition>,
+    #[serde(default)]
+    pub resources: ResourcesSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSection {
+    pub default_audience: Option<String>,
+    #[serde(default)]
+    pub allowed: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub issuer: String,
+    pub database_url: String,
+    pub keys_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub api_url: ApiUrlTemplate,
+    pub scopes: ScopeCatalogue,
+    pub resources: ResourcePolicy,
+    pub access_token_ttl: i64,
+    pub access_token_alg: Algorithm,
+    pub tls: Option<TlsFiles>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Settings {
+    /// Retired signing keys stay published this long: the longest token
+    /// lifetime plus a margin for clock skew and caches.
+    pub fn key_publish_window(&self) -> i64 {
+        self.access_token_ttl + 300
+    }
+
+    pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => load_file(path)?,
+            None => ConfigFile::default(),
+        };
+        let issuer = validate_issuer(args.issuer.clone().unwrap_or_else(|| default_issuer(args.listen)))
+            .context("--issuer / KEYFLOW_ISSUER")?;
+        let api_url = ApiUrlTemplate::new(&args.workspace_api_url, &issuer)
+            .map_err(anyhow::Error::msg)
+            .context("--workspace-api-url / KEYFLOW_WORKSPACE_API_URL")?;
+        let scopes = ScopeCatalogue::new(file.scopes).context("config file: [[scopes]]")?;
+        if !(60..=86_400).contains(&args.access_token_ttl) {
+            bail!("--access-token-ttl / KEYFLOW_ACCESS_TOKEN_TTL must be between 60 and 86400 seconds");
+        }
+        let default_audience = args
+            .default_audience
+            .clone()
+            .or(file.resources.default_audience)
+            .unwrap_or_else(|| format!("{issuer}/v1"));
+        let mut allowed = file.resources.allowed;
+        allowed.extend(args.resources.iter().cloned());
+        for r in std::iter::once(&default_audience).chain(&allowed) {
+            match url::Url::parse(r) {
+                Ok(u) if u.fragment().is_none() => {}
+                _ => bail!("resource {r:?} (--resource / --default-audience / config file) must be an absolute URI without a fragment (RFC 8707 §2)"),
+            }
+        }
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key (KEYFLOW_TLS_CERT, KEYFLOW_TLS_KEY) must be given together"),
+        };
+        Ok(Self {
+            issuer,
+            database_url: args.database_url.clone(),
+            keys_dir: args.keys_dir.clone(),
+            listen: args.listen,
+            api_url,
+            scopes,
+            resources: ResourcePolicy::new(default_audience, allowed),
+            access_token_ttl: args.access_token_ttl,
+            access_token_alg: args.access_token_alg,
+            tls,
+            trusted_proxies: args.trusted_proxies.clone(),
+        })
+    }
+
+    /// Whether plain-HTTP requests must be refused: the issuer promises
+    /// HTTPS and keyflow is not terminating TLS itself.
+    pub fn requires_forwarded_https(&self) -> bool {
+        self.issuer.starts_with("https://") && self.tls.is_none()
+    }
+}
+
+fn load_file(path: &Path) -> anyhow::Result<ConfigFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+}
+
+fn default_issuer(listen: SocketAddr) -> String {
+    let ip = if listen.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        listen.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, listen.port()))
+}
+
+/// RFC 8414 §2: an https URL with no query or fragment. Plain http is
+/// accepted only for a loopback host, for development.
+pub fn validate_issuer(raw: String) -> anyhow::Result<String> {
+    let url = url::Url::parse(&raw).with_context(|| format!("{raw:?} is not a URL"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("{raw:?} must not have a query or fragment (RFC 8414 §2)");
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(&url) => {}
+        "http" => bail!("{raw:?} must use https; plain http is only allowed for a loopback issuer"),
+        other => bail!("{raw:?} has scheme {other:?}; use https"),
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> GlobalArgs {
+        let mut argv = vec!["keyflow"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).unwrap().global
+    }
+
+    #[test]
+    fn defaults_are_a_working_development_setup() {
+        let s = Settings::from_args(&args(&[])).unwrap();
+        assert_eq!(s.issuer, "http://127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://keyflow.db");
+        assert_eq!(s.resources.default_audience(), "http://127.0.0.1:8080/v1");
+        assert_eq!(s.access_token_alg, Algorithm::ES256);
+        assert!(!s.requires_forwarded_https());
+    }
+
+    #[test]
+    fn issuer_follows_listen_address_when_unset() {
+        let s = Settings::from_args(&args(&["--listen", "0.0.0.0:9000"])).unwrap();
+        assert_eq!(s.issuer, "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn rejects_bad_settings_naming_the_setting() {
+        for (argv, needle) in [
+            (vec!["--issuer", "http://example.com"], "KEYFLOW_ISSUER"),
+            (vec!["--issuer", "https://example.com/?x=1"], "KEYFLOW_ISSUER"),
+            (vec!["--access-token-ttl", "5"], "KEYFLOW_ACCESS_TOKEN_TTL"),
+            (vec!["--tls-cert", "c.pem"], "--tls-key"),
+            (vec!["--resource", "not-a-uri"], "--resource"),
+            (vec!["--workspace-api-url", "https://x/"], "KEYFLOW_WORKSPACE_API_URL"),
+        ] {
+            let err = format!("{:#}", Settings::from_args(&args(&argv)).unwrap_err());
+            assert!(err.contains(needle), "{argv:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn https_issuer_without_tls_requires_forwarded_https() {
+        let s = Settings::from_args(&args(&["--issuer", "https://auth.example.com/"])).unwrap();
+        assert_eq!(s.issuer, "https://auth.example.com");
+        assert!(s.requires_forwarded_https());
+    }
+
+    #[test]
+    fn config_file_adds_scopes_and_resources() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyflow.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[scopes]]
+name = "reports:read"
+description = "Read reports"
+
+[resources]
+allowed = ["https://reports.example.com"]
+"#,
+        )
+        .unwrap();
+        let s = Settings::from_args(&args(&["--config", path.to_str().unwrap()])).unwrap();
+        assert!(s.scopes.get("reports:read").unwrap().applications);
+        assert!(s.resources.audience(&["https://reports.example.com".into()]).is_ok());
+        std::fs::write(&path, "[[scopes]]\nname = \"x\"\n").unwrap();
+        assert!(Settings::from_args(&args(&["--config", path.to_str().unwrap()])).is_err());
+    }
+}

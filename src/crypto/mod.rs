@@ -1,0 +1,5 @@
+//! Key material: the master key, parsed signing keys and the keyring.
+
+pub mod keyring;
+pub mod master_key;
+pub mod signing;

@@ -1,0 +1,9 @@
+//! The domain: scopes, secrets, workspaces, grants and tokens. No HTTP or
+//! SQL types appear here.
+
+pub mod access_token;
+pub mod grants;
+pub mod resource;
+pub mod scope;
+pub mod secret;
+pub mod workspace;

@@ -1,0 +1,57 @@
+//! Metadata: OIDC Discovery 1.0 §3 and RFC 8414 §2. Only what keyflow
+//! really implements is listed; later features extend `Metadata`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::token::GrantType;
+use crate::app::App;
+use crate::config::Settings;
+use crate::crypto::signing::Algorithm;
+
+pub const TOKEN_PATH: &str = "/oauth/token";
+pub const JWKS_PATH: &str = "/oauth/jwks";
+
+#[derive(Debug, Serialize)]
+pub struct Metadata {
+    pub issuer: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub grant_types_supported: Vec<&'static str>,
+    /// No authorization endpoint yet, so no response types.
+    pub response_types_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<String>,
+    /// Algorithms access tokens may be signed with (the JWKS holds a key
+    /// for each).
+    pub access_token_signing_alg_values_supported: Vec<&'static str>,
+}
+
+impl Metadata {
+    pub fn new(settings: &Settings) -> Self {
+        let issuer = settings.issuer.clone();
+        Self {
+            token_endpoint: format!("{issuer}{TOKEN_PATH}"),
+            jwks_uri: format!("{issuer}{JWKS_PATH}"),
+            issuer,
+            grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
+            response_types_supported: vec![],
+            token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+            scopes_supported: settings.scopes.names().map(str::to_owned).collect(),
+            access_token_signing_alg_values_supported: Algorithm::ALL.iter().map(|a| a.as_str()).collect(),
+        }
+    }
+}
+
+pub async fn metadata(State(app): State<Arc<App>>) -> Response {
+    let body = serde_json::to_vec(&Metadata::new(&app.settings)).expect("metadata serializes");
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    res
+}

@@ -1,0 +1,152 @@
+//! The form body of OAuth endpoints, read strictly: the right content type,
+//! a bounded size, valid encoding, and no parameter twice.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+
+use super::error::OAuthError;
+
+/// Larger bodies are refused before they are read in full.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Parameters that RFC 8707 §2 lets a client repeat.
+const REPEATABLE: &[&str] = &["resource"];
+
+#[derive(Debug, Default)]
+pub struct OAuthForm {
+    single: HashMap<String, String>,
+    repeated: HashMap<String, Vec<String>>,
+}
+
+impl OAuthForm {
+    /// RFC 6749 §3.1 and §3.2: parameters without a value are treated as
+    /// omitted, and none may appear more than once.
+    pub fn parse(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut form = OAuthForm::default();
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[..0]),
+            };
+            let k = decode(k)?;
+            let v = decode(v)?;
+            if REPEATABLE.contains(&k.as_str()) {
+                if !v.is_empty() {
+                    form.repeated.entry(k).or_default().push(v);
+                }
+                continue;
+            }
+            if form.single.contains_key(&k) {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {k:?} is repeated (RFC 6749 §3.2)"
+                )));
+            }
+            // Empty values are kept until the end so that a duplicate of
+            // an empty parameter is still caught.
+            form.single.insert(k, v);
+        }
+        form.single.retain(|_, v| !v.is_empty());
+        Ok(form)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.single.get(name).map(String::as_str)
+    }
+
+    pub fn take(&mut self, name: &str) -> Option<String> {
+        self.single.remove(name)
+    }
+
+    pub fn take_all(&mut self, name: &str) -> Vec<String> {
+        self.repeated.remove(name).unwrap_or_default()
+    }
+
+    pub fn require(&mut self, name: &'static str) -> Result<String, OAuthError> {
+        self.take(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("parameter {name:?} is required")))
+    }
+}
+
+/// application/x-www-form-urlencoded decoding that refuses malformed
+/// escapes and bad UTF-8 instead of guessing.
+pub(super) fn decode(raw: &[u8]) -> Result<String, OAuthError> {
+    let hex = |i: usize| raw.get(i).is_some_and(u8::is_ascii_hexdigit);
+    if raw.iter().enumerate().any(|(i, &b)| b == b'%' && !(hex(i + 1) && hex(i + 2))) {
+        return Err(OAuthError::invalid_request("the form body has a malformed percent-escape"));
+    }
+    let plus_as_space: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| OAuthError::invalid_request("the form body is not valid UTF-8"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            return Err(OAuthError::invalid_request(
+                "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)",
+            ));
+        }
+        let too_large = || {
+            OAuthError::invalid_request(format!("the request body exceeds {MAX_FORM_BYTES} bytes"))
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_FORM_BYTES) {
+            return Err(too_large());
+        }
+        let body: Bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+            .await
+            .map_err(|_| too_large())?;
+        Self::parse(&body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_plus_and_percent_escapes() {
+        let f = OAuthForm::parse(b"scope=api%3Aread+api%3Awrite&grant_type=client_credentials").unwrap();
+        assert_eq!(f.get("scope"), Some("api:read api:write"));
+        assert_eq!(f.get("grant_type"), Some("client_credentials"));
+    }
+
+    #[test]
+    fn empty_values_count_as_omitted() {
+        let f = OAuthForm::parse(b"scope=&grant_type=client_credentials&flag").unwrap();
+        assert_eq!(f.get("scope"), None);
+        assert_eq!(f.get("flag"), None);
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused_except_resource() {
+        let e = OAuthForm::parse(b"scope=a&scope=b").unwrap_err();
+        assert!(e.description.contains("repeated"));
+        assert!(OAuthForm::parse(b"scope=&scope=b").is_err());
+        let mut f = OAuthForm::parse(b"resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb").unwrap();
+        assert_eq!(f.take_all("resource"), vec!["https://a", "https://b"]);
+    }
+
+    #[test]
+    fn malformed_encoding_is_refused() {
+        assert!(OAuthForm::parse(b"scope=%zz").is_err());
+        assert!(OAuthForm::parse(b"scope=%4").is_err());
+        assert!(OAuthForm::parse(b"scope=%ff%fe").is_err());
+    }
+}

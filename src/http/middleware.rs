@@ -1,0 +1,84 @@
+//! Request-wide middleware: the request span, metrics, and the HTTPS rule.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::OAuthError;
+use super::{OPERATIONAL_PATHS, ROUTES};
+use crate::app::App;
+use crate::metrics::RequestLabels;
+
+/// Every log line of a request carries its id (`x-request-id`, generated
+/// when the client sent none).
+pub fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+}
+
+pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let endpoint = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|p| ROUTES.iter().copied().find(|r| *r == p.as_str()))
+        .unwrap_or("unmatched");
+    let method = method_label(req.method());
+    let started = Instant::now();
+    let res = next.run(req).await;
+    app.metrics.observe_request(
+        RequestLabels {
+            endpoint,
+            method,
+            status: res.status().as_u16(),
+        },
+        started.elapsed().as_secs_f64(),
+    );
+    res
+}
+
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// With an https issuer and no TLS of its own, keyflow sits behind a
+/// TLS-terminating proxy: a request is served only if a trusted proxy says
+/// it arrived over HTTPS (RFC 6749 §3.2, RFC 9700 §2.6).
+pub async fn require_https(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    if OPERATIONAL_PATHS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let trusted = peer.is_some_and(|ip| app.settings.trusted_proxies.iter().any(|net| net.contains(&ip)));
+    let forwarded_https = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    if trusted && forwarded_https {
+        return next.run(req).await;
+    }
+    OAuthError::invalid_request(
+        "HTTPS is required: send this request over https:// (plain HTTP is accepted only from a trusted proxy that sets X-Forwarded-Proto: https)",
+    )
+    .with_status(StatusCode::FORBIDDEN)
+    .into_response()
+}

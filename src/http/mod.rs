@@ -1,0 +1,86 @@
+//! The HTTP layer: routes, extractors, error mapping and middleware.
+
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod form;
+pub mod health;
+pub mod jwks;
+mod middleware;
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+use discovery::{JWKS_PATH, TOKEN_PATH};
+use error::{ErrorCode, OAuthError};
+
+pub const OIDC_DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+/// Route templates, which double as the bounded `endpoint` metric label.
+pub const ROUTES: &[&str] = &[
+    TOKEN_PATH,
+    JWKS_PATH,
+    OIDC_DISCOVERY_PATH,
+    OAUTH_METADATA_PATH,
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
+
+/// Paths served over plain HTTP even when the issuer is https, so that load
+/// balancers and scrapers can reach them directly.
+pub const OPERATIONAL_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
+
+pub fn router(app: Arc<App>) -> Router {
+    let mut router = Router::new()
+        .route(TOKEN_PATH, post(token::token).fallback(post_only))
+        .route(JWKS_PATH, get(jwks::jwks))
+        .route(OIDC_DISCOVERY_PATH, get(discovery::metadata))
+        .route(OAUTH_METADATA_PATH, get(discovery::metadata))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(not_found);
+    if app.settings.requires_forwarded_https() {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            middleware::require_https,
+        ));
+    }
+    router
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), middleware::track))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            OAuthError::new(ErrorCode::ServerError, "internal error").into_response()
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(app)
+}
+
+async fn post_only() -> Response {
+    let mut res = OAuthError::invalid_request("the token endpoint accepts POST only (RFC 6749 §3.2)")
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        .into_response();
+    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    res
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"error": "not_found", "error_description": "no such endpoint"})),
+    )
+        .into_response()
+}

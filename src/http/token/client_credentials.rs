@@ -1,0 +1,52 @@
+//! HTTP side of the client_credentials grant (RFC 6749 §4.4).
+
+use super::TokenResponse;
+use crate::app::App;
+use crate::clients::AuthenticatedClient;
+use crate::domain::access_token;
+use crate::domain::grants::client_credentials::{ClientCredentialsError, ClientCredentialsRequest, decide};
+use crate::domain::scope::ScopeSet;
+use crate::http::error::{ErrorCode, OAuthError};
+use crate::http::form::OAuthForm;
+
+pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
+    let scope = form
+        .take("scope")
+        .map(|s| ScopeSet::parse(&s))
+        .transpose()
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+    Ok(ClientCredentialsRequest {
+        scope,
+        resources: form.take_all("resource"),
+    })
+}
+
+pub(super) fn handle(
+    app: &App,
+    client: &AuthenticatedClient,
+    request: ClientCredentialsRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let settings = &app.settings;
+    let grant = decide(client.record(), request, &settings.scopes, &settings.resources).map_err(|e| {
+        let code = match e {
+            ClientCredentialsError::Scope(_) => ErrorCode::InvalidScope,
+            ClientCredentialsError::Resource(_) => ErrorCode::InvalidTarget,
+            ClientCredentialsError::UnauthorizedClient => ErrorCode::UnauthorizedClient,
+        };
+        OAuthError::new(code, e.to_string())
+    })?;
+    let keyring = app.keyring.load();
+    let key = keyring.active(settings.access_token_alg).map_err(|e| {
+        tracing::error!(error = %e, "no signing key");
+        OAuthError::new(ErrorCode::ServerError, "the server cannot sign tokens right now")
+    })?;
+    let now = app.clock.now();
+    let issued = access_token::issue(&grant, key, &settings.issuer, settings.access_token_ttl, now);
+    app.usage.record(&grant.client_id, &client.secret_id, now);
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: grant.scope.to_string(),
+    })
+}

@@ -1,0 +1,16 @@
+//! keyflow: an OAuth 2.0 / OpenID Connect authorization server and API-key
+//! manager. See `docs/architecture.md` for how the modules fit together.
+
+pub mod app;
+pub mod cli;
+pub mod clients;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod http;
+pub mod metrics;
+pub mod server;
+pub mod storage;
+pub mod testing;
+pub mod usage;

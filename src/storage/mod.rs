@@ -1,0 +1,237 @@
+//! Storage: one trait, one implementation per backend (SQLite embedded,
+//! PostgreSQL for several nodes). Queries are checked at run time and
+//! exercised by the same tests on both backends.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::crypto::signing::Algorithm;
+use crate::domain::secret::SecretHash;
+use crate::domain::workspace::Workspace;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The kinds of OAuth client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    /// A workspace's application token: a confidential client that uses
+    /// client_credentials on the workspace's behalf.
+    Application,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Application => "application",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "application" => Ok(ClientKind::Application),
+            other => Err(StorageError::Corrupt(format!("unknown client kind {other:?}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub workspace_id: Option<String>,
+    pub kind: ClientKind,
+    pub name: String,
+    pub secret_rotated_at: Option<UnixTime>,
+    pub tokens_issued: i64,
+    pub last_used_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub id: String,
+    pub hash: SecretHash,
+    pub created_at: UnixTime,
+    /// `None` for the current secret; a superseded one works until this time.
+    pub expires_at: Option<UnixTime>,
+    pub last_used_at: Option<UnixTime>,
+}
+
+impl SecretRecord {
+    pub fn is_valid_at(&self, now: UnixTime) -> bool {
+        self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A client and every secret it has that may still be valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientWithSecrets {
+    pub client: ClientRecord,
+    pub secrets: Vec<SecretRecord>,
+}
+
+/// A new secret to store: only its hash, never the plaintext.
+#[derive(Debug, Clone)]
+pub struct NewSecret {
+    pub id: String,
+    pub hash: SecretHash,
+}
+
+impl NewSecret {
+    pub fn new(hash: SecretHash) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            hash,
+        }
+    }
+}
+
+/// A signing key as stored: the PKCS#8 private key sealed under the master key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub alg: Algorithm,
+    pub sealed_private_key: Vec<u8>,
+    pub created_at: UnixTime,
+    pub retired_at: Option<UnixTime>,
+}
+
+impl fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters that change whenever credentials or signing keys change, so that
+/// every node can tell when its caches are stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Epochs {
+    pub credentials: i64,
+    pub signing_keys: i64,
+}
+
+/// Usage gathered in memory and written in batches, never per token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientUsage {
+    pub client_id: String,
+    pub secret_id: String,
+    pub tokens_issued: i64,
+    pub last_used_at: UnixTime,
+}
+
+/// What a secret rotation does to the secrets that were valid before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretRotation {
+    pub now: UnixTime,
+    /// When the previous secrets stop working: `now` for an immediate cut-over.
+    pub previous_expire_at: UnixTime,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies this backend's migrations (idempotent).
+    async fn migrate(&self) -> Result<()>;
+
+    /// A trivial round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    async fn epochs(&self) -> Result<Epochs>;
+
+    /// Creates the workspace, its application client and that client's first
+    /// secret in one transaction.
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        client_id: &str,
+        secret: &NewSecret,
+    ) -> Result<()>;
+
+    async fn get_workspace(&self, id: &str) -> Result<Option<Workspace>>;
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>>;
+
+    /// The client and its secrets that are still valid at `now`.
+    async fn find_client(&self, client_id: &str, now: UnixTime) -> Result<Option<ClientWithSecrets>>;
+
+    async fn application_client(&self, workspace_id: &str) -> Result<Option<ClientRecord>>;
+
+    /// Adds `secret` as the client's current secret; every previously valid
+    /// secret expires at `rotation.previous_expire_at`. Returns false when the
+    /// client does not exist.
+    async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+        secret: &NewSecret,
+        rotation: SecretRotation,
+    ) -> Result<bool>;
+
+    /// Adds batched usage counts in one transaction.
+    async fn record_usage(&self, usage: &[ClientUsage]) -> Result<()>;
+
+    async fn list_signing_keys(&self) -> Result<Vec<StoredSigningKey>>;
+
+    /// Stores `key`; when `retire_active` is set, the algorithm's active keys
+    /// are retired at `key.created_at` in the same transaction.
+    async fn insert_signing_key(&self, key: &StoredSigningKey, retire_active: bool) -> Result<()>;
+}
+
+/// Opens the store named by `url` and applies its migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(PostgresStore::connect(url).await?)
+    } else {
+        return Err(StorageError::UnsupportedUrl(redact_url(url)));
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
