@@ -49,6 +49,17 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace a workspace's secret key; prints the new one once.
+    RotateSecret {
+        /// The workspace id.
+        workspace_id: String,
+        /// Keep the previous secret working this many seconds (0 to 604800).
+        #[arg(long, default_value_t = 0)]
+        grace_period_seconds: i64,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
     /// List workspaces (never secrets).
     List {
         /// Print one JSON object on stdout and nothing else.
@@ -286,7 +297,8 @@ fn is_loopback_host(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
+        // RFC 6761 §6.3: localhost and its subdomains are loopback.
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
         None => false,
     }
 }

@@ -14,3 +14,4 @@ pub mod server;
 pub mod storage;
 pub mod testing;
 pub mod usage;
+pub mod workspaces;

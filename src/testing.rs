@@ -124,7 +124,10 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let issuer = format!("http://{addr}");
-        let mut argv = vec!["keyflow", "--database-url", db_url, "--issuer", &issuer];
+        let mut argv = vec!["keyflow", "--database-url", db_url];
+        if !args.contains(&"--issuer") {
+            argv.extend(["--issuer", &issuer]);
+        }
         argv.extend_from_slice(args);
         let settings = Settings::from_args(&Cli::try_parse_from(argv).expect("test args parse").global)
             .expect("test settings are valid");

@@ -1,53 +1,70 @@
 //! `keyflow workspace …`.
 
+use anyhow::Context;
 use serde_json::json;
 
 use super::{load_master_key, open_store, print_json};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{Settings, WorkspaceCommand};
-use crate::domain::workspace::{Workspace, new_application_key, new_secret_key, new_workspace_id};
-use crate::storage::NewSecret;
-
-const MAX_NAME_CHARS: usize = 200;
+use crate::workspaces;
 
 pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
         WorkspaceCommand::Create { name, json } => create(settings, &name, json).await,
         WorkspaceCommand::List { json } => list(settings, json).await,
+        WorkspaceCommand::RotateSecret {
+            workspace_id,
+            grace_period_seconds,
+            json,
+        } => rotate_secret(settings, &workspace_id, grace_period_seconds, json).await,
     }
 }
 
 async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Result<()> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        anyhow::bail!("--name must be 1 to {MAX_NAME_CHARS} characters");
-    }
     let store = open_store(settings).await?;
     let (master, _) = load_master_key(settings)?;
     let now = SystemClock.now();
-    let workspace = Workspace {
-        id: new_workspace_id(),
-        name: name.to_owned(),
-        created_at: now,
-    };
-    let application_key = new_application_key();
-    let secret = new_secret_key();
-    let stored = NewSecret::new(master.secret_hasher().hash(&secret));
-    store.create_workspace(&workspace, &application_key, &stored).await?;
-    let api_url = settings.api_url.render(&settings.issuer, &workspace.id);
+    let created = workspaces::create(store.as_ref(), &master.secret_hasher(), name, now)
+        .await
+        .context("--name")?;
+    let ws = &created.workspace;
+    let api_url = settings.api_url.render(&settings.issuer, &ws.id);
     if as_json {
         print_json(&json!({
-            "workspaceId": workspace.id,
+            "workspaceId": ws.id,
             "apiUrl": api_url,
-            "applicationKey": application_key,
-            "secretKey": secret.expose(),
+            "applicationKey": created.application_key,
+            "secretKey": created.secret_key.expose(),
             "lastRotatedAt": rfc3339(now),
         }));
     } else {
-        println!("Workspace      {} ({})", workspace.id, workspace.name);
-        println!("API URL        {api_url}");
-        println!("Application key  {application_key}");
-        println!("Secret key       {}", secret.expose());
+        println!("Workspace        {} ({})", ws.id, ws.name);
+        println!("API URL          {api_url}");
+        println!("Application key  {}", created.application_key);
+        println!("Secret key       {}", created.secret_key.expose());
+        println!();
+        println!("The secret key is shown this once; keyflow stores only a hash of it.");
+    }
+    Ok(())
+}
+
+async fn rotate_secret(settings: &Settings, workspace_id: &str, grace: i64, as_json: bool) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let (master, _) = load_master_key(settings)?;
+    let rotated = workspaces::rotate_secret(store.as_ref(), &master.secret_hasher(), workspace_id, grace, SystemClock.now())
+        .await
+        .with_context(|| format!("workspace {workspace_id}"))?;
+    if as_json {
+        print_json(&json!({
+            "applicationKey": rotated.application_key,
+            "secretKey": rotated.secret_key.expose(),
+            "lastRotatedAt": rfc3339(rotated.rotated_at),
+            "previousSecretExpiresAt": rfc3339(rotated.previous_expires_at),
+        }));
+    } else {
+        println!("Application key  {}", rotated.application_key);
+        println!("Secret key       {}", rotated.secret_key.expose());
+        println!("Previous secret  stops working at {}", rfc3339(rotated.previous_expires_at));
         println!();
         println!("The secret key is shown this once; keyflow stores only a hash of it.");
     }

@@ -1,0 +1,185 @@
+//! Several nodes on one database behave as one: shared signing keys, and a
+//! secret rotation that no node's cache outlives.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use keyflow::clock::MockClock;
+use keyflow::crypto::keyring::create_key;
+use keyflow::crypto::master_key::MasterKey;
+use keyflow::crypto::signing::Algorithm;
+use keyflow::testing::{TestDb, TestServer};
+use keyflow::workspaces;
+
+const CC: &str = "grant_type=client_credentials";
+
+#[tokio::test]
+async fn a_token_from_one_node_verifies_with_the_other_nodes_jwks() {
+    for db in TestDb::all().await {
+        let a = TestServer::start(&db.url, MASTER, &["--issuer", "http://keyflow.localhost"]).await;
+        let b = TestServer::start(&db.url, MASTER, &["--issuer", "http://keyflow.localhost"]).await;
+        let ws = workspace(&a, "demo").await;
+        let from_a = token(&a, &ws, "api%3Aread").await;
+        let from_b = token(&b, &ws, "api%3Aread").await;
+        let b_keys = jwks(&b).await;
+        let a_keys = jwks(&a).await;
+        let aud = "http://keyflow.localhost/v1";
+        verify(&from_a, &b_keys, "http://keyflow.localhost", aud).expect("A's token with B's JWKS");
+        verify(&from_b, &a_keys, "http://keyflow.localhost", aud).expect("B's token with A's JWKS");
+        assert_eq!(
+            jsonwebtoken::decode_header(&from_a).unwrap().kid,
+            jsonwebtoken::decode_header(&from_b).unwrap().kid
+        );
+    }
+}
+
+/// Keeps requesting tokens with one secret on both nodes until told to stop.
+fn hammer(nodes: [String; 2], auth: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let client = http();
+        let mut ok = 0;
+        while !stop.load(Ordering::Relaxed) {
+            for url in &nodes {
+                let res = client
+                    .post(url)
+                    .header("authorization", &auth)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(CC)
+                    .send()
+                    .await
+                    .unwrap();
+                ok += usize::from(res.status() == 200);
+            }
+        }
+        ok
+    })
+}
+
+async fn status(url: &str, auth: &str) -> u16 {
+    http()
+        .post(url)
+        .header("authorization", auth)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(CC)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
+    for db in TestDb::all().await {
+        let a = TestServer::start(&db.url, MASTER, &[]).await;
+        let b = TestServer::start(&db.url, MASTER, &[]).await;
+        let ws = workspace(&a, "demo").await;
+        let old = basic(&ws.application_key, ws.secret_key.expose());
+        let urls = [a.url("/oauth/token"), b.url("/oauth/token")];
+        // Warm both caches, then keep them busy while the secret changes.
+        assert_eq!(status(&urls[0], &old).await, 200);
+        assert_eq!(status(&urls[1], &old).await, 200);
+        assert!(a.app.clients.cached_len() > 0 && b.app.clients.cached_len() > 0);
+        let stop = Arc::new(AtomicBool::new(false));
+        let load: Vec<_> = (0..4).map(|_| hammer(urls.clone(), old.clone(), Arc::clone(&stop))).collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        let rotated = workspaces::rotate_secret(
+            a.app.store.as_ref(),
+            a.app.clients.hasher(),
+            &ws.workspace.id,
+            0,
+            a.app.clock.now(),
+        )
+        .await
+        .unwrap();
+
+        // From the moment regenerate returns, not one old-secret request passes.
+        let failures = Arc::new(AtomicUsize::new(0));
+        let deadline = Instant::now() + Duration::from_millis(700);
+        while Instant::now() < deadline {
+            for url in &urls {
+                if status(url, &old).await == 200 {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let mut before = 0;
+        for l in load {
+            before += l.await.unwrap();
+        }
+        assert!(before > 0, "the old secret worked before the rotation");
+        assert_eq!(failures.load(Ordering::Relaxed), 0, "{:?}: old secret accepted after rotation", db.backend);
+        let new = basic(&rotated.application_key, rotated.secret_key.expose());
+        assert_eq!(status(&urls[0], &new).await, 200);
+        assert_eq!(status(&urls[1], &new).await, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_grace_period_keeps_both_secrets_until_it_ends() {
+    for db in TestDb::all().await {
+        let clock = MockClock::new(1_800_000_000);
+        let a = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+        let b = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+        let ws = workspace(&a, "demo").await;
+        let old = basic(&ws.application_key, ws.secret_key.expose());
+        let rotated = workspaces::rotate_secret(
+            a.app.store.as_ref(),
+            a.app.clients.hasher(),
+            &ws.workspace.id,
+            60,
+            a.app.clock.now(),
+        )
+        .await
+        .unwrap();
+        let new = basic(&rotated.application_key, rotated.secret_key.expose());
+        for node in [&a, &b] {
+            let url = node.url("/oauth/token");
+            assert_eq!(status(&url, &old).await, 200);
+            assert_eq!(status(&url, &new).await, 200);
+        }
+        clock.advance(60);
+        for node in [&a, &b] {
+            let url = node.url("/oauth/token");
+            assert_eq!(status(&url, &old).await, 401, "grace over");
+            assert_eq!(status(&url, &new).await, 200);
+        }
+    }
+}
+
+#[tokio::test]
+async fn rotated_signing_keys_reach_every_node_and_old_tokens_still_verify() {
+    for db in TestDb::all().await {
+        let a = TestServer::start(&db.url, MASTER, &[]).await;
+        let b = TestServer::start(&db.url, MASTER, &[]).await;
+        let ws = workspace(&a, "demo").await;
+        let old_token = token(&a, &ws, "api%3Aread").await;
+        let old_kid = jsonwebtoken::decode_header(&old_token).unwrap().kid.unwrap();
+
+        // As `keyflow keys rotate` does, from outside either node.
+        let store = db.store().await;
+        let new = create_key(store.as_ref(), &MasterKey::from_bytes(MASTER), Algorithm::ES256, a.app.clock.now(), true)
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for node in [&a, &b] {
+            loop {
+                let t = token(node, &ws, "api%3Aread").await;
+                if jsonwebtoken::decode_header(&t).unwrap().kid.as_deref() == Some(new.kid.as_str()) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "node never picked up the new key");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let set = jwks(node).await;
+            assert!(set.find(&new.kid).is_some() && set.find(&old_kid).is_some());
+            verify(&old_token, &set, &a.issuer, &format!("{}/v1", a.issuer)).expect("old token still verifies");
+        }
+    }
+}
