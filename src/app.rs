@@ -43,7 +43,9 @@ struct SyncState {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("issuer", &self.settings.issuer).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("issuer", &self.settings.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,7 +62,11 @@ impl App {
         if !created.is_empty() {
             tracing::info!(algorithms = ?created, "created signing keys");
         }
-        let clients = ClientRegistry::new(Arc::clone(&store), master.secret_hasher(), Arc::clone(&clock));
+        let clients = ClientRegistry::new(
+            Arc::clone(&store),
+            master.secret_hasher(),
+            Arc::clone(&clock),
+        );
         let app = Arc::new(Self {
             settings: Arc::new(settings),
             store,
@@ -129,7 +135,10 @@ impl App {
 
     /// Starts the poller and the usage flusher; both stop when `shutdown`
     /// turns true, the flusher after a last flush.
-    pub fn spawn_background(self: &Arc<Self>, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    pub fn spawn_background(
+        self: &Arc<Self>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Vec<JoinHandle<()>> {
         let poller = {
             let app = Arc::clone(self);
             let mut shutdown = shutdown.clone();

@@ -95,9 +95,16 @@ impl ClientRegistry {
     /// Checks `secret` against every secret of the client that is valid now.
     /// Each candidate is compared in constant time and none is skipped, so
     /// timing says nothing about which secret (if any) matched.
-    pub async fn authenticate(&self, client_id: &str, secret: &str) -> Result<AuthenticatedClient, AuthError> {
+    pub async fn authenticate(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<AuthenticatedClient, AuthError> {
         let presented = self.hasher.hash_str(secret);
-        let entry = self.lookup(client_id).await?.ok_or(AuthError::UnknownClient)?;
+        let entry = self
+            .lookup(client_id)
+            .await?
+            .ok_or(AuthError::UnknownClient)?;
         let now = self.clock.now();
         let mut matched = None;
         for s in &entry.secrets {
@@ -111,7 +118,10 @@ impl ClientRegistry {
         }
     }
 
-    async fn lookup(&self, client_id: &str) -> Result<Option<Arc<ClientWithSecrets>>, StorageError> {
+    async fn lookup(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<ClientWithSecrets>>, StorageError> {
         let trusted = self.lease_valid();
         if trusted && let Some(hit) = self.read_cache().get(client_id) {
             return Ok(Some(Arc::clone(hit)));
@@ -133,7 +143,9 @@ impl ClientRegistry {
         Ok(Some(found))
     }
 
-    fn read_cache(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<ClientWithSecrets>>> {
+    fn read_cache(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<ClientWithSecrets>>> {
         self.cache.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -152,7 +164,8 @@ impl ClientRegistry {
     /// poll that confirmed it began.
     pub fn renew_lease(&self, poll_started: Instant) {
         let until = poll_started.saturating_duration_since(self.origin) + LEASE;
-        self.lease_until.store(until.as_nanos() as u64, Ordering::Release);
+        self.lease_until
+            .store(until.as_nanos() as u64, Ordering::Release);
     }
 
     /// Stops trusting the cache (the poller lost the database).

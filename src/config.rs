@@ -15,7 +15,11 @@ use crate::domain::scope::{ScopeCatalogue, ScopeDefinition};
 use crate::domain::workspace::ApiUrlTemplate;
 
 #[derive(Debug, Parser)]
-#[command(name = "keyflow", version, about = "OAuth 2.0 / OpenID Connect authorization server and API-key manager")]
+#[command(
+    name = "keyflow",
+    version,
+    about = "OAuth 2.0 / OpenID Connect authorization server and API-key manager"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -99,7 +103,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Database: `sqlite://PATH` (embedded, created if missing) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "KEYFLOW_DATABASE_URL", default_value = "sqlite://keyflow.db", global = true)]
+    #[arg(
+        long,
+        env = "KEYFLOW_DATABASE_URL",
+        default_value = "sqlite://keyflow.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Directory for key material (the master key), created with mode 0700.
@@ -107,7 +116,12 @@ pub struct GlobalArgs {
     pub keys_dir: PathBuf,
 
     /// Address to listen on.
-    #[arg(long, env = "KEYFLOW_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "KEYFLOW_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Issuer identifier (RFC 8414 §2); defaults to http://<listen address>.
@@ -123,11 +137,21 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 
     /// Access token lifetime in seconds (60 to 86400).
-    #[arg(long, env = "KEYFLOW_ACCESS_TOKEN_TTL", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "KEYFLOW_ACCESS_TOKEN_TTL",
+        default_value_t = 3600,
+        global = true
+    )]
     pub access_token_ttl: i64,
 
     /// Signing algorithm for access tokens: ES256, RS256 or EdDSA.
-    #[arg(long, env = "KEYFLOW_ACCESS_TOKEN_ALG", default_value = "ES256", global = true)]
+    #[arg(
+        long,
+        env = "KEYFLOW_ACCESS_TOKEN_ALG",
+        default_value = "ES256",
+        global = true
+    )]
     pub access_token_alg: Algorithm,
 
     /// Audience of tokens whose request names no `resource`; defaults to `{issuer}/v1`.
@@ -135,7 +159,12 @@ pub struct GlobalArgs {
     pub default_audience: Option<String>,
 
     /// Resource indicators (RFC 8707) clients may request, comma-separated.
-    #[arg(long = "resource", env = "KEYFLOW_RESOURCES", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "resource",
+        env = "KEYFLOW_RESOURCES",
+        value_delimiter = ',',
+        global = true
+    )]
     pub resources: Vec<String>,
 
     /// PEM certificate chain; with --tls-key, keyflow serves HTTPS itself.
@@ -147,11 +176,22 @@ pub struct GlobalArgs {
     pub tls_key: Option<PathBuf>,
 
     /// Proxies (IP or CIDR, comma-separated) whose `X-Forwarded-Proto: https` is believed.
-    #[arg(long = "trusted-proxy", env = "KEYFLOW_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEYFLOW_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Log format: text for people, json for log pipelines.
-    #[arg(long, env = "KEYFLOW_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "KEYFLOW_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Log filter in `tracing` EnvFilter syntax; `info` for serve, `warn` for other commands.
@@ -211,14 +251,20 @@ impl Settings {
             Some(path) => load_file(path)?,
             None => ConfigFile::default(),
         };
-        let issuer = validate_issuer(args.issuer.clone().unwrap_or_else(|| default_issuer(args.listen)))
-            .context("--issuer / KEYFLOW_ISSUER")?;
+        let issuer = validate_issuer(
+            args.issuer
+                .clone()
+                .unwrap_or_else(|| default_issuer(args.listen)),
+        )
+        .context("--issuer / KEYFLOW_ISSUER")?;
         let api_url = ApiUrlTemplate::new(&args.workspace_api_url, &issuer)
             .map_err(anyhow::Error::msg)
             .context("--workspace-api-url / KEYFLOW_WORKSPACE_API_URL")?;
         let scopes = ScopeCatalogue::new(file.scopes).context("config file: [[scopes]]")?;
         if !(60..=86_400).contains(&args.access_token_ttl) {
-            bail!("--access-token-ttl / KEYFLOW_ACCESS_TOKEN_TTL must be between 60 and 86400 seconds");
+            bail!(
+                "--access-token-ttl / KEYFLOW_ACCESS_TOKEN_TTL must be between 60 and 86400 seconds"
+            );
         }
         let default_audience = args
             .default_audience
@@ -230,7 +276,9 @@ impl Settings {
         for r in std::iter::once(&default_audience).chain(&allowed) {
             match url::Url::parse(r) {
                 Ok(u) if u.fragment().is_none() => {}
-                _ => bail!("resource {r:?} (--resource / --default-audience / config file) must be an absolute URI without a fragment (RFC 8707 §2)"),
+                _ => bail!(
+                    "resource {r:?} (--resource / --default-audience / config file) must be an absolute URI without a fragment (RFC 8707 §2)"
+                ),
             }
         }
         let tls = match (&args.tls_cert, &args.tls_key) {
@@ -239,7 +287,9 @@ impl Settings {
                 key: key.clone(),
             }),
             (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key (KEYFLOW_TLS_CERT, KEYFLOW_TLS_KEY) must be given together"),
+            _ => bail!(
+                "--tls-cert and --tls-key (KEYFLOW_TLS_CERT, KEYFLOW_TLS_KEY) must be given together"
+            ),
         };
         Ok(Self {
             issuer,
@@ -264,7 +314,8 @@ impl Settings {
 }
 
 fn load_file(path: &Path) -> anyhow::Result<ConfigFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
 }
 
@@ -333,11 +384,17 @@ mod tests {
     fn rejects_bad_settings_naming_the_setting() {
         for (argv, needle) in [
             (vec!["--issuer", "http://example.com"], "KEYFLOW_ISSUER"),
-            (vec!["--issuer", "https://example.com/?x=1"], "KEYFLOW_ISSUER"),
+            (
+                vec!["--issuer", "https://example.com/?x=1"],
+                "KEYFLOW_ISSUER",
+            ),
             (vec!["--access-token-ttl", "5"], "KEYFLOW_ACCESS_TOKEN_TTL"),
             (vec!["--tls-cert", "c.pem"], "--tls-key"),
             (vec!["--resource", "not-a-uri"], "--resource"),
-            (vec!["--workspace-api-url", "https://x/"], "KEYFLOW_WORKSPACE_API_URL"),
+            (
+                vec!["--workspace-api-url", "https://x/"],
+                "KEYFLOW_WORKSPACE_API_URL",
+            ),
         ] {
             let err = format!("{:#}", Settings::from_args(&args(&argv)).unwrap_err());
             assert!(err.contains(needle), "{argv:?}: {err}");
@@ -369,7 +426,11 @@ allowed = ["https://reports.example.com"]
         .unwrap();
         let s = Settings::from_args(&args(&["--config", path.to_str().unwrap()])).unwrap();
         assert!(s.scopes.get("reports:read").unwrap().applications);
-        assert!(s.resources.audience(&["https://reports.example.com".into()]).is_ok());
+        assert!(
+            s.resources
+                .audience(&["https://reports.example.com".into()])
+                .is_ok()
+        );
         std::fs::write(&path, "[[scopes]]\nname = \"x\"\n").unwrap();
         assert!(Settings::from_args(&args(&["--config", path.to_str().unwrap()])).is_err());
     }

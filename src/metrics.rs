@@ -53,7 +53,11 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let tokens = Family::<TokenLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests by endpoint, method and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by endpoint, method and status",
+            requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by endpoint",
@@ -82,13 +86,19 @@ impl Metrics {
     }
 
     pub fn token_outcome(&self, grant_type: &'static str, outcome: &'static str) {
-        self.tokens.get_or_create(&TokenLabels { grant_type, outcome }).inc();
+        self.tokens
+            .get_or_create(&TokenLabels {
+                grant_type,
+                outcome,
+            })
+            .inc();
     }
 
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String");
         out
     }
 }

@@ -30,15 +30,16 @@ pub async fn serve(
             .await
             .context("serving HTTP"),
         Some(files) => {
-            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
-                .await
-                .with_context(|| {
-                    format!(
-                        "loading --tls-cert {} / --tls-key {}",
-                        files.cert.display(),
-                        files.key.display()
-                    )
-                })?;
+            let config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "loading --tls-cert {} / --tls-key {}",
+                            files.cert.display(),
+                            files.key.display()
+                        )
+                    })?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

@@ -31,7 +31,8 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn sqlite() -> Self {
-        let dir = std::env::temp_dir().join(format!("keyflow-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("keyflow-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create temp dir");
         Self {
             url: format!("sqlite://{}", dir.join("keyflow.db").display()),
@@ -89,13 +90,17 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.postgres.take() {
             // Drop runs outside any runtime guarantee, so use a thread of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
                 rt.block_on(async {
                     let mut conn = sqlx::PgConnection::connect(&admin).await?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await
-                        .map(|_| ())
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ())
                 })
                 .map_err(std::io::Error::other)
             })
@@ -120,7 +125,12 @@ impl TestServer {
         Self::start_with_clock(db_url, master, args, Arc::new(SystemClock)).await
     }
 
-    pub async fn start_with_clock(db_url: &str, master: [u8; 32], args: &[&str], clock: SharedClock) -> Self {
+    pub async fn start_with_clock(
+        db_url: &str,
+        master: [u8; 32],
+        args: &[&str],
+        clock: SharedClock,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let issuer = format!("http://{addr}");
@@ -129,8 +139,9 @@ impl TestServer {
             argv.extend(["--issuer", &issuer]);
         }
         argv.extend_from_slice(args);
-        let settings = Settings::from_args(&Cli::try_parse_from(argv).expect("test args parse").global)
-            .expect("test settings are valid");
+        let settings =
+            Settings::from_args(&Cli::try_parse_from(argv).expect("test args parse").global)
+                .expect("test settings are valid");
         let issuer = settings.issuer.clone();
         let store = storage::connect(db_url).await.expect("open store");
         let app = App::new(settings, store, MasterKey::from_bytes(master), clock)

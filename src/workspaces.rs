@@ -37,7 +37,10 @@ pub async fn create(
     now: UnixTime,
 ) -> Result<CreatedWorkspace, WorkspaceError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(WorkspaceError::InvalidName);
     }
     let workspace = Workspace {
@@ -48,7 +51,11 @@ pub async fn create(
     let application_key = new_application_key();
     let secret_key = new_secret_key();
     store
-        .create_workspace(&workspace, &application_key, &NewSecret::new(hasher.hash(&secret_key)))
+        .create_workspace(
+            &workspace,
+            &application_key,
+            &NewSecret::new(hasher.hash(&secret_key)),
+        )
         .await?;
     Ok(CreatedWorkspace {
         workspace,
@@ -90,7 +97,11 @@ pub async fn rotate_secret(
         previous_expire_at: now + grace_seconds,
     };
     if !store
-        .rotate_client_secret(&client.client_id, &NewSecret::new(hasher.hash(&secret_key)), rotation)
+        .rotate_client_secret(
+            &client.client_id,
+            &NewSecret::new(hasher.hash(&secret_key)),
+            rotation,
+        )
         .await?
     {
         return Err(WorkspaceError::NotFound);

@@ -26,7 +26,11 @@ fn keyflow(dir: &Path, db_url: &str, args: &[&str]) -> Output {
 
 /// Exactly one JSON object on stdout, nothing else there.
 fn json_stdout(out: &Output) -> Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout.clone()).unwrap();
     assert_eq!(stdout.lines().count(), 1, "stdout: {stdout}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
@@ -43,7 +47,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn serve(dir: &Path, db_url: &str, port: u16) -> Server {
@@ -51,14 +59,27 @@ async fn serve(dir: &Path, db_url: &str, port: u16) -> Server {
     let child = Command::new(BIN)
         .current_dir(dir)
         .env_remove("KEYFLOW_MASTER_KEY")
-        .args(["--database-url", db_url, "--keys-dir", "keys", "--listen", &listen, "serve"])
+        .args([
+            "--database-url",
+            db_url,
+            "--keys-dir",
+            "keys",
+            "--listen",
+            &listen,
+            "serve",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while http().get(format!("http://{listen}/healthz")).send().await.is_err() {
+    while http()
+        .get(format!("http://{listen}/healthz"))
+        .send()
+        .await
+        .is_err()
+    {
         assert!(Instant::now() < deadline, "server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -68,9 +89,18 @@ async fn serve(dir: &Path, db_url: &str, port: u16) -> Server {
 /// SIGTERM, then the exit status and everything the server logged.
 fn terminate(mut server: Server) -> (bool, String) {
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let stderr = server.0.stderr.take().unwrap();
-    let log: Vec<String> = BufReader::new(stderr).lines().map_while(Result::ok).collect();
+    let log: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
     let status = server.0.wait().unwrap();
     (status.success(), log.join("\n"))
 }
@@ -84,7 +114,12 @@ async fn jwks_kids(port: u16) -> Vec<String> {
         .json()
         .await
         .unwrap();
-    let mut kids: Vec<String> = set["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
+    let mut kids: Vec<String> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
     kids.sort();
     kids
 }
@@ -93,19 +128,32 @@ async fn jwks_kids(port: u16) -> Vec<String> {
 async fn operator_walkthrough_on_the_embedded_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = "sqlite://keyflow.db";
-    let ws = json_stdout(&keyflow(dir.path(), db, &["workspace", "create", "--name", "demo", "--json"]));
+    let ws = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "create", "--name", "demo", "--json"],
+    ));
     let app_key = ws["applicationKey"].as_str().unwrap();
     let secret = ws["secretKey"].as_str().unwrap();
     assert!(app_key.starts_with("app_") && app_key.len() >= 20);
     assert!(secret.starts_with("sec_") && secret.len() >= 4 + 43);
     let id = ws["workspaceId"].as_str().unwrap();
-    assert_eq!(ws["apiUrl"], format!("http://127.0.0.1:8080/v1/workspace/{id}"));
+    assert_eq!(
+        ws["apiUrl"],
+        format!("http://127.0.0.1:8080/v1/workspace/{id}")
+    );
     assert!(ws["lastRotatedAt"].as_str().unwrap().ends_with('Z'));
 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+        let mode = |p: &str| {
+            std::fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
         assert_eq!(mode("keys/master.key"), 0o600);
         assert_eq!(mode("keys"), 0o700);
     }
@@ -135,29 +183,58 @@ async fn operator_walkthrough_on_the_embedded_database() {
     // A restart reuses the master key and the signing keys.
     let server = serve(dir.path(), db, port).await;
     assert_eq!(jwks_kids(port).await, kids);
-    assert_eq!(std::fs::read(dir.path().join("keys/master.key")).unwrap(), master);
+    assert_eq!(
+        std::fs::read(dir.path().join("keys/master.key")).unwrap(),
+        master
+    );
 
     // The CLI rotates keys under the running server, which picks them up.
-    let rotated = json_stdout(&keyflow(dir.path(), db, &["keys", "rotate", "--alg", "ES256", "--json"]));
+    let rotated = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["keys", "rotate", "--alg", "ES256", "--json"],
+    ));
     let new_kid = rotated["rotated"][0]["kid"].as_str().unwrap().to_owned();
     let listed = json_stdout(&keyflow(dir.path(), db, &["keys", "list", "--json"]));
     let states: Vec<(String, String)> = listed["keys"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| (k["alg"].as_str().unwrap().to_owned(), k["state"].as_str().unwrap().to_owned()))
+        .map(|k| {
+            (
+                k["alg"].as_str().unwrap().to_owned(),
+                k["state"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(states.iter().filter(|(a, s)| a == "ES256" && s == "retired").count(), 1);
+    assert_eq!(
+        states
+            .iter()
+            .filter(|(a, s)| a == "ES256" && s == "retired")
+            .count(),
+        1
+    );
     assert_eq!(states.iter().filter(|(_, s)| s == "active").count(), 3);
     let deadline = Instant::now() + Duration::from_secs(5);
     while !jwks_kids(port).await.contains(&new_kid) {
-        assert!(Instant::now() < deadline, "server did not publish the rotated key");
+        assert!(
+            Instant::now() < deadline,
+            "server did not publish the rotated key"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(jwks_kids(port).await.len(), 4, "the retired key stays published");
+    assert_eq!(
+        jwks_kids(port).await.len(),
+        4,
+        "the retired key stays published"
+    );
 
     // Secret rotation from the CLI is seen by the running server.
-    let r = json_stdout(&keyflow(dir.path(), db, &["workspace", "rotate-secret", id, "--json"]));
+    let r = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "rotate-secret", id, "--json"],
+    ));
     let old = http()
         .post(format!("http://127.0.0.1:{port}/oauth/token"))
         .header("authorization", basic(app_key, secret))
@@ -168,7 +245,10 @@ async fn operator_walkthrough_on_the_embedded_database() {
     assert_eq!(old.status(), 401);
     let new = http()
         .post(format!("http://127.0.0.1:{port}/oauth/token"))
-        .header("authorization", basic(app_key, r["secretKey"].as_str().unwrap()))
+        .header(
+            "authorization",
+            basic(app_key, r["secretKey"].as_str().unwrap()),
+        )
         .form(&[("grant_type", "client_credentials")])
         .send()
         .await
@@ -177,25 +257,41 @@ async fn operator_walkthrough_on_the_embedded_database() {
 
     let listed = json_stdout(&keyflow(dir.path(), db, &["workspace", "list", "--json"]));
     assert_eq!(listed["workspaces"][0]["applicationKey"], app_key);
-    assert!(!listed.to_string().contains("sec_"), "list never shows secrets");
+    assert!(
+        !listed.to_string().contains("sec_"),
+        "list never shows secrets"
+    );
     let (clean, _) = terminate(server);
     assert!(clean);
 }
 
 #[tokio::test]
 async fn the_same_flags_work_against_postgresql() {
-    let Some(db) = TestDb::postgres().await else { return };
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = keyflow(dir.path(), &db.url, &["migrate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let ws = json_stdout(&keyflow(dir.path(), &db.url, &["workspace", "create", "--name", "pg", "--json"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ws = json_stdout(&keyflow(
+        dir.path(),
+        &db.url,
+        &["workspace", "create", "--name", "pg", "--json"],
+    ));
     let port = free_port();
     let server = serve(dir.path(), &db.url, port).await;
     let res = http()
         .post(format!("http://127.0.0.1:{port}/oauth/token"))
         .header(
             "authorization",
-            basic(ws["applicationKey"].as_str().unwrap(), ws["secretKey"].as_str().unwrap()),
+            basic(
+                ws["applicationKey"].as_str().unwrap(),
+                ws["secretKey"].as_str().unwrap(),
+            ),
         )
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -210,8 +306,14 @@ async fn the_same_flags_work_against_postgresql() {
 fn bad_settings_fail_at_start_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     for (args, needle) in [
-        (vec!["--issuer", "http://auth.example.com", "serve"], "KEYFLOW_ISSUER"),
-        (vec!["--access-token-ttl", "1", "serve"], "KEYFLOW_ACCESS_TOKEN_TTL"),
+        (
+            vec!["--issuer", "http://auth.example.com", "serve"],
+            "KEYFLOW_ISSUER",
+        ),
+        (
+            vec!["--access-token-ttl", "1", "serve"],
+            "KEYFLOW_ACCESS_TOKEN_TTL",
+        ),
         (vec!["workspace", "create", "--name", " "], "--name"),
     ] {
         let out = keyflow(dir.path(), "sqlite://keyflow.db", &args);

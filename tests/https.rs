@@ -20,7 +20,12 @@ async fn an_https_issuer_refuses_plain_http_unless_a_trusted_proxy_forwards_http
     let a = post_form(&node, Some(&auth), "grant_type=client_credentials").await;
     assert_eq!(a.status, 403);
     assert_eq!(a.json["error"], "invalid_request");
-    assert!(a.json["error_description"].as_str().unwrap().contains("HTTPS"));
+    assert!(
+        a.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("HTTPS")
+    );
     // Even the header alone is not believed from an untrusted peer.
     let spoofed = http()
         .get(node.url("/.well-known/openid-configuration"))
@@ -30,12 +35,25 @@ async fn an_https_issuer_refuses_plain_http_unless_a_trusted_proxy_forwards_http
         .unwrap();
     assert_eq!(spoofed.status(), 403);
     // Load balancers may still probe health over plain HTTP.
-    assert_eq!(http().get(node.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http()
+            .get(node.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     let proxied = TestServer::start(
         &db.url,
         MASTER,
-        &["--issuer", "https://auth.example.com", "--trusted-proxy", "127.0.0.1/32"],
+        &[
+            "--issuer",
+            "https://auth.example.com",
+            "--trusted-proxy",
+            "127.0.0.1/32",
+        ],
     )
     .await;
     let send = |proto: Option<&'static str>| {
@@ -80,7 +98,9 @@ async fn keyflow_serves_tls_itself_when_given_a_certificate() {
 
     let mut roots = RootCertStore::empty();
     roots.add(cert.cert.der().clone()).unwrap();
-    let config = ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let config = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(node.addr).await.unwrap();
     let mut tls = connector
@@ -93,7 +113,10 @@ async fn keyflow_serves_tls_itself_when_given_a_certificate() {
     let mut response = String::new();
     tls.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains(r#""issuer":"https://localhost""#), "{response}");
+    assert!(
+        response.contains(r#""issuer":"https://localhost""#),
+        "{response}"
+    );
 
     // Plain HTTP to the TLS port gets no service.
     assert!(http().get(node.url("/healthz")).send().await.is_err());

@@ -38,7 +38,11 @@ async fn a_token_from_one_node_verifies_with_the_other_nodes_jwks() {
 }
 
 /// Keeps requesting tokens with one secret on both nodes until told to stop.
-fn hammer(nodes: [String; 2], auth: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<usize> {
+fn hammer(
+    nodes: [String; 2],
+    auth: String,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<usize> {
     tokio::spawn(async move {
         let client = http();
         let mut ok = 0;
@@ -85,7 +89,9 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
         assert_eq!(status(&urls[1], &old).await, 200);
         assert!(a.app.clients.cached_len() > 0 && b.app.clients.cached_len() > 0);
         let stop = Arc::new(AtomicBool::new(false));
-        let load: Vec<_> = (0..4).map(|_| hammer(urls.clone(), old.clone(), Arc::clone(&stop))).collect();
+        let load: Vec<_> = (0..4)
+            .map(|_| hammer(urls.clone(), old.clone(), Arc::clone(&stop)))
+            .collect();
         tokio::time::sleep(Duration::from_millis(200)).await;
 
         let rotated = workspaces::rotate_secret(
@@ -114,7 +120,12 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
             before += l.await.unwrap();
         }
         assert!(before > 0, "the old secret worked before the rotation");
-        assert_eq!(failures.load(Ordering::Relaxed), 0, "{:?}: old secret accepted after rotation", db.backend);
+        assert_eq!(
+            failures.load(Ordering::Relaxed),
+            0,
+            "{:?}: old secret accepted after rotation",
+            db.backend
+        );
         let new = basic(&rotated.application_key, rotated.secret_key.expose());
         assert_eq!(status(&urls[0], &new).await, 200);
         assert_eq!(status(&urls[1], &new).await, 200);
@@ -160,26 +171,40 @@ async fn rotated_signing_keys_reach_every_node_and_old_tokens_still_verify() {
         let b = TestServer::start(&db.url, MASTER, &[]).await;
         let ws = workspace(&a, "demo").await;
         let old_token = token(&a, &ws, "api%3Aread").await;
-        let old_kid = jsonwebtoken::decode_header(&old_token).unwrap().kid.unwrap();
+        let old_kid = jsonwebtoken::decode_header(&old_token)
+            .unwrap()
+            .kid
+            .unwrap();
 
         // As `keyflow keys rotate` does, from outside either node.
         let store = db.store().await;
-        let new = create_key(store.as_ref(), &MasterKey::from_bytes(MASTER), Algorithm::ES256, a.app.clock.now(), true)
-            .await
-            .unwrap();
+        let new = create_key(
+            store.as_ref(),
+            &MasterKey::from_bytes(MASTER),
+            Algorithm::ES256,
+            a.app.clock.now(),
+            true,
+        )
+        .await
+        .unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         for node in [&a, &b] {
             loop {
                 let t = token(node, &ws, "api%3Aread").await;
-                if jsonwebtoken::decode_header(&t).unwrap().kid.as_deref() == Some(new.kid.as_str()) {
+                if jsonwebtoken::decode_header(&t).unwrap().kid.as_deref() == Some(new.kid.as_str())
+                {
                     break;
                 }
-                assert!(Instant::now() < deadline, "node never picked up the new key");
+                assert!(
+                    Instant::now() < deadline,
+                    "node never picked up the new key"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             let set = jwks(node).await;
             assert!(set.find(&new.kid).is_some() && set.find(&old_kid).is_some());
-            verify(&old_token, &set, &a.issuer, &format!("{}/v1", a.issuer)).expect("old token still verifies");
+            verify(&old_token, &set, &a.issuer, &format!("{}/v1", a.issuer))
+                .expect("old token still verifies");
         }
     }
 }

@@ -13,7 +13,12 @@ use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenRe
 use serde_json::{Value, json};
 
 async fn node(db: &TestDb) -> TestServer {
-    TestServer::start(&db.url, MASTER, &["--resource", "https://reports.example.com"]).await
+    TestServer::start(
+        &db.url,
+        MASTER,
+        &["--resource", "https://reports.example.com"],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -45,21 +50,38 @@ async fn oauth2_crate_gets_a_token_found_through_discovery() {
                 .await
                 .expect("token");
             assert_eq!(res.expires_in().unwrap().as_secs(), 3600);
-            let scopes: Vec<_> = res.scopes().unwrap().iter().map(|s| s.to_string()).collect();
+            let scopes: Vec<_> = res
+                .scopes()
+                .unwrap()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             assert_eq!(scopes, vec!["api:read", "workspace:admin"]);
 
             let jwks_url = meta["jwks_uri"].as_str().unwrap();
-            let set = http().get(jwks_url).send().await.unwrap().json().await.unwrap();
+            let set = http()
+                .get(jwks_url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             let token = res.access_token().secret();
             let header = jsonwebtoken::decode_header(token).unwrap();
             assert_eq!(header.typ.as_deref(), Some("at+jwt"));
             assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
-            let claims = verify(token, &set, &node.issuer, &format!("{}/v1", node.issuer)).unwrap().claims;
+            let claims = verify(token, &set, &node.issuer, &format!("{}/v1", node.issuer))
+                .unwrap()
+                .claims;
             assert_eq!(claims["sub"], ws.application_key.as_str());
             assert_eq!(claims["client_id"], ws.application_key.as_str());
             assert_eq!(claims["workspace_id"], ws.workspace.id.as_str());
             assert_eq!(claims["scope"], "api:read workspace:admin");
-            assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
+            assert_eq!(
+                claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+                3600
+            );
             assert!(claims["jti"].as_str().unwrap().len() >= 22);
         }
 
@@ -67,7 +89,11 @@ async fn oauth2_crate_gets_a_token_found_through_discovery() {
         let bad = BasicClient::new(ClientId::new(ws.application_key.clone()))
             .set_client_secret(ClientSecret::new("sec_wrong".into()))
             .set_token_uri(token_url);
-        match bad.exchange_client_credentials().request_async(&http()).await {
+        match bad
+            .exchange_client_credentials()
+            .request_async(&http())
+            .await
+        {
             Err(RequestTokenError::ServerResponse(e)) => {
                 assert_eq!(*e.error(), BasicErrorResponseType::InvalidClient)
             }
@@ -121,11 +147,21 @@ async fn resource_indicators_select_the_audience() {
     assert!(verify(token, &set, &node.issuer, &format!("{}/v1", node.issuer)).is_err());
 
     for (body, code) in [
-        ("grant_type=client_credentials&resource=https%3A%2F%2Fevil.example.com", "invalid_target"),
-        ("grant_type=client_credentials&resource=relative%2Fpath", "invalid_target"),
+        (
+            "grant_type=client_credentials&resource=https%3A%2F%2Fevil.example.com",
+            "invalid_target",
+        ),
+        (
+            "grant_type=client_credentials&resource=relative%2Fpath",
+            "invalid_target",
+        ),
     ] {
         let a = post_form(&node, Some(&auth), body).await;
-        assert_eq!((a.status, a.json["error"].as_str().unwrap()), (400, code), "{body}");
+        assert_eq!(
+            (a.status, a.json["error"].as_str().unwrap()),
+            (400, code),
+            "{body}"
+        );
     }
 }
 
@@ -143,27 +179,150 @@ async fn malformed_and_hostile_requests_get_precise_errors() {
     let form = "application/x-www-form-urlencoded";
     let cc = "grant_type=client_credentials".to_owned();
     let cases: Vec<Case> = vec![
-        (Some(basic(&id, "sec_wrong")), cc.clone(), form, 401, "invalid_client"),
-        (Some(basic("app_unknown", &secret)), cc.clone(), form, 401, "invalid_client"),
+        (
+            Some(basic(&id, "sec_wrong")),
+            cc.clone(),
+            form,
+            401,
+            "invalid_client",
+        ),
+        (
+            Some(basic("app_unknown", &secret)),
+            cc.clone(),
+            form,
+            401,
+            "invalid_client",
+        ),
         (None, cc.clone(), form, 401, "invalid_client"),
-        (None, format!("{cc}&client_id={id}"), form, 401, "invalid_client"),
-        (good.clone(), format!("{cc}&client_id={id}&client_secret={secret}"), form, 400, "invalid_request"),
-        (good.clone(), format!("{cc}&client_id=app_other"), form, 400, "invalid_request"),
-        (good.clone(), format!("{cc}&scope=nope"), form, 400, "invalid_scope"),
-        (good.clone(), format!("{cc}&scope=openid"), form, 400, "invalid_scope"),
-        (good.clone(), format!("{cc}&scope=api%3Aread%22"), form, 400, "invalid_scope"),
-        (good.clone(), format!("{cc}&scope=%zz"), form, 400, "invalid_request"),
-        (good.clone(), format!("{cc}&scope=%C3%28"), form, 400, "invalid_request"),
-        (good.clone(), format!("{cc}&scope=api%3Aread&scope=api%3Awrite"), form, 400, "invalid_request"),
-        (good.clone(), format!("{cc}&{cc}"), form, 400, "invalid_request"),
-        (good.clone(), "grant_type=password&username=a&password=b".into(), form, 400, "unsupported_grant_type"),
-        (good.clone(), "scope=api%3Aread".into(), form, 400, "invalid_request"),
-        (good.clone(), json!({"grant_type": "client_credentials"}).to_string(), "application/json", 400, "invalid_request"),
-        (good.clone(), cc.clone(), "text/plain", 400, "invalid_request"),
-        (Some("Basic %%%".into()), cc.clone(), form, 400, "invalid_request"),
-        (Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("no-colon"))), cc.clone(), form, 400, "invalid_request"),
-        (Some("Bearer abc".into()), cc.clone(), form, 401, "invalid_client"),
-        (good.clone(), format!("{cc}&scope={}", "a".repeat(20 * 1024)), form, 413, "invalid_request"),
+        (
+            None,
+            format!("{cc}&client_id={id}"),
+            form,
+            401,
+            "invalid_client",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&client_id={id}&client_secret={secret}"),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&client_id=app_other"),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope=nope"),
+            form,
+            400,
+            "invalid_scope",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope=openid"),
+            form,
+            400,
+            "invalid_scope",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope=api%3Aread%22"),
+            form,
+            400,
+            "invalid_scope",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope=%zz"),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope=%C3%28"),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope=api%3Aread&scope=api%3Awrite"),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&{cc}"),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            "grant_type=password&username=a&password=b".into(),
+            form,
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            good.clone(),
+            "scope=api%3Aread".into(),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            json!({"grant_type": "client_credentials"}).to_string(),
+            "application/json",
+            400,
+            "invalid_request",
+        ),
+        (
+            good.clone(),
+            cc.clone(),
+            "text/plain",
+            400,
+            "invalid_request",
+        ),
+        (
+            Some("Basic %%%".into()),
+            cc.clone(),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("no-colon")
+            )),
+            cc.clone(),
+            form,
+            400,
+            "invalid_request",
+        ),
+        (
+            Some("Bearer abc".into()),
+            cc.clone(),
+            form,
+            401,
+            "invalid_client",
+        ),
+        (
+            good.clone(),
+            format!("{cc}&scope={}", "a".repeat(20 * 1024)),
+            form,
+            413,
+            "invalid_request",
+        ),
     ];
     for (auth, body, content_type, status, code) in cases {
         let mut req = http()
@@ -177,10 +336,19 @@ async fn malformed_and_hostile_requests_get_precise_errors() {
         let shown: String = body.chars().take(80).collect();
         assert_eq!(a.status, status, "{auth:?} {shown}: {}", a.json);
         assert_eq!(a.json["error"], code, "{auth:?} {shown}");
-        assert!(a.json["error_description"].as_str().is_some_and(|d| !d.is_empty()));
+        assert!(
+            a.json["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty())
+        );
         assert_eq!(a.headers["cache-control"], "no-store");
         if status == 401 {
-            assert!(a.headers["www-authenticate"].to_str().unwrap().starts_with("Basic "));
+            assert!(
+                a.headers["www-authenticate"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("Basic ")
+            );
         }
     }
     // Unknown client and wrong secret are indistinguishable.
@@ -189,7 +357,10 @@ async fn malformed_and_hostile_requests_get_precise_errors() {
     assert_eq!(wrong.json, unknown.json);
 
     let get = answer(http().get(node.url("/oauth/token")).send().await.unwrap()).await;
-    assert_eq!((get.status, get.json["error"].as_str()), (405, Some("invalid_request")));
+    assert_eq!(
+        (get.status, get.json["error"].as_str()),
+        (405, Some("invalid_request"))
+    );
     assert_eq!(get.headers["allow"], "POST");
     let missing = answer(http().get(node.url("/nope")).send().await.unwrap()).await;
     assert_eq!(missing.status, 404);
@@ -197,7 +368,12 @@ async fn malformed_and_hostile_requests_get_precise_errors() {
 
 fn forge(header: Value, claims: &Value, signature: &[u8]) -> String {
     let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    format!("{}.{}.{}", enc(&header), enc(claims), URL_SAFE_NO_PAD.encode(signature))
+    format!(
+        "{}.{}.{}",
+        enc(&header),
+        enc(claims),
+        URL_SAFE_NO_PAD.encode(signature)
+    )
 }
 
 #[tokio::test]
@@ -212,19 +388,39 @@ async fn unsigned_and_hmac_forged_tokens_do_not_verify_against_the_jwks() {
     let kid = jsonwebtoken::decode_header(&real).unwrap().kid.unwrap();
 
     // The JWKS publishes public keys only, each pinned to one algorithm.
-    let raw: Value = http().get(node.url("/oauth/jwks")).send().await.unwrap().json().await.unwrap();
+    let raw: Value = http()
+        .get(node.url("/oauth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     for k in raw["keys"].as_array().unwrap() {
-        assert!(k.get("d").is_none() && k.get("k").is_none() && k.get("p").is_none(), "{k}");
+        assert!(
+            k.get("d").is_none() && k.get("k").is_none() && k.get("p").is_none(),
+            "{k}"
+        );
         assert!(["ES256", "RS256", "EdDSA"].contains(&k["alg"].as_str().unwrap()));
         assert_eq!(k["use"], "sig");
     }
 
-    let none = forge(json!({"alg": "none", "typ": "at+jwt", "kid": kid}), &claims, b"");
+    let none = forge(
+        json!({"alg": "none", "typ": "at+jwt", "kid": kid}),
+        &claims,
+        b"",
+    );
     assert!(verify(&none, &set, &node.issuer, &aud).is_err());
 
     // HS256 keyed with the public key's bytes: the classic confusion attack.
-    let jwk = raw["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap();
-    let hmac_key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, jwk.to_string().as_bytes());
+    let jwk = raw["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap();
+    let hmac_key =
+        aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, jwk.to_string().as_bytes());
     let header = json!({"alg": "HS256", "typ": "at+jwt", "kid": kid});
     let signing_input = {
         let enc = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
@@ -244,13 +440,28 @@ async fn unsigned_and_hmac_forged_tokens_do_not_verify_against_the_jwks() {
 
 #[tokio::test]
 async fn other_signing_algorithms_and_lifetimes_are_configurable() {
-    for (alg, jwt_alg) in [("RS256", jsonwebtoken::Algorithm::RS256), ("EdDSA", jsonwebtoken::Algorithm::EdDSA)] {
+    for (alg, jwt_alg) in [
+        ("RS256", jsonwebtoken::Algorithm::RS256),
+        ("EdDSA", jsonwebtoken::Algorithm::EdDSA),
+    ] {
         let db = TestDb::sqlite();
-        let node = TestServer::start(&db.url, MASTER, &["--access-token-alg", alg, "--access-token-ttl", "600"]).await;
+        let node = TestServer::start(
+            &db.url,
+            MASTER,
+            &["--access-token-alg", alg, "--access-token-ttl", "600"],
+        )
+        .await;
         let ws = workspace(&node, "demo").await;
         let t = token(&node, &ws, "api%3Aread").await;
         assert_eq!(jsonwebtoken::decode_header(&t).unwrap().alg, jwt_alg);
-        let c = verify(&t, &jwks(&node).await, &node.issuer, &format!("{}/v1", node.issuer)).unwrap().claims;
+        let c = verify(
+            &t,
+            &jwks(&node).await,
+            &node.issuer,
+            &format!("{}/v1", node.issuer),
+        )
+        .unwrap()
+        .claims;
         assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
     }
 }
@@ -259,10 +470,18 @@ async fn other_signing_algorithms_and_lifetimes_are_configurable() {
 async fn discovery_lists_what_is_implemented() {
     let db = TestDb::sqlite();
     let node = node(&db).await;
-    for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
         let res = http().get(node.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200);
-        assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+        assert!(
+            res.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age")
+        );
         let m: Value = res.json().await.unwrap();
         assert_eq!(m["issuer"], node.issuer);
         assert_eq!(m["token_endpoint"], format!("{}/oauth/token", node.issuer));
@@ -278,7 +497,12 @@ async fn discovery_lists_what_is_implemented() {
     let jwks = http().get(node.url("/oauth/jwks")).send().await.unwrap();
     assert_eq!(jwks.headers()["content-type"], "application/jwk-set+json");
     let set: Value = jwks.json().await.unwrap();
-    let mut algs: Vec<_> = set["keys"].as_array().unwrap().iter().map(|k| k["alg"].as_str().unwrap().to_owned()).collect();
+    let mut algs: Vec<_> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap().to_owned())
+        .collect();
     algs.sort();
     assert_eq!(algs, vec!["ES256", "EdDSA", "RS256"]);
 }
@@ -289,16 +513,35 @@ async fn health_readiness_and_metrics() {
     let node = node(&db).await;
     let ws = workspace(&node, "demo").await;
     token(&node, &ws, "api%3Aread").await;
-    post_form(&node, Some(&basic(&ws.application_key, "sec_wrong")), "grant_type=client_credentials").await;
+    post_form(
+        &node,
+        Some(&basic(&ws.application_key, "sec_wrong")),
+        "grant_type=client_credentials",
+    )
+    .await;
     for (path, status) in [("/healthz", 200), ("/readyz", 200)] {
         let res = http().get(node.url(path)).send().await.unwrap();
         assert_eq!(res.status(), status);
         assert!(res.headers().contains_key("x-request-id"));
     }
-    let text = http().get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains(r#"keyflow_token_requests_total{grant_type="client_credentials",outcome="issued"} 1"#), "{text}");
+    let text = http()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"keyflow_token_requests_total{grant_type="client_credentials",outcome="issued"} 1"#
+        ),
+        "{text}"
+    );
     assert!(text.contains(r#"keyflow_token_requests_total{grant_type="client_credentials",outcome="invalid_client"} 1"#));
-    assert!(text.contains(r#"keyflow_http_requests_total{endpoint="/oauth/token",method="POST",status="200"} 1"#));
+    assert!(text.contains(
+        r#"keyflow_http_requests_total{endpoint="/oauth/token",method="POST",status="200"} 1"#
+    ));
     assert!(text.contains("keyflow_http_request_duration_seconds_bucket"));
     assert!(!text.contains(&ws.application_key), "no per-client labels");
 }
@@ -312,10 +555,18 @@ async fn usage_is_batched_and_flushed_on_shutdown() {
         token(&node, &ws, "api%3Aread").await;
     }
     let store = node.app.store.clone();
-    let before = store.find_client(&ws.application_key, 0).await.unwrap().unwrap();
+    let before = store
+        .find_client(&ws.application_key, 0)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(before.client.tokens_issued, 0, "no write per token");
     node.stop().await;
-    let after = store.find_client(&ws.application_key, 0).await.unwrap().unwrap();
+    let after = store
+        .find_client(&ws.application_key, 0)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.client.tokens_issued, 3);
     assert!(after.secrets[0].last_used_at.is_some());
 }

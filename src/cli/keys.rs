@@ -15,7 +15,11 @@ pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn rotate(settings: &Settings, mut algs: Vec<Algorithm>, as_json: bool) -> anyhow::Result<()> {
+async fn rotate(
+    settings: &Settings,
+    mut algs: Vec<Algorithm>,
+    as_json: bool,
+) -> anyhow::Result<()> {
     if algs.is_empty() {
         algs = Algorithm::ALL.to_vec();
     }
@@ -33,7 +37,11 @@ async fn rotate(settings: &Settings, mut algs: Vec<Algorithm>, as_json: bool) ->
         print_json(&json!({ "rotated": rotated }));
     } else {
         for r in &rotated {
-            println!("new active {} key {}", r["alg"].as_str().unwrap_or(""), r["kid"].as_str().unwrap_or(""));
+            println!(
+                "new active {} key {}",
+                r["alg"].as_str().unwrap_or(""),
+                r["kid"].as_str().unwrap_or("")
+            );
         }
         println!(
             "Running servers pick the new keys up within a second; retired keys stay in the JWKS for {} s.",
@@ -69,7 +77,10 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         print_json(&json!({ "keys": keys }));
     } else {
-        println!("{:<45} {:<6} {:<8} {:<21} RETIRED", "KID", "ALG", "STATE", "CREATED");
+        println!(
+            "{:<45} {:<6} {:<8} {:<21} RETIRED",
+            "KID", "ALG", "STATE", "CREATED"
+        );
         for k in &keys {
             println!(
                 "{:<45} {:<6} {:<8} {:<21} {}",

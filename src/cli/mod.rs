@@ -20,7 +20,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve::run(settings).await,
         Command::Migrate => {
             open_store(&settings).await?;
-            eprintln!("migrations applied to {}", storage::redact_url(&settings.database_url));
+            eprintln!(
+                "migrations applied to {}",
+                storage::redact_url(&settings.database_url)
+            );
             Ok(())
         }
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
@@ -33,21 +36,34 @@ fn init_logging(format: LogFormat, filter: Option<&str>, serving: bool) {
     let filter = filter.unwrap_or(if serving { "info" } else { "warn" });
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
 }
 
 pub(crate) async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     storage::connect(&settings.database_url)
         .await
-        .with_context(|| format!("opening database {}", storage::redact_url(&settings.database_url)))
+        .with_context(|| {
+            format!(
+                "opening database {}",
+                storage::redact_url(&settings.database_url)
+            )
+        })
 }
 
 pub(crate) fn load_master_key(settings: &Settings) -> anyhow::Result<(MasterKey, MasterKeySource)> {
-    let env = std::env::var("KEYFLOW_MASTER_KEY").ok().filter(|v| !v.is_empty());
+    let env = std::env::var("KEYFLOW_MASTER_KEY")
+        .ok()
+        .filter(|v| !v.is_empty());
     MasterKey::load_or_create(env.as_deref(), &settings.keys_dir).context("loading the master key")
 }
 

@@ -13,7 +13,11 @@ use crate::storage::redact_url;
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store = super::open_store(&settings).await?;
     let (master, source) = super::load_master_key(&settings)?;
-    if let MasterKeySource::File { path, created: true } = &source {
+    if let MasterKeySource::File {
+        path,
+        created: true,
+    } = &source
+    {
         tracing::info!(path = %path.display(), "generated a new master key; back it up, every node needs the same one");
     }
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -22,7 +26,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let database = redact_url(&settings.database_url);
     let issuer = settings.issuer.clone();
-    let scheme = if settings.tls.is_some() { "https" } else { "http" };
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let app = App::new(settings, store, master, Arc::new(SystemClock)).await?;
     tracing::info!(
         "keyflow listening on {scheme}://{local} (issuer {issuer}), database {database}; \

@@ -48,12 +48,23 @@ async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Resul
     Ok(())
 }
 
-async fn rotate_secret(settings: &Settings, workspace_id: &str, grace: i64, as_json: bool) -> anyhow::Result<()> {
+async fn rotate_secret(
+    settings: &Settings,
+    workspace_id: &str,
+    grace: i64,
+    as_json: bool,
+) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     let (master, _) = load_master_key(settings)?;
-    let rotated = workspaces::rotate_secret(store.as_ref(), &master.secret_hasher(), workspace_id, grace, SystemClock.now())
-        .await
-        .with_context(|| format!("workspace {workspace_id}"))?;
+    let rotated = workspaces::rotate_secret(
+        store.as_ref(),
+        &master.secret_hasher(),
+        workspace_id,
+        grace,
+        SystemClock.now(),
+    )
+    .await
+    .with_context(|| format!("workspace {workspace_id}"))?;
     if as_json {
         print_json(&json!({
             "applicationKey": rotated.application_key,
@@ -64,7 +75,10 @@ async fn rotate_secret(settings: &Settings, workspace_id: &str, grace: i64, as_j
     } else {
         println!("Application key  {}", rotated.application_key);
         println!("Secret key       {}", rotated.secret_key.expose());
-        println!("Previous secret  stops working at {}", rfc3339(rotated.previous_expires_at));
+        println!(
+            "Previous secret  stops working at {}",
+            rfc3339(rotated.previous_expires_at)
+        );
         println!();
         println!("The secret key is shown this once; keyflow stores only a hash of it.");
     }
@@ -89,7 +103,12 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
         print_json(&json!({ "workspaces": rows }));
     } else {
         for r in rows {
-            println!("{}  {}  {}", r["workspaceId"].as_str().unwrap_or(""), r["applicationKey"].as_str().unwrap_or("-"), r["name"].as_str().unwrap_or(""));
+            println!(
+                "{}  {}  {}",
+                r["workspaceId"].as_str().unwrap_or(""),
+                r["applicationKey"].as_str().unwrap_or("-"),
+                r["name"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(())

@@ -87,7 +87,8 @@ impl Keyring {
             published.push(key.public_jwk());
             ring.by_kid.insert(s.kid.clone(), key);
         }
-        ring.jwks = serde_json::to_vec(&serde_json::json!({ "keys": published })).expect("JWKS serializes");
+        ring.jwks =
+            serde_json::to_vec(&serde_json::json!({ "keys": published })).expect("JWKS serializes");
         Ok(ring)
     }
 
@@ -151,7 +152,10 @@ pub async fn ensure_keys(
     let stored = store.list_signing_keys().await?;
     let mut created = Vec::new();
     for alg in Algorithm::ALL {
-        if !stored.iter().any(|k| k.alg == alg && k.retired_at.is_none()) {
+        if !stored
+            .iter()
+            .any(|k| k.alg == alg && k.retired_at.is_none())
+        {
             create_key(store, master, alg, now, false).await?;
             created.push(alg);
         }
@@ -163,7 +167,12 @@ pub async fn ensure_keys(
 mod tests {
     use super::*;
 
-    fn stored(alg: Algorithm, master: &MasterKey, created: i64, retired: Option<i64>) -> StoredSigningKey {
+    fn stored(
+        alg: Algorithm,
+        master: &MasterKey,
+        created: i64,
+        retired: Option<i64>,
+    ) -> StoredSigningKey {
         let (key, der) = SigningKey::generate(alg);
         StoredSigningKey {
             kid: key.kid().into(),
@@ -180,13 +189,33 @@ mod tests {
         let old = stored(Algorithm::ES256, &m, 0, Some(100));
         let ancient = stored(Algorithm::ES256, &m, 0, Some(10));
         let current = stored(Algorithm::ES256, &m, 100, None);
-        let ring = Keyring::build(&[ancient.clone(), old.clone(), current.clone()], &m, None, 150, 60).unwrap();
+        let ring = Keyring::build(
+            &[ancient.clone(), old.clone(), current.clone()],
+            &m,
+            None,
+            150,
+            60,
+        )
+        .unwrap();
         assert_eq!(ring.active(Algorithm::ES256).unwrap().kid(), current.kid);
         let jwks: serde_json::Value = serde_json::from_slice(ring.jwks_json()).unwrap();
-        let kids: Vec<_> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        let kids: Vec<_> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap())
+            .collect();
         assert_eq!(kids, vec![old.kid.as_str(), current.kid.as_str()]);
-        assert!(matches!(ring.active(Algorithm::RS256), Err(KeyringError::Missing(_))));
-        assert_eq!(KeyState::of(&old, 150, 60), KeyState::Retired { published_until: 160 });
+        assert!(matches!(
+            ring.active(Algorithm::RS256),
+            Err(KeyringError::Missing(_))
+        ));
+        assert_eq!(
+            KeyState::of(&old, 150, 60),
+            KeyState::Retired {
+                published_until: 160
+            }
+        );
         assert_eq!(KeyState::of(&ancient, 150, 60), KeyState::Expired);
     }
 

@@ -84,15 +84,20 @@ impl MasterKey {
             path: keys_dir.to_owned(),
             source,
         })?;
-        let created = match write_new_private_file(&path, STANDARD.encode(random_bytes::<32>()).as_bytes()) {
-            Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(io(e)),
-        };
+        let created =
+            match write_new_private_file(&path, STANDARD.encode(random_bytes::<32>()).as_bytes()) {
+                Ok(()) => true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) => return Err(io(e)),
+            };
         let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(io)?);
-        let key = decode_key(&text).ok_or_else(|| MasterKeyError::BadFile { path: path.clone() })?;
+        let key =
+            decode_key(&text).ok_or_else(|| MasterKeyError::BadFile { path: path.clone() })?;
         warn_if_shared(&path);
-        Ok((Self::from_bytes(key), MasterKeySource::File { path, created }))
+        Ok((
+            Self::from_bytes(key),
+            MasterKeySource::File { path, created },
+        ))
     }
 
     fn aead(&self) -> LessSafeKey {
@@ -107,7 +112,11 @@ impl MasterKey {
         out.extend_from_slice(&nonce);
         let mut body = plaintext.to_vec();
         self.aead()
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut body)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut body,
+            )
             .expect("AES-GCM seal cannot fail for in-memory buffers");
         out.extend_from_slice(&body);
         out
@@ -193,7 +202,11 @@ mod tests {
         let sealed = k.seal(b"kid-1", b"private key");
         assert_eq!(&k.open(b"kid-1", &sealed).unwrap()[..], b"private key");
         assert!(k.open(b"kid-2", &sealed).is_err());
-        assert!(MasterKey::from_bytes([8; 32]).open(b"kid-1", &sealed).is_err());
+        assert!(
+            MasterKey::from_bytes([8; 32])
+                .open(b"kid-1", &sealed)
+                .is_err()
+        );
         assert!(k.open(b"kid-1", &sealed[..10]).is_err());
     }
 
@@ -209,7 +222,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(keys.join(MASTER_KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(keys.join(MASTER_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -225,6 +241,9 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        assert_eq!(format!("{:?}", MasterKey::from_bytes([1; 32])), "MasterKey(<redacted>)");
+        assert_eq!(
+            format!("{:?}", MasterKey::from_bytes([1; 32])),
+            "MasterKey(<redacted>)"
+        );
     }
 }

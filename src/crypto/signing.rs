@@ -9,7 +9,8 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
+    RsaKeyPair,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -49,7 +50,9 @@ impl FromStr for Algorithm {
         Self::ALL
             .into_iter()
             .find(|a| a.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unsupported signing algorithm {s:?}: use ES256, RS256 or EdDSA"))
+            .ok_or_else(|| {
+                format!("unsupported signing algorithm {s:?}: use ES256, RS256 or EdDSA")
+            })
     }
 }
 
@@ -98,10 +101,12 @@ impl SigningKey {
     pub fn generate(alg: Algorithm) -> (Self, Zeroizing<Vec<u8>>) {
         let rng = SystemRandom::new();
         let pkcs8 = Zeroizing::new(match alg {
-            Algorithm::ES256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .expect("P-256 key generation")
-                .as_ref()
-                .to_vec(),
+            Algorithm::ES256 => {
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .expect("P-256 key generation")
+                    .as_ref()
+                    .to_vec()
+            }
             Algorithm::RS256 => RsaKeyPair::generate(KeySize::Rsa2048)
                 .and_then(|k| k.as_der())
                 .expect("RSA key generation")
@@ -123,7 +128,8 @@ impl SigningKey {
         };
         let pair = match alg {
             Algorithm::ES256 => Pair::Ec(
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(|e| err(&e))?,
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(|e| err(&e))?,
             ),
             Algorithm::RS256 => Pair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(|e| err(&e))?),
             Algorithm::EdDSA => Pair::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(|e| err(&e))?),
@@ -217,7 +223,9 @@ fn public_jwk_members(pair: &Pair) -> serde_json::Value {
         }
         // Built from the raw public key: `Jwk::from_encoding_key` rejects
         // PKCS#8 v2 Ed25519 keys.
-        Pair::Ed(k) => json!({"crv": "Ed25519", "kty": "OKP", "x": B64.encode(k.public_key().as_ref())}),
+        Pair::Ed(k) => {
+            json!({"crv": "Ed25519", "kty": "OKP", "x": B64.encode(k.public_key().as_ref())})
+        }
     }
 }
 
@@ -225,7 +233,10 @@ fn public_jwk_members(pair: &Pair) -> serde_json::Value {
 /// no whitespace. serde_json's map is ordered, so `to_vec` is canonical.
 fn thumbprint(members: &serde_json::Value) -> String {
     let canonical = serde_json::to_vec(members).expect("JWK serializes");
-    B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &canonical))
+    B64.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        &canonical,
+    ))
 }
 
 #[cfg(test)]
@@ -240,7 +251,10 @@ mod tests {
             "kty": "RSA",
             "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
         });
-        assert_eq!(thumbprint(&jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(&jwk),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]

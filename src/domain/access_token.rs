@@ -60,7 +60,13 @@ pub fn new_jti() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<16>())
 }
 
-pub fn issue(grant: &Grant, key: &SigningKey, issuer: &str, ttl: i64, now: UnixTime) -> IssuedAccessToken {
+pub fn issue(
+    grant: &Grant,
+    key: &SigningKey,
+    issuer: &str,
+    ttl: i64,
+    now: UnixTime,
+) -> IssuedAccessToken {
     let jti = new_jti();
     let aud = match grant.audience.as_slice() {
         [one] => Audience::One(one),
@@ -119,6 +125,9 @@ mod tests {
             audience: vec!["https://a".into(), "https://b".into()],
             ..grant
         };
-        assert_eq!(payload(&issue(&two, &key, "x", 60, 0).token)["aud"], serde_json::json!(["https://a", "https://b"]));
+        assert_eq!(
+            payload(&issue(&two, &key, "x", 60, 0).token)["aud"],
+            serde_json::json!(["https://a", "https://b"])
+        );
     }
 }

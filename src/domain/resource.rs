@@ -61,7 +61,10 @@ mod tests {
     use super::*;
 
     fn policy() -> ResourcePolicy {
-        ResourcePolicy::new("https://as/v1".into(), ["https://reports.example".to_string()])
+        ResourcePolicy::new(
+            "https://as/v1".into(),
+            ["https://reports.example".to_string()],
+        )
     }
 
     #[test]
@@ -78,8 +81,17 @@ mod tests {
     #[test]
     fn rejects_relative_fragment_and_unknown_resources() {
         let p = policy();
-        assert!(matches!(p.audience(&["/relative".into()]), Err(ResourceError::Malformed(_))));
-        assert!(matches!(p.audience(&["https://reports.example#x".into()]), Err(ResourceError::Malformed(_))));
-        assert!(matches!(p.audience(&["https://evil.example".into()]), Err(ResourceError::Unknown(_))));
+        assert!(matches!(
+            p.audience(&["/relative".into()]),
+            Err(ResourceError::Malformed(_))
+        ));
+        assert!(matches!(
+            p.audience(&["https://reports.example#x".into()]),
+            Err(ResourceError::Malformed(_))
+        ));
+        assert!(matches!(
+            p.audience(&["https://evil.example".into()]),
+            Err(ResourceError::Unknown(_))
+        ));
     }
 }

@@ -52,16 +52,46 @@ pub enum CatalogueError {
 impl ScopeCatalogue {
     pub fn builtin() -> Vec<ScopeDefinition> {
         vec![
-            ScopeDefinition::new("api:read", "Read data through the workspace API", true, true),
-            ScopeDefinition::new("api:write", "Create and change data through the workspace API", true, true),
-            ScopeDefinition::new("workspace:read", "See the workspace's settings", true, false),
-            ScopeDefinition::new("workspace:admin", "Administer the workspace, including its credentials", true, false),
+            ScopeDefinition::new(
+                "api:read",
+                "Read data through the workspace API",
+                true,
+                true,
+            ),
+            ScopeDefinition::new(
+                "api:write",
+                "Create and change data through the workspace API",
+                true,
+                true,
+            ),
+            ScopeDefinition::new(
+                "workspace:read",
+                "See the workspace's settings",
+                true,
+                false,
+            ),
+            ScopeDefinition::new(
+                "workspace:admin",
+                "Administer the workspace, including its credentials",
+                true,
+                false,
+            ),
             ScopeDefinition::new("keys:read", "List the workspace's API keys", true, false),
-            ScopeDefinition::new("keys:write", "Create, change and revoke API keys", true, false),
+            ScopeDefinition::new(
+                "keys:write",
+                "Create, change and revoke API keys",
+                true,
+                false,
+            ),
             ScopeDefinition::new("openid", "Sign you in", false, false),
             ScopeDefinition::new("profile", "See your name", false, false),
             ScopeDefinition::new("email", "See your email address", false, false),
-            ScopeDefinition::new("offline_access", "Keep access while you are away", false, false),
+            ScopeDefinition::new(
+                "offline_access",
+                "Keep access while you are away",
+                false,
+                false,
+            ),
         ]
     }
 
@@ -128,8 +158,7 @@ impl Default for ScopeCatalogue {
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 pub fn is_scope_token(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
 
@@ -210,7 +239,10 @@ mod tests {
     #[test]
     fn application_policy_excludes_oidc_and_unknown_scopes() {
         let c = ScopeCatalogue::default();
-        assert!(c.check_for_application(&ScopeSet::parse("api:read keys:write").unwrap()).is_ok());
+        assert!(
+            c.check_for_application(&ScopeSet::parse("api:read keys:write").unwrap())
+                .is_ok()
+        );
         assert_eq!(
             c.check_for_application(&ScopeSet::parse("openid").unwrap()),
             Err(ScopeError::NotAllowed("openid".into()))
@@ -227,12 +259,18 @@ mod tests {
         let extra = ScopeDefinition::new("reports:read", "Read reports", true, true);
         let c = ScopeCatalogue::new(vec![extra.clone()]).unwrap();
         assert_eq!(c.get("reports:read"), Some(&extra));
-        assert_eq!(c.application_defaults().to_string(), "api:read api:write reports:read");
+        assert_eq!(
+            c.application_defaults().to_string(),
+            "api:read api:write reports:read"
+        );
         assert_eq!(
             ScopeCatalogue::new(vec![extra.clone(), extra]).unwrap_err(),
             CatalogueError::Duplicate("reports:read".into())
         );
         let bad = ScopeDefinition::new("has space", "x", true, false);
-        assert!(matches!(ScopeCatalogue::new(vec![bad]), Err(CatalogueError::InvalidName(_))));
+        assert!(matches!(
+            ScopeCatalogue::new(vec![bad]),
+            Err(CatalogueError::InvalidName(_))
+        ));
     }
 }

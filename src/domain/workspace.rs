@@ -21,7 +21,10 @@ pub fn new_workspace_id() -> String {
 
 /// The public half of an application token; it is the OAuth client_id.
 pub fn new_application_key() -> String {
-    format!("{APPLICATION_KEY_PREFIX}{}", random_base62(APPLICATION_KEY_CHARS))
+    format!(
+        "{APPLICATION_KEY_PREFIX}{}",
+        random_base62(APPLICATION_KEY_CHARS)
+    )
 }
 
 /// The secret half; it is the OAuth client_secret.
@@ -47,7 +50,9 @@ impl ApiUrlTemplate {
         let sample = t.render(issuer, "00000000-0000-0000-0000-000000000000");
         match url::Url::parse(&sample) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(t),
-            _ => Err(format!("renders to {sample:?}, which is not an absolute http(s) URL")),
+            _ => Err(format!(
+                "renders to {sample:?}, which is not an absolute http(s) URL"
+            )),
         }
     }
 
@@ -73,7 +78,10 @@ mod tests {
     #[test]
     fn renders_default_and_custom_templates() {
         let d = ApiUrlTemplate::new(ApiUrlTemplate::DEFAULT, "http://127.0.0.1:8080").unwrap();
-        assert_eq!(d.render("http://127.0.0.1:8080/", "w1"), "http://127.0.0.1:8080/v1/workspace/w1");
+        assert_eq!(
+            d.render("http://127.0.0.1:8080/", "w1"),
+            "http://127.0.0.1:8080/v1/workspace/w1"
+        );
         let c = ApiUrlTemplate::new("https://{workspaceId}.api.example.com/", "x").unwrap();
         assert_eq!(c.render("x", "w1"), "https://w1.api.example.com/");
     }

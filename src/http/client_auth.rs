@@ -35,7 +35,9 @@ impl ClientCredentials {
                     client_id,
                     secret: PlainSecret::new(secret),
                 }),
-                (None, Some(_)) => Err(OAuthError::invalid_request("client_secret was sent without client_id")),
+                (None, Some(_)) => Err(OAuthError::invalid_request(
+                    "client_secret was sent without client_id",
+                )),
                 _ => Err(OAuthError::invalid_client(
                     "client authentication is required: use HTTP Basic or client_id and client_secret in the body",
                 )),
@@ -63,7 +65,9 @@ impl ClientCredentials {
 
 /// RFC 7617 credentials whose halves are form-urlencoded (RFC 6749 §2.3.1).
 fn parse_basic(value: &[u8]) -> Result<(String, String), OAuthError> {
-    let malformed = |what: &str| OAuthError::invalid_request(format!("malformed Basic authorization header: {what}"));
+    let malformed = |what: &str| {
+        OAuthError::invalid_request(format!("malformed Basic authorization header: {what}"))
+    };
     let value = std::str::from_utf8(value).map_err(|_| malformed("not ASCII"))?;
     let (scheme, encoded) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -79,7 +83,8 @@ fn parse_basic(value: &[u8]) -> Result<(String, String), OAuthError> {
         .split_once(':')
         .ok_or_else(|| malformed("credentials lack the ':' separator"))?;
     let id = decode(id.as_bytes()).map_err(|_| malformed("client_id is not form-urlencoded"))?;
-    let secret = decode(secret.as_bytes()).map_err(|_| malformed("client_secret is not form-urlencoded"))?;
+    let secret =
+        decode(secret.as_bytes()).map_err(|_| malformed("client_secret is not form-urlencoded"))?;
     if id.is_empty() {
         return Err(malformed("client_id is empty"));
     }
@@ -127,17 +132,25 @@ mod tests {
 
     #[test]
     fn missing_authentication_is_invalid_client() {
-        let e = ClientCredentials::extract(&HeaderMap::new(), &mut OAuthForm::default()).unwrap_err();
+        let e =
+            ClientCredentials::extract(&HeaderMap::new(), &mut OAuthForm::default()).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidClient);
     }
 
     #[test]
     fn malformed_basic_headers_are_invalid_request() {
-        for h in ["Basic !!!", &basic("no-colon"), &basic(":secret"), "Basic", &basic("a%zz:b")] {
+        for h in [
+            "Basic !!!",
+            &basic("no-colon"),
+            &basic(":secret"),
+            "Basic",
+            &basic("a%zz:b"),
+        ] {
             let e = ClientCredentials::extract(&headers(h), &mut OAuthForm::default()).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidRequest, "{h}");
         }
-        let e = ClientCredentials::extract(&headers("Bearer abc"), &mut OAuthForm::default()).unwrap_err();
+        let e = ClientCredentials::extract(&headers("Bearer abc"), &mut OAuthForm::default())
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidClient);
     }
 }

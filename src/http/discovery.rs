@@ -40,9 +40,15 @@ impl Metadata {
             issuer,
             grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
             response_types_supported: vec![],
-            token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+            token_endpoint_auth_methods_supported: vec![
+                "client_secret_basic",
+                "client_secret_post",
+            ],
             scopes_supported: settings.scopes.names().map(str::to_owned).collect(),
-            access_token_signing_alg_values_supported: Algorithm::ALL.iter().map(|a| a.as_str()).collect(),
+            access_token_signing_alg_values_supported: Algorithm::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
         }
     }
 }
@@ -51,7 +57,13 @@ pub async fn metadata(State(app): State<Arc<App>>) -> Response {
     let body = serde_json::to_vec(&Metadata::new(&app.settings)).expect("metadata serializes");
     let mut res = body.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     res
 }

@@ -86,7 +86,10 @@ impl OAuthError {
     /// A storage failure: logged with its cause, answered with 503.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "storage failure");
-        Self::new(ErrorCode::TemporarilyUnavailable, "the server cannot serve this request right now; retry shortly")
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the server cannot serve this request right now; retry shortly",
+        )
     }
 }
 
@@ -99,7 +102,10 @@ impl IntoResponse for OAuthError {
         .expect("error body serializes");
         let mut res = (self.status, body).into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         // RFC 6749 §5.1 asks this of token responses; errors are no different.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -127,18 +133,27 @@ mod tests {
 
     #[tokio::test]
     async fn renders_rfc6749_json_with_no_store() {
-        let res = OAuthError::new(ErrorCode::InvalidScope, "scope \"x\" is unknown").into_response();
+        let res =
+            OAuthError::new(ErrorCode::InvalidScope, "scope \"x\" is unknown").into_response();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
         let body = to_bytes(res.into_body(), 1024).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v, serde_json::json!({"error": "invalid_scope", "error_description": "scope \"x\" is unknown"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"error": "invalid_scope", "error_description": "scope \"x\" is unknown"})
+        );
     }
 
     #[test]
     fn invalid_client_is_401_with_basic_challenge() {
         let res = OAuthError::invalid_client("x").into_response();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-        assert!(res.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Basic "));
+        assert!(
+            res.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic ")
+        );
     }
 }

@@ -74,12 +74,22 @@ impl OAuthForm {
 /// escapes and bad UTF-8 instead of guessing.
 pub(super) fn decode(raw: &[u8]) -> Result<String, OAuthError> {
     let hex = |i: usize| raw.get(i).is_some_and(u8::is_ascii_hexdigit);
-    if raw.iter().enumerate().any(|(i, &b)| b == b'%' && !(hex(i + 1) && hex(i + 2))) {
-        return Err(OAuthError::invalid_request("the form body has a malformed percent-escape"));
+    if raw
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'%' && !(hex(i + 1) && hex(i + 2)))
+    {
+        return Err(OAuthError::invalid_request(
+            "the form body has a malformed percent-escape",
+        ));
     }
-    let plus_as_space: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
     let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
-    String::from_utf8(bytes).map_err(|_| OAuthError::invalid_request("the form body is not valid UTF-8"))
+    String::from_utf8(bytes)
+        .map_err(|_| OAuthError::invalid_request("the form body is not valid UTF-8"))
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {
@@ -122,7 +132,8 @@ mod tests {
 
     #[test]
     fn decodes_plus_and_percent_escapes() {
-        let f = OAuthForm::parse(b"scope=api%3Aread+api%3Awrite&grant_type=client_credentials").unwrap();
+        let f = OAuthForm::parse(b"scope=api%3Aread+api%3Awrite&grant_type=client_credentials")
+            .unwrap();
         assert_eq!(f.get("scope"), Some("api:read api:write"));
         assert_eq!(f.get("grant_type"), Some("client_credentials"));
     }

@@ -12,9 +12,15 @@ pub async fn jwks(State(app): State<Arc<App>>) -> Response {
     let ring = app.keyring.load();
     let mut res = ring.jwks_json().to_vec().into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jwk-set+json"),
+    );
     // Short enough that a rotated key reaches verifiers well within the
     // window a retired key stays published.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     res
 }

@@ -66,8 +66,16 @@ pub async fn require_https(State(app): State<Arc<App>>, req: Request, next: Next
     if OPERATIONAL_PATHS.contains(&req.uri().path()) {
         return next.run(req).await;
     }
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let trusted = peer.is_some_and(|ip| app.settings.trusted_proxies.iter().any(|net| net.contains(&ip)));
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let trusted = peer.is_some_and(|ip| {
+        app.settings
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&ip))
+    });
     let forwarded_https = req
         .headers()
         .get("x-forwarded-proto")

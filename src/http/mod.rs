@@ -58,7 +58,10 @@ pub fn router(app: Arc<App>) -> Router {
         ));
     }
     router
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), middleware::track))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            middleware::track,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             OAuthError::new(ErrorCode::ServerError, "internal error").into_response()
@@ -70,17 +73,21 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 async fn post_only() -> Response {
-    let mut res = OAuthError::invalid_request("the token endpoint accepts POST only (RFC 6749 §3.2)")
-        .with_status(StatusCode::METHOD_NOT_ALLOWED)
-        .into_response();
-    res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    let mut res =
+        OAuthError::invalid_request("the token endpoint accepts POST only (RFC 6749 §3.2)")
+            .with_status(StatusCode::METHOD_NOT_ALLOWED)
+            .into_response();
+    res.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
     res
 }
 
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        axum::Json(serde_json::json!({"error": "not_found", "error_description": "no such endpoint"})),
+        axum::Json(
+            serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}),
+        ),
     )
         .into_response()
 }

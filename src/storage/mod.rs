@@ -57,7 +57,9 @@ impl ClientKind {
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "application" => Ok(ClientKind::Application),
-            other => Err(StorageError::Corrupt(format!("unknown client kind {other:?}"))),
+            other => Err(StorageError::Corrupt(format!(
+                "unknown client kind {other:?}"
+            ))),
         }
     }
 }
@@ -185,7 +187,11 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn list_workspaces(&self) -> Result<Vec<Workspace>>;
 
     /// The client and its secrets that are still valid at `now`.
-    async fn find_client(&self, client_id: &str, now: UnixTime) -> Result<Option<ClientWithSecrets>>;
+    async fn find_client(
+        &self,
+        client_id: &str,
+        now: UnixTime,
+    ) -> Result<Option<ClientWithSecrets>>;
 
     async fn application_client(&self, workspace_id: &str) -> Result<Option<ClientRecord>>;
 

@@ -10,7 +10,16 @@ use crate::domain::workspace::Workspace;
 use super::{ClientKind, ClientRecord, Result, SecretRecord, StorageError, StoredSigningKey};
 
 pub(super) type WorkspaceRow = (String, String, i64);
-pub(super) type ClientRow = (String, Option<String>, String, String, Option<i64>, i64, Option<i64>, i64);
+pub(super) type ClientRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    i64,
+);
 pub(super) type SecretRow = (String, Vec<u8>, i64, Option<i64>, Option<i64>);
 pub(super) type SigningKeyRow = (String, String, Vec<u8>, i64, Option<i64>);
 
@@ -67,7 +76,6 @@ pub(super) fn signing_key(row: SigningKeyRow) -> Result<StoredSigningKey> {
         retired_at: row.4,
     })
 }
-
 
 macro_rules! impl_store {
     ($store:ty, $backend:expr) => {

@@ -22,19 +22,38 @@ async fn creates_a_workspace_with_its_application_client_atomically() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let before = store.epochs().await.unwrap();
-        store.create_workspace(&workspace("w1"), "app_1", &secret(1)).await.unwrap();
-        assert_eq!(store.get_workspace("w1").await.unwrap(), Some(workspace("w1")));
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_workspace("w1").await.unwrap(),
+            Some(workspace("w1"))
+        );
         let found = store.find_client("app_1", 1_000).await.unwrap().unwrap();
         assert_eq!(found.client.workspace_id.as_deref(), Some("w1"));
         assert_eq!(found.client.kind, ClientKind::Application);
         assert_eq!(found.client.secret_rotated_at, Some(1_000));
         assert_eq!(found.secrets.len(), 1);
         assert_eq!(found.secrets[0].hash, SecretHash([1; 32]));
-        assert_eq!(store.epochs().await.unwrap().credentials, before.credentials + 1);
-        assert_eq!(store.application_client("w1").await.unwrap().unwrap().client_id, "app_1");
+        assert_eq!(
+            store.epochs().await.unwrap().credentials,
+            before.credentials + 1
+        );
+        assert_eq!(
+            store
+                .application_client("w1")
+                .await
+                .unwrap()
+                .unwrap()
+                .client_id,
+            "app_1"
+        );
 
         // A second workspace reusing the client id fails and leaves nothing behind.
-        let err = store.create_workspace(&workspace("w2"), "app_1", &secret(2)).await;
+        let err = store
+            .create_workspace(&workspace("w2"), "app_1", &secret(2))
+            .await;
         assert!(err.is_err(), "{:?}", db.backend);
         assert_eq!(store.get_workspace("w2").await.unwrap(), None);
         assert_eq!(store.list_workspaces().await.unwrap().len(), 1);
@@ -46,12 +65,20 @@ async fn creates_a_workspace_with_its_application_client_atomically() {
 async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        store.create_workspace(&workspace("w1"), "app_1", &secret(1)).await.unwrap();
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1))
+            .await
+            .unwrap();
         let rotation = SecretRotation {
             now: 2_000,
             previous_expire_at: 2_060,
         };
-        assert!(store.rotate_client_secret("app_1", &secret(2), rotation).await.unwrap());
+        assert!(
+            store
+                .rotate_client_secret("app_1", &secret(2), rotation)
+                .await
+                .unwrap()
+        );
         let at = |t| {
             let store = Arc::clone(&store);
             async move {
@@ -67,11 +94,21 @@ async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
             now: 2_010,
             previous_expire_at: 2_010,
         };
-        assert!(store.rotate_client_secret("app_1", &secret(3), now).await.unwrap());
+        assert!(
+            store
+                .rotate_client_secret("app_1", &secret(3), now)
+                .await
+                .unwrap()
+        );
         assert_eq!(at(2_011).await, vec![3]);
         let c = store.find_client("app_1", 2_011).await.unwrap().unwrap();
         assert_eq!(c.client.secret_rotated_at, Some(2_010));
-        assert!(!store.rotate_client_secret("missing", &secret(4), now).await.unwrap());
+        assert!(
+            !store
+                .rotate_client_secret("missing", &secret(4), now)
+                .await
+                .unwrap()
+        );
     }
 }
 
@@ -79,8 +116,18 @@ async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
 async fn usage_batches_add_up_and_keep_the_latest_time() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        store.create_workspace(&workspace("w1"), "app_1", &secret(1)).await.unwrap();
-        let secret_id = store.find_client("app_1", 0).await.unwrap().unwrap().secrets[0].id.clone();
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1))
+            .await
+            .unwrap();
+        let secret_id = store
+            .find_client("app_1", 0)
+            .await
+            .unwrap()
+            .unwrap()
+            .secrets[0]
+            .id
+            .clone();
         let usage = |n, t| ClientUsage {
             client_id: "app_1".into(),
             secret_id: secret_id.clone(),
@@ -109,18 +156,41 @@ async fn signing_keys_retire_per_algorithm_and_bump_the_epoch() {
             retired_at: None,
         };
         let e0 = store.epochs().await.unwrap().signing_keys;
-        store.insert_signing_key(&key("es-1", Algorithm::ES256, 10), false).await.unwrap();
-        store.insert_signing_key(&key("rs-1", Algorithm::RS256, 10), false).await.unwrap();
-        store.insert_signing_key(&key("es-2", Algorithm::ES256, 20), true).await.unwrap();
+        store
+            .insert_signing_key(&key("es-1", Algorithm::ES256, 10), false)
+            .await
+            .unwrap();
+        store
+            .insert_signing_key(&key("rs-1", Algorithm::RS256, 10), false)
+            .await
+            .unwrap();
+        store
+            .insert_signing_key(&key("es-2", Algorithm::ES256, 20), true)
+            .await
+            .unwrap();
         let keys = store.list_signing_keys().await.unwrap();
-        let retired: Vec<_> = keys.iter().map(|k| (k.kid.as_str(), k.retired_at)).collect();
-        assert_eq!(retired, vec![("es-1", Some(20)), ("rs-1", None), ("es-2", None)]);
+        let retired: Vec<_> = keys
+            .iter()
+            .map(|k| (k.kid.as_str(), k.retired_at))
+            .collect();
+        assert_eq!(
+            retired,
+            vec![("es-1", Some(20)), ("rs-1", None), ("es-2", None)]
+        );
         assert_eq!(keys[0].sealed_private_key, vec![1, 2, 3]);
         assert_eq!(store.epochs().await.unwrap().signing_keys, e0 + 3);
-        assert!(store.insert_signing_key(&key("es-2", Algorithm::ES256, 30), true).await.is_err());
+        assert!(
+            store
+                .insert_signing_key(&key("es-2", Algorithm::ES256, 30), true)
+                .await
+                .is_err()
+        );
         // The failed insert rolled back its retirement of es-2.
         let keys = store.list_signing_keys().await.unwrap();
-        assert_eq!(keys.iter().find(|k| k.kid == "es-2").unwrap().retired_at, None);
+        assert_eq!(
+            keys.iter().find(|k| k.kid == "es-2").unwrap().retired_at,
+            None
+        );
     }
 }
 
@@ -138,6 +208,11 @@ async fn migrations_are_idempotent_and_ping_works() {
 fn urls_are_redacted_and_unknown_schemes_refused() {
     assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
     assert_eq!(redact_url("sqlite://keyflow.db"), "sqlite://keyflow.db");
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    assert!(matches!(rt.block_on(connect("mysql://x")), Err(StorageError::UnsupportedUrl(_))));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert!(matches!(
+        rt.block_on(connect("mysql://x")),
+        Err(StorageError::UnsupportedUrl(_))
+    ));
 }

@@ -58,7 +58,11 @@ pub async fn answer(res: reqwest::Response) -> Answer {
     let bytes = res.bytes().await.expect("body");
     let json = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| panic!("body is not JSON: {:?}", String::from_utf8_lossy(&bytes)));
-    Answer { status, headers, json }
+    Answer {
+        status,
+        headers,
+        json,
+    }
 }
 
 /// A client_credentials token for `ws`, asserting success.
@@ -70,7 +74,10 @@ pub async fn token(node: &TestServer, ws: &CreatedWorkspace, scope: &str) -> Str
     )
     .await;
     assert_eq!(a.status, 200, "{}", a.json);
-    a.json["access_token"].as_str().expect("access_token").to_owned()
+    a.json["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 pub async fn jwks(node: &TestServer) -> JwkSet {
@@ -86,7 +93,12 @@ pub async fn jwks(node: &TestServer) -> JwkSet {
 
 /// Verifies `token` with jsonwebtoken against `set`: the key is chosen by
 /// `kid` and the algorithm is pinned to the key's own `alg`.
-pub fn verify(token: &str, set: &JwkSet, issuer: &str, audience: &str) -> Result<TokenData<Value>, String> {
+pub fn verify(
+    token: &str,
+    set: &JwkSet,
+    issuer: &str,
+    audience: &str,
+) -> Result<TokenData<Value>, String> {
     let header = decode_header(token).map_err(|e| e.to_string())?;
     let kid = header.kid.ok_or("no kid")?;
     let jwk = set.find(&kid).ok_or("kid not in JWKS")?;

@@ -94,7 +94,13 @@ mod tests {
             resources: res.iter().map(|s| s.to_string()).collect(),
         };
         let cat = ScopeCatalogue::default();
-        let g = decide(&client(), req("workspace:admin", &["https://reports"]), &cat, &policy()).unwrap();
+        let g = decide(
+            &client(),
+            req("workspace:admin", &["https://reports"]),
+            &cat,
+            &policy(),
+        )
+        .unwrap();
         assert_eq!(g.scope.to_string(), "workspace:admin");
         assert_eq!(g.audience, vec!["https://reports"]);
         assert!(matches!(
@@ -102,7 +108,12 @@ mod tests {
             Err(ClientCredentialsError::Scope(ScopeError::NotAllowed(_)))
         ));
         assert!(matches!(
-            decide(&client(), req("api:read", &["https://other"]), &cat, &policy()),
+            decide(
+                &client(),
+                req("api:read", &["https://other"]),
+                &cat,
+                &policy()
+            ),
             Err(ClientCredentialsError::Resource(ResourceError::Unknown(_)))
         ));
     }

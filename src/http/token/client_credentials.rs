@@ -4,7 +4,9 @@ use super::TokenResponse;
 use crate::app::App;
 use crate::clients::AuthenticatedClient;
 use crate::domain::access_token;
-use crate::domain::grants::client_credentials::{ClientCredentialsError, ClientCredentialsRequest, decide};
+use crate::domain::grants::client_credentials::{
+    ClientCredentialsError, ClientCredentialsRequest, decide,
+};
 use crate::domain::scope::ScopeSet;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
@@ -27,7 +29,13 @@ pub(super) fn handle(
     request: ClientCredentialsRequest,
 ) -> Result<TokenResponse, OAuthError> {
     let settings = &app.settings;
-    let grant = decide(client.record(), request, &settings.scopes, &settings.resources).map_err(|e| {
+    let grant = decide(
+        client.record(),
+        request,
+        &settings.scopes,
+        &settings.resources,
+    )
+    .map_err(|e| {
         let code = match e {
             ClientCredentialsError::Scope(_) => ErrorCode::InvalidScope,
             ClientCredentialsError::Resource(_) => ErrorCode::InvalidTarget,
@@ -38,10 +46,19 @@ pub(super) fn handle(
     let keyring = app.keyring.load();
     let key = keyring.active(settings.access_token_alg).map_err(|e| {
         tracing::error!(error = %e, "no signing key");
-        OAuthError::new(ErrorCode::ServerError, "the server cannot sign tokens right now")
+        OAuthError::new(
+            ErrorCode::ServerError,
+            "the server cannot sign tokens right now",
+        )
     })?;
     let now = app.clock.now();
-    let issued = access_token::issue(&grant, key, &settings.issuer, settings.access_token_ttl, now);
+    let issued = access_token::issue(
+        &grant,
+        key,
+        &settings.issuer,
+        settings.access_token_ttl,
+        now,
+    );
     app.usage.record(&grant.client_id, &client.secret_id, now);
     Ok(TokenResponse {
         access_token: issued.token,

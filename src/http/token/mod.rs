@@ -36,7 +36,11 @@ impl GrantType {
 impl FromStr for GrantType {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        GrantType::ALL.iter().copied().find(|g| g.as_str() == s).ok_or(())
+        GrantType::ALL
+            .iter()
+            .copied()
+            .find(|g| g.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -49,7 +53,9 @@ pub enum TokenRequest {
 impl TokenRequest {
     fn parse(grant: GrantType, form: &mut OAuthForm) -> Result<Self, OAuthError> {
         match grant {
-            GrantType::ClientCredentials => client_credentials::parse(form).map(TokenRequest::ClientCredentials),
+            GrantType::ClientCredentials => {
+                client_credentials::parse(form).map(TokenRequest::ClientCredentials)
+            }
         }
     }
 }
@@ -68,7 +74,10 @@ impl IntoResponse for TokenResponse {
         let body = serde_json::to_vec(&self).expect("token response serializes");
         let mut res = body.into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         res
@@ -117,7 +126,11 @@ async fn handle(
 }
 
 async fn authenticate(app: &App, c: &ClientCredentials) -> Result<AuthenticatedClient, OAuthError> {
-    match app.clients.authenticate(&c.client_id, c.secret.expose()).await {
+    match app
+        .clients
+        .authenticate(&c.client_id, c.secret.expose())
+        .await
+    {
         Ok(client) => Ok(client),
         Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
         Err(reason) => {
