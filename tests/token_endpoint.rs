@@ -125,6 +125,13 @@ async fn success_responses_follow_rfc6749_5_1() {
     assert_eq!(a.json["expires_in"], 3600);
     // No scope requested: the application token's defaults.
     assert_eq!(a.json["scope"], "api:read api:write");
+    let blank = post_form(
+        &node,
+        Some(&basic(&ws.application_key, ws.secret_key.expose())),
+        "grant_type=client_credentials&scope=+++",
+    )
+    .await;
+    assert_eq!(blank.json["scope"], "api:read api:write");
     assert!(a.json.get("refresh_token").is_none());
 }
 

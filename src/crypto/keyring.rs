@@ -100,10 +100,6 @@ impl Keyring {
     pub fn jwks_json(&self) -> &[u8] {
         &self.jwks
     }
-
-    pub fn kids(&self) -> impl Iterator<Item = &str> {
-        self.by_kid.keys().map(String::as_str)
-    }
 }
 
 fn open(s: &StoredSigningKey, master: &MasterKey) -> Result<SigningKey, KeyringError> {

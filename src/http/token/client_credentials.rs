@@ -12,11 +12,13 @@ use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
+    // A scope of only spaces names no scope: the defaults apply, as if omitted.
     let scope = form
         .take("scope")
         .map(|s| ScopeSet::parse(&s))
         .transpose()
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?;
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
+        .filter(|s| !s.is_empty());
     Ok(ClientCredentialsRequest {
         scope,
         resources: form.take_all("resource"),
