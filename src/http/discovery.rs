@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 
+use super::response::{Caching, json};
 use super::token::GrantType;
 use crate::app::App;
 use crate::config::Settings;
@@ -55,15 +56,10 @@ impl Metadata {
 
 pub async fn metadata(State(app): State<Arc<App>>) -> Response {
     let body = serde_json::to_vec(&Metadata::new(&app.settings)).expect("metadata serializes");
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    res
+    json(
+        StatusCode::OK,
+        "application/json",
+        Caching::PublicFiveMinutes,
+        body,
+    )
 }

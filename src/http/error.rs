@@ -8,6 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::response::{Caching, json};
+
 /// Error codes of RFC 6749 §5.2 and the extensions keyflow uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -100,15 +102,8 @@ impl IntoResponse for OAuthError {
             error_description: &self.description,
         })
         .expect("error body serializes");
-        let mut res = (self.status, body).into_response();
+        let mut res = json(self.status, "application/json", Caching::NoStore, body);
         let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        // RFC 6749 §5.1 asks this of token responses; errors are no different.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         match self.code {
             // RFC 6749 §5.2 and RFC 7235 §3.1: a 401 names the scheme to use.
             ErrorCode::InvalidClient => {

@@ -3,24 +3,20 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
+use super::response::{Caching, json};
 use crate::app::App;
 
+/// Five minutes of caching stays well within the window a retired key
+/// remains published, and verifiers refetch on an unknown `kid` anyway.
 pub async fn jwks(State(app): State<Arc<App>>) -> Response {
-    let ring = app.keyring.load();
-    let mut res = ring.jwks_json().to_vec().into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/jwk-set+json"),
-    );
-    // Short enough that a rotated key reaches verifiers well within the
-    // window a retired key stays published.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    res
+    let body = app.keyring.load().jwks_json().to_vec();
+    json(
+        StatusCode::OK,
+        "application/jwk-set+json",
+        Caching::PublicFiveMinutes,
+        body,
+    )
 }

@@ -7,6 +7,7 @@ pub mod form;
 pub mod health;
 pub mod jwks;
 mod middleware;
+pub mod response;
 pub mod token;
 
 use std::sync::Arc;

@@ -31,4 +31,4 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore, Backend::Postgres);
+impl_store!(PostgresStore, Postgres, Backend::Postgres);

@@ -77,8 +77,42 @@ pub(super) fn signing_key(row: SigningKeyRow) -> Result<StoredSigningKey> {
     })
 }
 
+pub(super) const BUMP_CREDENTIALS: &str =
+    "UPDATE sync_epochs SET credentials = credentials + 1 WHERE id = 1";
+pub(super) const BUMP_SIGNING_KEYS: &str =
+    "UPDATE sync_epochs SET signing_keys = signing_keys + 1 WHERE id = 1";
+
 macro_rules! impl_store {
-    ($store:ty, $backend:expr) => {
+    ($store:ty, $db:ty, $backend:expr) => {
+        impl $store {
+            async fn insert_secret(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                client_id: &str,
+                secret: &$crate::storage::NewSecret,
+                at: $crate::clock::UnixTime,
+            ) -> $crate::storage::Result<()> {
+                sqlx::query(
+                    "INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&secret.id)
+                .bind(client_id)
+                .bind(&secret.hash.0[..])
+                .bind(at)
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
+
+            /// Moves a sync epoch, inside the transaction that made the change.
+            async fn bump(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                statement: &'static str,
+            ) -> $crate::storage::Result<()> {
+                sqlx::query(statement).execute(conn).await?;
+                Ok(())
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
             fn backend(&self) -> $crate::storage::Backend {
@@ -127,18 +161,8 @@ macro_rules! impl_store {
                 .bind(ws.created_at)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&secret.id)
-                .bind(client_id)
-                .bind(&secret.hash.0[..])
-                .bind(ws.created_at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE sync_epochs SET credentials = credentials + 1 WHERE id = 1")
-                    .execute(&mut *tx)
-                    .await?;
+                Self::insert_secret(&mut tx, client_id, secret, ws.created_at).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -230,18 +254,8 @@ macro_rules! impl_store {
                 .bind(client_id)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(&secret.id)
-                .bind(client_id)
-                .bind(&secret.hash.0[..])
-                .bind(rotation.now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE sync_epochs SET credentials = credentials + 1 WHERE id = 1")
-                    .execute(&mut *tx)
-                    .await?;
+                Self::insert_secret(&mut tx, client_id, secret, rotation.now).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -312,9 +326,7 @@ macro_rules! impl_store {
                 .bind(key.retired_at)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE sync_epochs SET signing_keys = signing_keys + 1 WHERE id = 1")
-                    .execute(&mut *tx)
-                    .await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_SIGNING_KEYS).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -7,13 +7,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::client_auth::ClientCredentials;
 use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
+use super::response::{Caching, json};
 use crate::app::App;
 use crate::clients::{AuthError, AuthenticatedClient};
 
@@ -72,15 +73,7 @@ pub struct TokenResponse {
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).expect("token response serializes");
-        let mut res = body.into_response();
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        res
+        json(StatusCode::OK, "application/json", Caching::NoStore, body)
     }
 }
 

@@ -1,0 +1,36 @@
+//! JSON responses with the caching rules each kind of answer needs.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Caching {
+    /// Tokens and errors: RFC 6749 §5.1 requires `no-store`.
+    NoStore,
+    /// Metadata and keys that may be cached for five minutes.
+    PublicFiveMinutes,
+}
+
+pub fn json(
+    status: StatusCode,
+    content_type: &'static str,
+    caching: Caching,
+    body: Vec<u8>,
+) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    match caching {
+        Caching::NoStore => {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+        Caching::PublicFiveMinutes => {
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+        }
+    }
+    res
+}
