@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{basic, http};
+use common::{basic, get_json, http};
 use keyflow::testing::TestDb;
 use serde_json::Value;
 
@@ -106,14 +106,7 @@ fn terminate(mut server: Server) -> (bool, String) {
 }
 
 async fn jwks_kids(port: u16) -> Vec<String> {
-    let set: Value = http()
-        .get(format!("http://127.0.0.1:{port}/oauth/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let set: Value = get_json(format!("http://127.0.0.1:{port}/oauth/jwks")).await;
     let mut kids: Vec<String> = set["keys"]
         .as_array()
         .unwrap()

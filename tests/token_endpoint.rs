@@ -26,14 +26,7 @@ async fn oauth2_crate_gets_a_token_found_through_discovery() {
     for db in TestDb::all().await {
         let node = node(&db).await;
         let ws = workspace(&node, "demo").await;
-        let meta: Value = http()
-            .get(node.url("/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let meta: Value = get_json(node.url("/.well-known/oauth-authorization-server")).await;
         assert_eq!(meta["issuer"], node.issuer);
         let token_url = TokenUrl::new(meta["token_endpoint"].as_str().unwrap().to_owned()).unwrap();
 
@@ -59,14 +52,7 @@ async fn oauth2_crate_gets_a_token_found_through_discovery() {
             assert_eq!(scopes, vec!["api:read", "workspace:admin"]);
 
             let jwks_url = meta["jwks_uri"].as_str().unwrap();
-            let set = http()
-                .get(jwks_url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let set = serde_json::from_value(get_json(jwks_url).await).unwrap();
             let token = res.access_token().secret();
             let header = jsonwebtoken::decode_header(token).unwrap();
             assert_eq!(header.typ.as_deref(), Some("at+jwt"));
@@ -395,14 +381,7 @@ async fn unsigned_and_hmac_forged_tokens_do_not_verify_against_the_jwks() {
     let kid = jsonwebtoken::decode_header(&real).unwrap().kid.unwrap();
 
     // The JWKS publishes public keys only, each pinned to one algorithm.
-    let raw: Value = http()
-        .get(node.url("/oauth/jwks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: Value = get_json(node.url("/oauth/jwks")).await;
     for k in raw["keys"].as_array().unwrap() {
         assert!(
             k.get("d").is_none() && k.get("k").is_none() && k.get("p").is_none(),

@@ -80,6 +80,17 @@ pub async fn token(node: &TestServer, ws: &CreatedWorkspace, scope: &str) -> Str
         .to_owned()
 }
 
+pub async fn get_json(url: impl reqwest::IntoUrl) -> Value {
+    http()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
 pub async fn jwks(node: &TestServer) -> JwkSet {
     http()
         .get(node.url("/oauth/jwks"))
