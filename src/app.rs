@@ -157,7 +157,8 @@ impl App {
             let app = Arc::clone(self);
             let mut shutdown = shutdown;
             tokio::spawn(async move {
-                let mut tick = tokio::time::interval(USAGE_FLUSH);
+                let start = tokio::time::Instant::now() + USAGE_FLUSH;
+                let mut tick = tokio::time::interval_at(start, USAGE_FLUSH);
                 loop {
                     tokio::select! {
                         _ = tick.tick() => app.flush_usage().await,
