@@ -177,3 +177,105 @@ impl ClientRegistry {
         self.read_cache().len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::MockClock;
+    use crate::domain::workspace::Workspace;
+    use crate::storage::{NewSecret, SecretRotation};
+    use crate::testing::TestDb;
+    use aws_lc_rs::hmac;
+
+    async fn registry(db: &TestDb) -> (ClientRegistry, Arc<dyn Store>) {
+        let store = db.store().await;
+        let hasher = SecretHasher::new(hmac::Key::new(hmac::HMAC_SHA256, b"pepper"));
+        let ws = Workspace {
+            id: "w".into(),
+            name: "w".into(),
+            created_at: 0,
+        };
+        store
+            .create_workspace(&ws, "app_1", &NewSecret::new(hasher.hash_str("sec_one")))
+            .await
+            .unwrap();
+        let clock: SharedClock = Arc::new(MockClock::new(10));
+        (
+            ClientRegistry::new(Arc::clone(&store), hasher, clock),
+            store,
+        )
+    }
+
+    async fn rotate(store: &dyn Store, registry: &ClientRegistry, secret: &str) {
+        let rotation = SecretRotation {
+            now: 10,
+            previous_expire_at: 10,
+        };
+        let new = NewSecret::new(registry.hasher().hash_str(secret));
+        assert!(
+            store
+                .rotate_client_secret("app_1", &new, rotation)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_lease_every_lookup_reads_the_database() {
+        let db = TestDb::sqlite();
+        let (registry, store) = registry(&db).await;
+        registry.authenticate("app_1", "sec_one").await.unwrap();
+        assert_eq!(registry.cached_len(), 0);
+        rotate(store.as_ref(), &registry, "sec_two").await;
+        assert!(matches!(
+            registry.authenticate("app_1", "sec_one").await,
+            Err(AuthError::WrongSecret)
+        ));
+        registry.authenticate("app_1", "sec_two").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn under_a_lease_the_cache_answers_until_invalidated() {
+        let db = TestDb::sqlite();
+        let (registry, store) = registry(&db).await;
+        registry.renew_lease(Instant::now());
+        registry.authenticate("app_1", "sec_one").await.unwrap();
+        assert_eq!(registry.cached_len(), 1);
+        rotate(store.as_ref(), &registry, "sec_two").await;
+        // The cache has not heard of the rotation yet: this is exactly why
+        // a rotation waits out the lease before it reports success.
+        registry.authenticate("app_1", "sec_one").await.unwrap();
+        registry.invalidate_all();
+        assert!(matches!(
+            registry.authenticate("app_1", "sec_one").await,
+            Err(AuthError::WrongSecret)
+        ));
+        registry.authenticate("app_1", "sec_two").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_expired_lease_bypasses_the_cache() {
+        let db = TestDb::sqlite();
+        let (registry, store) = registry(&db).await;
+        registry.renew_lease(Instant::now());
+        registry.authenticate("app_1", "sec_one").await.unwrap();
+        rotate(store.as_ref(), &registry, "sec_two").await;
+        registry.drop_lease();
+        assert!(matches!(
+            registry.authenticate("app_1", "sec_one").await,
+            Err(AuthError::WrongSecret)
+        ));
+    }
+
+    #[tokio::test]
+    async fn unknown_clients_are_not_cached() {
+        let db = TestDb::sqlite();
+        let (registry, _) = registry(&db).await;
+        registry.renew_lease(Instant::now());
+        assert!(matches!(
+            registry.authenticate("app_x", "s").await,
+            Err(AuthError::UnknownClient)
+        ));
+        assert_eq!(registry.cached_len(), 0);
+    }
+}
