@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
+use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
-use hyper::{Method, Request, StatusCode};
+use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tempfile::TempDir;
 
@@ -89,9 +89,16 @@ impl Server {
         let deadline = Instant::now() + READY_TIMEOUT;
         while !healthz_ok(self.addr) {
             if let Some(status) = self.child.try_wait().expect("polling the server process") {
-                panic!("keyflow serve exited with {status} before it was ready:\n{}", self.log());
+                panic!(
+                    "keyflow serve exited with {status} before it was ready:\n{}",
+                    self.log()
+                );
             }
-            assert!(Instant::now() < deadline, "/healthz not 200 within {READY_TIMEOUT:?}:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "/healthz not 200 within {READY_TIMEOUT:?}:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -106,7 +113,10 @@ impl Server {
             return Some(status);
         }
         let pid = self.child.id().to_string();
-        let termed = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        let termed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
         let deadline = Instant::now() + if termed { STOP_TIMEOUT } else { Duration::ZERO };
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -150,11 +160,18 @@ fn create_workspace(dir: &Path) -> HeaderValue {
         .stderr(Stdio::inherit())
         .output()
         .expect("running `keyflow workspace create`");
-    assert!(out.status.success(), "`keyflow workspace create` failed: {}", out.status);
-    let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("`workspace create --json` printed invalid JSON");
+    assert!(
+        out.status.success(),
+        "`keyflow workspace create` failed: {}",
+        out.status
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .expect("`workspace create --json` printed invalid JSON");
     let field = |name: &str| {
-        json[name].as_str().unwrap_or_else(|| panic!("workspace JSON has no string {name:?}: {json}")).to_owned()
+        json[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("workspace JSON has no string {name:?}: {json}"))
+            .to_owned()
     };
     let credentials = format!("{}:{}", field("applicationKey"), field("secretKey"));
     let basic = base64::engine::general_purpose::STANDARD.encode(credentials);
@@ -178,11 +195,18 @@ fn healthz_ok(addr: SocketAddr) -> bool {
         && &status_line == b"HTTP/1.1 200"
 }
 
+/// Labels an error for the report.
+fn ctx<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> String {
+    move |e| format!("{what}: {e}")
+}
+
 async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
-    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| format!("TCP_NODELAY: {e}"))?;
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("handshake: {e}"))?;
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(ctx("connect"))?;
+    stream.set_nodelay(true).map_err(ctx("TCP_NODELAY"))?;
+    let io = TokioIo::new(stream);
+    let (sender, conn) = http1::handshake(io).await.map_err(ctx("handshake"))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -196,30 +220,40 @@ async fn request_token(
     auth: &HeaderValue,
     body: &'static str,
 ) -> Result<(), String> {
-    sender.ready().await.map_err(|e| format!("connection: {e}"))?;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/oauth/token")
+    sender.ready().await.map_err(ctx("connection"))?;
+    let request = Request::post("/oauth/token")
         .header(HOST, host.clone())
         .header(AUTHORIZATION, auth.clone())
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Full::new(Bytes::from_static(body.as_bytes())))
-        .map_err(|e| format!("building the request: {e}"))?;
-    let response = sender.send_request(request).await.map_err(|e| format!("request: {e}"))?;
+        .map_err(ctx("building the request"))?;
+    let response = sender.send_request(request).await.map_err(ctx("request"))?;
     let status = response.status();
-    let bytes = response.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes();
-    let has_token = bytes.windows(14).any(|w| w == b"\"access_token\"");
-    if status != StatusCode::OK || !has_token {
-        return Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)));
+    let collected = response.into_body().collect().await.map_err(ctx("body"))?;
+    let bytes = collected.to_bytes();
+    if status == StatusCode::OK && bytes.windows(14).any(|w| w == b"\"access_token\"") {
+        return Ok(());
     }
-    Ok(())
+    Err(format!(
+        "HTTP {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    ))
 }
 
 /// One keep-alive connection issuing requests back to back until `end`;
 /// latencies of requests started before `start` (the warm-up) are dropped.
-async fn drive(addr: SocketAddr, auth: HeaderValue, body: &'static str, start: Instant, end: Instant) -> Outcome {
+async fn drive(
+    addr: SocketAddr,
+    auth: HeaderValue,
+    body: &'static str,
+    start: Instant,
+    end: Instant,
+) -> Outcome {
     let host = HeaderValue::from_str(&addr.to_string()).expect("a socket address is a valid Host");
-    let mut out = Outcome { latencies: Vec::with_capacity(64 * 1024), ..Outcome::default() };
+    let mut out = Outcome {
+        latencies: Vec::with_capacity(64 * 1024),
+        ..Outcome::default()
+    };
     let mut sender = None;
     while Instant::now() < end {
         if sender.is_none() {
@@ -251,8 +285,9 @@ async fn drive(addr: SocketAddr, auth: HeaderValue, body: &'static str, start: I
 async fn run_phase(addr: SocketAddr, auth: &HeaderValue, phase: &Phase) -> Outcome {
     let start = Instant::now() + phase.warmup;
     let end = start + phase.measure;
-    let tasks: Vec<_> =
-        (0..CONNECTIONS).map(|_| tokio::spawn(drive(addr, auth.clone(), phase.body, start, end))).collect();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| tokio::spawn(drive(addr, auth.clone(), phase.body, start, end)))
+        .collect();
     let mut total = Outcome::default();
     for task in tasks {
         let out = task.await.expect("a load-generator task panicked");
@@ -286,7 +321,11 @@ fn report(phase: &Phase, out: &Outcome, threads: usize) {
         phase.warmup.as_secs_f64(),
         phase.measure.as_secs_f64()
     );
-    println!("requests    {} (measured), errors {} (incl. warm-up)", out.latencies.len(), out.errors);
+    println!(
+        "requests    {} (measured), errors {} (incl. warm-up)",
+        out.latencies.len(),
+        out.errors
+    );
     if let Some(e) = &out.first_error {
         println!("first error {e}");
     }
@@ -295,29 +334,49 @@ fn report(phase: &Phase, out: &Outcome, threads: usize) {
         verdict(tokens_per_sec >= TARGET_TOKENS_PER_SEC)
     );
     println!("latency ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  max {max:.3}");
-    println!("p99 target  < {TARGET_P99_MS:.0} ms  {}", verdict(p99 < TARGET_P99_MS));
+    println!(
+        "p99 target  < {TARGET_P99_MS:.0} ms  {}",
+        verdict(p99 < TARGET_P99_MS)
+    );
 }
 
 fn memory_of(pid: u32) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |key: &str| {
-        status.lines().find_map(|l| l.strip_prefix(key)).map_or("unknown".to_owned(), |v| v.trim().to_owned())
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map_or("unknown".to_owned(), |v| v.trim().to_owned())
     };
     format!("VmRSS {}, VmHWM {}", field("VmRSS:"), field("VmHWM:"))
 }
 
 fn env_or<T: FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
-        Ok(v) => v.trim().parse().unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")),
         Err(_) => default,
     }
 }
 
+/// `cargo bench` passes `--bench`; `cargo test --all-targets` does not.
+fn smoke() -> bool {
+    !std::env::args().any(|a| a == "--bench")
+}
+
 fn phases() -> [Phase; 2] {
-    let smoke = !std::env::args().any(|a| a == "--bench");
+    let smoke = smoke();
     let seconds: f64 = env_or("KEYFLOW_BENCH_SECONDS", if smoke { 1.0 } else { 10.0 });
-    assert!(seconds.is_finite() && seconds > 0.0, "KEYFLOW_BENCH_SECONDS must be positive, got {seconds}");
-    let (warmup, measure) = (Duration::from_secs(if smoke { 0 } else { 2 }), Duration::from_secs_f64(seconds));
+    assert!(
+        seconds.is_finite() && seconds > 0.0,
+        "KEYFLOW_BENCH_SECONDS must be positive, got {seconds}"
+    );
+    let (warmup, measure) = (
+        Duration::from_secs(if smoke { 0 } else { 2 }),
+        Duration::from_secs_f64(seconds),
+    );
     [
         Phase {
             name: "grant_type=client_credentials&scope=api:read",
@@ -337,25 +396,37 @@ fn phases() -> [Phase; 2] {
 fn main() -> ExitCode {
     let phases = phases();
     let threads: usize = env_or("KEYFLOW_BENCH_CLIENT_THREADS", 1);
-    assert!(threads >= 1, "KEYFLOW_BENCH_CLIENT_THREADS must be at least 1");
-    let dir = tempfile::Builder::new().prefix("keyflow-bench-").tempdir().expect("creating a temp dir");
+    assert!(
+        threads >= 1,
+        "KEYFLOW_BENCH_CLIENT_THREADS must be at least 1"
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("keyflow-bench-")
+        .tempdir()
+        .expect("creating a temp dir");
     let auth = create_workspace(dir.path());
     let mut server = Server::start(dir);
-    println!("keyflow serve (pid {}) on http://{}", server.child.id(), server.addr);
+    let pid = server.child.id();
+    println!("keyflow serve (pid {pid}) on http://{}", server.addr);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
         .build()
         .expect("building the load-generator runtime");
+    if smoke() {
+        println!("smoke pass (no --bench flag, unoptimised build): figures are not representative");
+    }
     let mut errors = 0;
     for phase in &phases {
         let out = runtime.block_on(run_phase(server.addr, &auth, phase));
         report(phase, &out, threads);
         errors += out.errors;
     }
-    println!("\nserver memory after the run: {}", memory_of(server.child.id()));
-    let status = server.stop();
-    println!("server stopped: {}", status.map_or("unknown".to_owned(), |s| s.to_string()));
+    println!("\nserver memory after the run: {}", memory_of(pid));
+    match server.stop() {
+        Some(status) => println!("server stopped: {status}"),
+        None => println!("server stopped: exit status unknown"),
+    }
     let log = server.log();
     if !log.trim().is_empty() {
         println!(
