@@ -15,8 +15,10 @@ use crate::config::Settings;
 use crate::crypto::keyring::{self, Keyring, KeyringError};
 use crate::crypto::master_key::MasterKey;
 use crate::metrics::Metrics;
-use crate::storage::{Epochs, Store};
+use crate::storage::{Epochs, StorageError, Store};
 use crate::usage::UsageRecorder;
+use crate::verifier::revocation::{RevokedClient, RevokedToken};
+use crate::verifier::{KeySource, RevocationDocument, RevocationSource, Verifier, VerifierBuilder};
 
 /// Rebuild the keyring at least this often, so retired keys leave the JWKS
 /// when their window closes even if nothing else changes.
@@ -28,8 +30,11 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: SharedClock,
     pub master: Arc<MasterKey>,
-    pub keyring: ArcSwap<Keyring>,
-    pub clients: ClientRegistry,
+    pub keyring: Arc<ArcSwap<Keyring>>,
+    pub clients: Arc<ClientRegistry>,
+    /// Verifies keyflow's own access tokens, for its management API,
+    /// introspection and revocation.
+    pub verifier: Verifier,
     pub usage: UsageRecorder,
     pub metrics: Metrics,
     sync: Mutex<SyncState>,
@@ -62,18 +67,21 @@ impl App {
         if !created.is_empty() {
             tracing::info!(algorithms = ?created, "created signing keys");
         }
-        let clients = ClientRegistry::new(
+        let clients = Arc::new(ClientRegistry::new(
             Arc::clone(&store),
             master.secret_hasher(),
             Arc::clone(&clock),
-        );
+        ));
+        let keyring = Arc::new(ArcSwap::from_pointee(Keyring::default()));
+        let verifier = local_verifier(&settings, &store, &keyring, &clock);
         let app = Arc::new(Self {
             settings: Arc::new(settings),
             store,
             clock,
             master: Arc::new(master),
-            keyring: ArcSwap::from_pointee(Keyring::default()),
+            keyring,
             clients,
+            verifier,
             usage: UsageRecorder::default(),
             metrics: Metrics::new(),
             sync: Mutex::new(SyncState {
@@ -84,6 +92,7 @@ impl App {
         });
         app.reload_keyring().await?;
         app.sync_once().await?;
+        app.reload_revocations().await;
         Ok(app)
     }
 
@@ -109,13 +118,14 @@ impl App {
     pub async fn sync_once(&self) -> Result<(), KeyringError> {
         let started = Instant::now();
         let epochs = self.store.epochs().await?;
-        let (credentials_changed, reload) = {
+        let (credentials_changed, reload, revoked) = {
             let s = self.lock_sync();
             let last = s.epochs;
             (
                 last.is_some_and(|l| l.credentials != epochs.credentials),
                 last.is_none_or(|l| l.signing_keys != epochs.signing_keys)
                     || s.keyring_built.elapsed() >= KEYRING_REFRESH,
+                last.is_some_and(|l| l.revocations != epochs.revocations),
             )
         };
         if credentials_changed {
@@ -123,10 +133,22 @@ impl App {
         }
         if reload {
             self.reload_keyring().await?;
+            // Expired denylist entries go with the same once-a-minute beat.
+            self.store.purge_revocations(self.clock.now()).await?;
+        }
+        if revoked {
+            self.reload_revocations().await;
         }
         self.lock_sync().epochs = Some(epochs);
         self.clients.renew_lease(started);
         Ok(())
+    }
+
+    /// Refreshes this node's own view of revoked tokens.
+    pub async fn reload_revocations(&self) {
+        if let Err(e) = self.verifier.refresh_revocations().await {
+            tracing::warn!(error = %e, "loading revocations failed");
+        }
     }
 
     fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
@@ -195,4 +217,77 @@ impl App {
             tracing::warn!(error = %e, "writing usage counters failed; keeping them for the next flush");
         }
     }
+}
+
+/// Keys straight from this node's keyring.
+struct LocalKeys(Arc<ArcSwap<Keyring>>);
+
+#[async_trait::async_trait]
+impl KeySource for LocalKeys {
+    async fn fetch(&self) -> Result<Vec<u8>, String> {
+        Ok(self.0.load().jwks_json().to_vec())
+    }
+}
+
+/// Revocations straight from the database.
+pub struct StoreRevocations {
+    pub store: Arc<dyn Store>,
+    pub clock: SharedClock,
+    /// How far back a client-wide cut-off can still matter: the longest
+    /// token lifetime.
+    pub window: i64,
+}
+
+impl StoreRevocations {
+    pub async fn document(&self) -> Result<RevocationDocument, StorageError> {
+        let list = self
+            .store
+            .revocations(self.clock.now(), self.window)
+            .await?;
+        Ok(RevocationDocument {
+            revoked_tokens: list
+                .tokens
+                .into_iter()
+                .map(|(jti, exp)| RevokedToken { jti, exp })
+                .collect(),
+            revoked_clients: list
+                .clients
+                .into_iter()
+                .map(|(client_id, revoked_before)| RevokedClient {
+                    client_id,
+                    revoked_before,
+                })
+                .collect(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RevocationSource for StoreRevocations {
+    async fn fetch(&self) -> Result<RevocationDocument, String> {
+        self.document().await.map_err(|e| e.to_string())
+    }
+}
+
+fn local_verifier(
+    settings: &Settings,
+    store: &Arc<dyn Store>,
+    keyring: &Arc<ArcSwap<Keyring>>,
+    clock: &SharedClock,
+) -> Verifier {
+    let revocations = StoreRevocations {
+        store: Arc::clone(store),
+        clock: Arc::clone(clock),
+        window: settings.access_token_ttl,
+    };
+    VerifierBuilder::new(
+        &settings.issuer,
+        settings.resources.all(),
+        Arc::new(LocalKeys(Arc::clone(keyring))),
+    )
+    // Local reloads cost nothing: pick up a rotated key at once.
+    .min_jwks_refetch(Duration::ZERO)
+    .revocations(Arc::new(revocations), POLL_INTERVAL)
+    .clock(Arc::clone(clock))
+    .build()
 }

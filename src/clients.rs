@@ -118,6 +118,13 @@ impl ClientRegistry {
         }
     }
 
+    /// The client without checking a secret (for the legacy appkey-only path).
+    pub async fn find(&self, client_id: &str) -> Result<Arc<ClientWithSecrets>, AuthError> {
+        self.lookup(client_id)
+            .await?
+            .ok_or(AuthError::UnknownClient)
+    }
+
     async fn lookup(
         &self,
         client_id: &str,
@@ -187,6 +194,11 @@ mod tests {
     use crate::testing::TestDb;
     use aws_lc_rs::hmac;
 
+    fn audit() -> crate::domain::audit::AuditEntry {
+        crate::domain::audit::AuditContext::system()
+            .entry(crate::domain::audit::AuditEvent::WorkspaceCreated, 0)
+    }
+
     async fn registry(db: &TestDb) -> (ClientRegistry, Arc<dyn Store>) {
         let store = db.store().await;
         let hasher = SecretHasher::new(hmac::Key::new(hmac::HMAC_SHA256, b"pepper"));
@@ -196,7 +208,12 @@ mod tests {
             created_at: 0,
         };
         store
-            .create_workspace(&ws, "app_1", &NewSecret::new(hasher.hash_str("sec_one")))
+            .create_workspace(
+                &ws,
+                "app_1",
+                &NewSecret::new(hasher.hash_str("sec_one")),
+                &audit(),
+            )
             .await
             .unwrap();
         let clock: SharedClock = Arc::new(MockClock::new(10));
@@ -210,11 +227,12 @@ mod tests {
         let rotation = SecretRotation {
             now: 10,
             previous_expire_at: 10,
+            revoke_issued_tokens: false,
         };
         let new = NewSecret::new(registry.hasher().hash_str(secret));
         assert!(
             store
-                .rotate_client_secret("app_1", &new, rotation)
+                .rotate_client_secret("app_1", &new, rotation, &audit())
                 .await
                 .unwrap()
         );

@@ -40,6 +40,22 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage resource servers: clients that introspect tokens.
+    #[command(subcommand)]
+    ResourceServer(ResourceServerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResourceServerCommand {
+    /// Register a resource server; prints its client secret once.
+    Create {
+        /// A label, for example the API's name.
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +76,20 @@ pub enum WorkspaceCommand {
         /// Keep the previous secret working this many seconds (0 to 604800).
         #[arg(long, default_value_t = 0)]
         grace_period_seconds: i64,
+        /// Also revoke every access token issued to the workspace so far.
+        #[arg(long)]
+        revoke_issued_tokens: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept the application key alone on the legacy appkey path (weaker; off by default).
+    AllowAppkeyOnly {
+        /// The workspace id.
+        workspace_id: String,
+        /// Turn it off again.
+        #[arg(long)]
+        off: bool,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,
@@ -184,6 +214,15 @@ pub struct GlobalArgs {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Days after which an application token's secret is reported as due for rotation.
+    #[arg(
+        long,
+        env = "KEYFLOW_ROTATION_DUE_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub rotation_due_days: i64,
+
     /// Log format: text for people, json for log pipelines.
     #[arg(
         long,
@@ -237,6 +276,7 @@ pub struct Settings {
     pub access_token_alg: Algorithm,
     pub tls: Option<TlsFiles>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub rotation_due_days: i64,
 }
 
 impl Settings {
@@ -281,6 +321,9 @@ impl Settings {
                 ),
             }
         }
+        if !(1..=3650).contains(&args.rotation_due_days) {
+            bail!("--rotation-due-days / KEYFLOW_ROTATION_DUE_DAYS must be between 1 and 3650");
+        }
         let tls = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.clone(),
@@ -303,6 +346,7 @@ impl Settings {
             access_token_alg: args.access_token_alg,
             tls,
             trusted_proxies: args.trusted_proxies.clone(),
+            rotation_due_days: args.rotation_due_days,
         })
     }
 

@@ -14,4 +14,5 @@ pub mod server;
 pub mod storage;
 pub mod testing;
 pub mod usage;
+pub mod verifier;
 pub mod workspaces;

@@ -2,9 +2,10 @@
 
 use crate::clients::wait_for_propagation;
 use crate::clock::UnixTime;
-use crate::domain::secret::{PlainSecret, SecretHasher};
+use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
 use crate::domain::workspace::{Workspace, new_application_key, new_secret_key, new_workspace_id};
-use crate::storage::{NewSecret, SecretRotation, StorageError, Store};
+use crate::storage::{ClientKind, ClientRecord, NewSecret, SecretRotation, StorageError, Store};
 
 const MAX_NAME_CHARS: usize = 200;
 /// The longest overlap a rotation may give the previous secret.
@@ -35,6 +36,7 @@ pub async fn create(
     hasher: &SecretHasher,
     name: &str,
     now: UnixTime,
+    ctx: &AuditContext,
 ) -> Result<CreatedWorkspace, WorkspaceError> {
     let name = name.trim();
     if name.is_empty()
@@ -50,18 +52,27 @@ pub async fn create(
     };
     let application_key = new_application_key();
     let secret_key = new_secret_key();
+    let audit = ctx
+        .entry(AuditEvent::WorkspaceCreated, now)
+        .workspace(&workspace.id)
+        .details(serde_json::json!({"name": workspace.name, "applicationKey": application_key}));
+    let secret = NewSecret::new(hasher.hash(&secret_key));
     store
-        .create_workspace(
-            &workspace,
-            &application_key,
-            &NewSecret::new(hasher.hash(&secret_key)),
-        )
+        .create_workspace(&workspace, &application_key, &secret, &audit)
         .await?;
     Ok(CreatedWorkspace {
         workspace,
         application_key,
         secret_key,
     })
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RotationOptions {
+    /// How long the previous secret keeps working (0: not at all).
+    pub grace_seconds: i64,
+    /// Also revoke every access token issued with the workspace's key so far.
+    pub revoke_issued_tokens: bool,
 }
 
 /// A regenerated secret key, shown once.
@@ -81,9 +92,11 @@ pub async fn rotate_secret(
     store: &dyn Store,
     hasher: &SecretHasher,
     workspace_id: &str,
-    grace_seconds: i64,
+    options: RotationOptions,
     now: UnixTime,
+    ctx: &AuditContext,
 ) -> Result<RotatedSecret, WorkspaceError> {
+    let grace_seconds = options.grace_seconds;
     if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
         return Err(WorkspaceError::InvalidGrace);
     }
@@ -95,13 +108,19 @@ pub async fn rotate_secret(
     let rotation = SecretRotation {
         now,
         previous_expire_at: now + grace_seconds,
+        revoke_issued_tokens: options.revoke_issued_tokens,
     };
+    let audit = ctx
+        .entry(AuditEvent::SecretRegenerated, now)
+        .workspace(workspace_id)
+        .details(serde_json::json!({
+            "applicationKey": client.client_id,
+            "gracePeriodSeconds": grace_seconds,
+            "revokeIssuedTokens": options.revoke_issued_tokens,
+        }));
+    let secret = NewSecret::new(hasher.hash(&secret_key));
     if !store
-        .rotate_client_secret(
-            &client.client_id,
-            &NewSecret::new(hasher.hash(&secret_key)),
-            rotation,
-        )
+        .rotate_client_secret(&client.client_id, &secret, rotation, &audit)
         .await?
     {
         return Err(WorkspaceError::NotFound);
@@ -113,4 +132,58 @@ pub async fn rotate_secret(
         rotated_at: now,
         previous_expires_at: rotation.previous_expire_at,
     })
+}
+
+/// A new resource server client, with the one-time plaintext of its secret.
+#[derive(Debug)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub secret: PlainSecret,
+}
+
+pub const RESOURCE_SERVER_PREFIX: &str = "rs_";
+
+/// Registers a resource server: a confidential client that may introspect
+/// any token but obtains none.
+pub async fn create_resource_server(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    name: &str,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<CreatedClient, WorkspaceError> {
+    let name = valid_name(name)?;
+    let client = ClientRecord {
+        client_id: format!("{RESOURCE_SERVER_PREFIX}{}", random_base62(24)),
+        workspace_id: None,
+        kind: ClientKind::ResourceServer,
+        name: name.to_owned(),
+        secret_rotated_at: Some(now),
+        tokens_issued: 0,
+        last_used_at: None,
+        created_at: now,
+        tokens_revoked_before: None,
+    };
+    let secret = new_secret_key();
+    let audit = ctx.entry(AuditEvent::ClientCreated, now).details(
+        serde_json::json!({"clientId": client.client_id, "kind": "resource_server", "name": name}),
+    );
+    store
+        .create_client(&client, &NewSecret::new(hasher.hash(&secret)), &audit)
+        .await?;
+    Ok(CreatedClient {
+        client_id: client.client_id,
+        secret,
+    })
+}
+
+fn valid_name(name: &str) -> Result<&str, WorkspaceError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(WorkspaceError::InvalidName);
+    }
+    Ok(name)
 }

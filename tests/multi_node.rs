@@ -12,8 +12,9 @@ use keyflow::clock::MockClock;
 use keyflow::crypto::keyring::create_key;
 use keyflow::crypto::master_key::MasterKey;
 use keyflow::crypto::signing::Algorithm;
+use keyflow::domain::audit::AuditContext;
 use keyflow::testing::{TestDb, TestServer};
-use keyflow::workspaces;
+use keyflow::workspaces::{self, RotationOptions};
 
 const CC: &str = "grant_type=client_credentials";
 
@@ -98,8 +99,9 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
             a.app.store.as_ref(),
             a.app.clients.hasher(),
             &ws.workspace.id,
-            0,
+            RotationOptions::default(),
             a.app.clock.now(),
+            &AuditContext::cli(),
         )
         .await
         .unwrap();
@@ -144,8 +146,12 @@ async fn a_grace_period_keeps_both_secrets_until_it_ends() {
             a.app.store.as_ref(),
             a.app.clients.hasher(),
             &ws.workspace.id,
-            60,
+            RotationOptions {
+                grace_seconds: 60,
+                ..Default::default()
+            },
             a.app.clock.now(),
+            &AuditContext::cli(),
         )
         .await
         .unwrap();
@@ -184,6 +190,7 @@ async fn rotated_signing_keys_reach_every_node_and_old_tokens_still_verify() {
             Algorithm::ES256,
             a.app.clock.now(),
             true,
+            &AuditContext::cli(),
         )
         .await
         .unwrap();

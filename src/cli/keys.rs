@@ -7,6 +7,7 @@ use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{KeysCommand, Settings};
 use crate::crypto::keyring::{KeyState, create_key};
 use crate::crypto::signing::Algorithm;
+use crate::domain::audit::AuditContext;
 
 pub async fn run(cmd: KeysCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
@@ -30,7 +31,15 @@ async fn rotate(
     let now = SystemClock.now();
     let mut rotated = Vec::new();
     for alg in algs {
-        let key = create_key(store.as_ref(), &master, alg, now, true).await?;
+        let key = create_key(
+            store.as_ref(),
+            &master,
+            alg,
+            now,
+            true,
+            &AuditContext::cli(),
+        )
+        .await?;
         rotated.push(json!({"kid": key.kid, "alg": alg.as_str(), "createdAt": rfc3339(now)}));
     }
     if as_json {

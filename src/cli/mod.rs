@@ -1,6 +1,7 @@
 //! The `keyflow` command line.
 
 mod keys;
+mod resource_server;
 mod serve;
 mod workspace;
 
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
+        Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
     }
 }
 

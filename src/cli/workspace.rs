@@ -6,7 +6,8 @@ use serde_json::json;
 use super::{load_master_key, open_store, print_json};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{Settings, WorkspaceCommand};
-use crate::workspaces;
+use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::workspaces::{self, RotationOptions};
 
 pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
@@ -15,8 +16,20 @@ pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<(
         WorkspaceCommand::RotateSecret {
             workspace_id,
             grace_period_seconds,
+            revoke_issued_tokens,
             json,
-        } => rotate_secret(settings, &workspace_id, grace_period_seconds, json).await,
+        } => {
+            let options = RotationOptions {
+                grace_seconds: grace_period_seconds,
+                revoke_issued_tokens,
+            };
+            rotate_secret(settings, &workspace_id, options, json).await
+        }
+        WorkspaceCommand::AllowAppkeyOnly {
+            workspace_id,
+            off,
+            json,
+        } => allow_appkey_only(settings, &workspace_id, !off, json).await,
     }
 }
 
@@ -24,9 +37,15 @@ async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Resul
     let store = open_store(settings).await?;
     let (master, _) = load_master_key(settings)?;
     let now = SystemClock.now();
-    let created = workspaces::create(store.as_ref(), &master.secret_hasher(), name, now)
-        .await
-        .context("--name")?;
+    let created = workspaces::create(
+        store.as_ref(),
+        &master.secret_hasher(),
+        name,
+        now,
+        &AuditContext::cli(),
+    )
+    .await
+    .context("--name")?;
     let ws = &created.workspace;
     let api_url = settings.api_url.render(&settings.issuer, &ws.id);
     if as_json {
@@ -51,7 +70,7 @@ async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Resul
 async fn rotate_secret(
     settings: &Settings,
     workspace_id: &str,
-    grace: i64,
+    options: RotationOptions,
     as_json: bool,
 ) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
@@ -60,8 +79,9 @@ async fn rotate_secret(
         store.as_ref(),
         &master.secret_hasher(),
         workspace_id,
-        grace,
+        options,
         SystemClock.now(),
+        &AuditContext::cli(),
     )
     .await
     .with_context(|| format!("workspace {workspace_id}"))?;
@@ -110,6 +130,39 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
                 r["name"].as_str().unwrap_or("")
             );
         }
+    }
+    Ok(())
+}
+
+/// Lets (or stops letting) old integrations authenticate with the
+/// application key alone on the legacy `appkey` path. Weaker than sending
+/// the secret key too, so it is off unless an operator turns it on.
+async fn allow_appkey_only(
+    settings: &Settings,
+    workspace_id: &str,
+    allow: bool,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let now = SystemClock.now();
+    let audit = AuditContext::cli()
+        .entry(AuditEvent::AppkeyOnlyChanged, now)
+        .workspace(workspace_id)
+        .details(json!({ "allowAppkeyOnly": allow }));
+    if !store
+        .set_allow_appkey_only(workspace_id, allow, &audit)
+        .await?
+    {
+        anyhow::bail!("workspace {workspace_id}: no such workspace");
+    }
+    if as_json {
+        print_json(&json!({ "workspaceId": workspace_id, "allowAppkeyOnly": allow }));
+    } else if allow {
+        println!(
+            "Workspace {workspace_id} now accepts the application key alone on the legacy appkey path."
+        );
+    } else {
+        println!("Workspace {workspace_id} now requires the secret key on the legacy appkey path.");
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::clock::UnixTime;
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing::{Algorithm, SigningKey};
+use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::storage::{StorageError, Store, StoredSigningKey};
 
 /// How a stored key is used right now.
@@ -125,6 +126,7 @@ pub async fn create_key(
     alg: Algorithm,
     now: UnixTime,
     retire_active: bool,
+    ctx: &AuditContext,
 ) -> Result<StoredSigningKey, KeyringError> {
     let (key, der) = SigningKey::generate(alg);
     let stored = StoredSigningKey {
@@ -134,7 +136,12 @@ pub async fn create_key(
         created_at: now,
         retired_at: None,
     };
-    store.insert_signing_key(&stored, retire_active).await?;
+    let audit = ctx
+        .entry(AuditEvent::SigningKeyRotated, now)
+        .details(serde_json::json!({"kid": stored.kid, "alg": alg.as_str(), "retiredPrevious": retire_active}));
+    store
+        .insert_signing_key(&stored, retire_active, &audit)
+        .await?;
     Ok(stored)
 }
 
@@ -152,7 +159,7 @@ pub async fn ensure_keys(
             .iter()
             .any(|k| k.alg == alg && k.retired_at.is_none())
         {
-            create_key(store, master, alg, now, false).await?;
+            create_key(store, master, alg, now, false, &AuditContext::system()).await?;
             created.push(alg);
         }
     }

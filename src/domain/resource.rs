@@ -29,6 +29,11 @@ impl ResourcePolicy {
         }
     }
 
+    /// Every audience a token may carry.
+    pub fn all(&self) -> impl Iterator<Item = String> + '_ {
+        self.allowed.iter().cloned()
+    }
+
     pub fn default_audience(&self) -> &str {
         &self.default_audience
     }

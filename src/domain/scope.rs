@@ -134,6 +134,17 @@ impl ScopeCatalogue {
         )
     }
 
+    /// Every scope an application token may request.
+    pub fn application_scopes(&self) -> ScopeSet {
+        ScopeSet(
+            self.scopes
+                .values()
+                .filter(|s| s.applications)
+                .map(|s| s.name.clone())
+                .collect(),
+        )
+    }
+
     /// Checks a requested set for an application token (client_credentials).
     pub fn check_for_application(&self, requested: &ScopeSet) -> Result<(), ScopeError> {
         for name in requested.iter() {
@@ -199,6 +210,12 @@ impl ScopeSet {
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
+    }
+}
+
+impl FromIterator<String> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
     }
 }
 

@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::error::OAuthError;
 use super::form::{OAuthForm, decode};
+use crate::app::App;
+use crate::clients::{AuthError, AuthenticatedClient};
 use crate::domain::secret::PlainSecret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,25 @@ impl ClientCredentials {
             client_id,
             secret: PlainSecret::new(secret),
         })
+    }
+}
+
+impl ClientCredentials {
+    /// Checks the credentials. An unknown client and a wrong secret get the
+    /// same answer, so client ids cannot be probed.
+    pub async fn authenticate(&self, app: &App) -> Result<AuthenticatedClient, OAuthError> {
+        match app
+            .clients
+            .authenticate(&self.client_id, self.secret.expose())
+            .await
+        {
+            Ok(client) => Ok(client),
+            Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
+            Err(reason) => {
+                tracing::info!(client_id = %self.client_id, method = ?self.method, %reason, "client authentication failed");
+                Err(OAuthError::invalid_client("client authentication failed"))
+            }
+        }
     }
 }
 

@@ -1,13 +1,17 @@
 //! The HTTP layer: routes, extractors, error mapping and middleware.
 
+pub mod api;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod form;
 pub mod health;
+pub mod introspect;
 pub mod jwks;
 mod middleware;
+pub mod origin;
 pub mod response;
+pub mod revoke;
 pub mod token;
 
 use std::sync::Arc;
@@ -21,7 +25,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use discovery::{JWKS_PATH, TOKEN_PATH};
+use discovery::{INTROSPECTION_PATH, JWKS_PATH, REVOCATION_LIST_PATH, REVOCATION_PATH, TOKEN_PATH};
 use error::{ErrorCode, OAuthError};
 
 pub const OIDC_DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -30,12 +34,18 @@ pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 /// Route templates, which double as the bounded `endpoint` metric label.
 pub const ROUTES: &[&str] = &[
     TOKEN_PATH,
+    REVOCATION_PATH,
+    INTROSPECTION_PATH,
+    REVOCATION_LIST_PATH,
     JWKS_PATH,
     OIDC_DISCOVERY_PATH,
     OAUTH_METADATA_PATH,
     "/healthz",
     "/readyz",
     "/metrics",
+    api::APPLICATION_TOKEN_PATH,
+    api::REGENERATE_PATH,
+    api::AUDIT_LOGS_PATH,
 ];
 
 /// Paths served over plain HTTP even when the issuer is https, so that load
@@ -45,12 +55,19 @@ pub const OPERATIONAL_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
 pub fn router(app: Arc<App>) -> Router {
     let mut router = Router::new()
         .route(TOKEN_PATH, post(token::token).fallback(post_only))
+        .route(REVOCATION_PATH, post(revoke::revoke).fallback(post_only))
+        .route(
+            INTROSPECTION_PATH,
+            post(introspect::introspect).fallback(post_only),
+        )
+        .route(REVOCATION_LIST_PATH, get(revoke::list))
         .route(JWKS_PATH, get(jwks::jwks))
         .route(OIDC_DISCOVERY_PATH, get(discovery::metadata))
         .route(OAUTH_METADATA_PATH, get(discovery::metadata))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .merge(api::router())
         .fallback(not_found);
     if app.settings.requires_forwarded_https() {
         router = router.layer(axum::middleware::from_fn_with_state(
@@ -74,10 +91,9 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 async fn post_only() -> Response {
-    let mut res =
-        OAuthError::invalid_request("the token endpoint accepts POST only (RFC 6749 §3.2)")
-            .with_status(StatusCode::METHOD_NOT_ALLOWED)
-            .into_response();
+    let mut res = OAuthError::invalid_request("this endpoint accepts POST only")
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        .into_response();
     res.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("POST"));
     res

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
 use crate::domain::secret::SecretHash;
 use crate::domain::workspace::Workspace;
 
@@ -45,18 +46,23 @@ pub enum ClientKind {
     /// A workspace's application token: a confidential client that uses
     /// client_credentials on the workspace's behalf.
     Application,
+    /// A resource server: authenticates to introspect tokens, holds no
+    /// grant of its own.
+    ResourceServer,
 }
 
 impl ClientKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ClientKind::Application => "application",
+            ClientKind::ResourceServer => "resource_server",
         }
     }
 
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "application" => Ok(ClientKind::Application),
+            "resource_server" => Ok(ClientKind::ResourceServer),
             other => Err(StorageError::Corrupt(format!(
                 "unknown client kind {other:?}"
             ))),
@@ -74,6 +80,8 @@ pub struct ClientRecord {
     pub tokens_issued: i64,
     pub last_used_at: Option<UnixTime>,
     pub created_at: UnixTime,
+    /// Every token issued to this client before this time is revoked.
+    pub tokens_revoked_before: Option<UnixTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +105,8 @@ impl SecretRecord {
 pub struct ClientWithSecrets {
     pub client: ClientRecord,
     pub secrets: Vec<SecretRecord>,
+    /// The workspace lets old integrations send the application key alone.
+    pub allow_appkey_only: bool,
 }
 
 /// A new secret to store: only its hash, never the plaintext.
@@ -142,6 +152,16 @@ impl fmt::Debug for StoredSigningKey {
 pub struct Epochs {
     pub credentials: i64,
     pub signing_keys: i64,
+    pub revocations: i64,
+}
+
+/// What verifiers must refuse although the signature is good.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RevocationList {
+    /// (jti, exp) of access tokens revoked one by one.
+    pub tokens: Vec<(String, UnixTime)>,
+    /// (client_id, time): the client's tokens issued before the time.
+    pub clients: Vec<(String, UnixTime)>,
 }
 
 /// Usage gathered in memory and written in batches, never per token.
@@ -159,6 +179,8 @@ pub struct SecretRotation {
     pub now: UnixTime,
     /// When the previous secrets stop working: `now` for an immediate cut-over.
     pub previous_expire_at: UnixTime,
+    /// Also revoke every access token the client was issued until `now`.
+    pub revoke_issued_tokens: bool,
 }
 
 #[async_trait]
@@ -180,7 +202,24 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         workspace: &Workspace,
         client_id: &str,
         secret: &NewSecret,
+        audit: &AuditEntry,
     ) -> Result<()>;
+
+    /// Creates a client that belongs to no workspace, with its first secret.
+    async fn create_client(
+        &self,
+        client: &ClientRecord,
+        secret: &NewSecret,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+
+    /// Returns false when the workspace does not exist.
+    async fn set_allow_appkey_only(
+        &self,
+        workspace_id: &str,
+        allow: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
 
     async fn get_workspace(&self, id: &str) -> Result<Option<Workspace>>;
 
@@ -195,6 +234,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     async fn application_client(&self, workspace_id: &str) -> Result<Option<ClientRecord>>;
 
+    /// The newest superseded secret still inside its grace period, if any.
+    async fn previous_secret(&self, client_id: &str, now: UnixTime)
+    -> Result<Option<SecretRecord>>;
+
     /// Adds `secret` as the client's current secret; every previously valid
     /// secret expires at `rotation.previous_expire_at`. Returns false when the
     /// client does not exist.
@@ -203,6 +246,7 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         client_id: &str,
         secret: &NewSecret,
         rotation: SecretRotation,
+        audit: &AuditEntry,
     ) -> Result<bool>;
 
     /// Adds batched usage counts in one transaction.
@@ -212,7 +256,33 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Stores `key`; when `retire_active` is set, the algorithm's active keys
     /// are retired at `key.created_at` in the same transaction.
-    async fn insert_signing_key(&self, key: &StoredSigningKey, retire_active: bool) -> Result<()>;
+    async fn insert_signing_key(
+        &self,
+        key: &StoredSigningKey,
+        retire_active: bool,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+
+    /// Adds an access token to the denylist until it expires (idempotent).
+    async fn revoke_token(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: UnixTime,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+
+    /// Revoked tokens that have not expired at `now`, and clients whose
+    /// tokens were revoked after `now - window` (older cut-offs cover only
+    /// tokens that have expired anyway).
+    async fn revocations(&self, now: UnixTime, window: i64) -> Result<RevocationList>;
+
+    /// Forgets revoked tokens that have expired; returns how many.
+    async fn purge_revocations(&self, now: UnixTime) -> Result<u64>;
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 }
 
 /// Opens the store named by `url` and applies its migrations.

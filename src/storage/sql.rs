@@ -4,36 +4,64 @@
 //! `begin_write()` and its migrator.
 
 use crate::crypto::signing::Algorithm;
+use crate::domain::audit::{Actor, ActorKind, AuditEntry, AuditRecord, Origin};
 use crate::domain::secret::SecretHash;
 use crate::domain::workspace::Workspace;
 
-use super::{ClientKind, ClientRecord, Result, SecretRecord, StorageError, StoredSigningKey};
+use super::{
+    ClientKind, ClientRecord, ClientWithSecrets, Result, SecretRecord, StorageError,
+    StoredSigningKey,
+};
 
 pub(super) type WorkspaceRow = (String, String, i64);
-pub(super) type ClientRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    i64,
-);
 pub(super) type SecretRow = (String, Vec<u8>, i64, Option<i64>, Option<i64>);
 pub(super) type SigningKeyRow = (String, String, Vec<u8>, i64, Option<i64>);
+pub(super) type AuditRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
 
-/// `SELECT <client columns> FROM clients WHERE <condition>`, as a literal.
+#[derive(sqlx::FromRow)]
+pub(super) struct ClientRow {
+    client_id: String,
+    workspace_id: Option<String>,
+    kind: String,
+    name: String,
+    secret_rotated_at: Option<i64>,
+    tokens_issued: i64,
+    last_used_at: Option<i64>,
+    created_at: i64,
+    tokens_revoked_before: Option<i64>,
+    allow_appkey_only: bool,
+}
+
+/// `SELECT <client columns> FROM clients c … WHERE <condition>`, as a literal.
 macro_rules! select_clients {
     ($condition:literal) => {
         concat!(
-            "SELECT client_id, workspace_id, kind, name, secret_rotated_at, tokens_issued, last_used_at, created_at \
-             FROM clients WHERE ",
+            "SELECT c.client_id, c.workspace_id, c.kind, c.name, c.secret_rotated_at, c.tokens_issued, \
+             c.last_used_at, c.created_at, c.tokens_revoked_before, \
+             COALESCE(w.allow_appkey_only, FALSE) AS allow_appkey_only \
+             FROM clients c LEFT JOIN workspaces w ON w.id = c.workspace_id WHERE ",
             $condition
         )
     };
 }
 pub(super) use select_clients;
+
+pub(super) const BUMP_CREDENTIALS: &str =
+    "UPDATE sync_epochs SET credentials = credentials + 1 WHERE id = 1";
+pub(super) const BUMP_SIGNING_KEYS: &str =
+    "UPDATE sync_epochs SET signing_keys = signing_keys + 1 WHERE id = 1";
+pub(super) const BUMP_REVOCATIONS: &str =
+    "UPDATE sync_epochs SET revocations = revocations + 1 WHERE id = 1";
 
 pub(super) fn workspace(row: WorkspaceRow) -> Workspace {
     Workspace {
@@ -43,16 +71,53 @@ pub(super) fn workspace(row: WorkspaceRow) -> Workspace {
     }
 }
 
-pub(super) fn client(row: ClientRow) -> Result<ClientRecord> {
-    Ok(ClientRecord {
-        client_id: row.0,
-        workspace_id: row.1,
-        kind: ClientKind::parse(&row.2)?,
-        name: row.3,
-        secret_rotated_at: row.4,
-        tokens_issued: row.5,
-        last_used_at: row.6,
-        created_at: row.7,
+/// The client and whether its workspace allows the application key alone.
+pub(super) fn client(row: ClientRow) -> Result<(ClientRecord, bool)> {
+    Ok((
+        ClientRecord {
+            client_id: row.client_id,
+            workspace_id: row.workspace_id,
+            kind: ClientKind::parse(&row.kind)?,
+            name: row.name,
+            secret_rotated_at: row.secret_rotated_at,
+            tokens_issued: row.tokens_issued,
+            last_used_at: row.last_used_at,
+            created_at: row.created_at,
+            tokens_revoked_before: row.tokens_revoked_before,
+        },
+        row.allow_appkey_only,
+    ))
+}
+
+pub(super) fn client_with_secrets(
+    row: ClientRow,
+    secrets: Vec<SecretRow>,
+) -> Result<ClientWithSecrets> {
+    let (client, allow_appkey_only) = client(row)?;
+    Ok(ClientWithSecrets {
+        client,
+        secrets: secrets.into_iter().map(secret).collect::<Result<_>>()?,
+        allow_appkey_only,
+    })
+}
+
+pub(super) fn audit(row: AuditRow) -> Result<AuditRecord> {
+    let kind = ActorKind::parse(&row.3)
+        .ok_or_else(|| StorageError::Corrupt(format!("actor type {:?}", row.3)))?;
+    Ok(AuditRecord {
+        id: row.0,
+        entry: AuditEntry {
+            occurred_at: row.1,
+            event: row.2.parse().map_err(StorageError::Corrupt)?,
+            actor: Actor { kind, id: row.4 },
+            workspace_id: row.5,
+            origin: Origin {
+                ip: row.6,
+                user_agent: row.7,
+            },
+            details: serde_json::from_str(&row.8)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+        },
     })
 }
 
@@ -76,11 +141,6 @@ pub(super) fn signing_key(row: SigningKeyRow) -> Result<StoredSigningKey> {
         retired_at: row.4,
     })
 }
-
-pub(super) const BUMP_CREDENTIALS: &str =
-    "UPDATE sync_epochs SET credentials = credentials + 1 WHERE id = 1";
-pub(super) const BUMP_SIGNING_KEYS: &str =
-    "UPDATE sync_epochs SET signing_keys = signing_keys + 1 WHERE id = 1";
 
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:expr) => {
@@ -111,6 +171,48 @@ macro_rules! impl_store {
                 sqlx::query(statement).execute(conn).await?;
                 Ok(())
             }
+
+            /// Writes an audit entry inside the transaction of the change it
+            /// records, so neither exists without the other.
+            async fn audit(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                e: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (occurred_at, event, actor_type, actor_id, workspace_id, ip, user_agent, details) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(e.occurred_at)
+                .bind(e.event.as_str())
+                .bind(e.actor.kind.as_str())
+                .bind(&e.actor.id)
+                .bind(&e.workspace_id)
+                .bind(&e.origin.ip)
+                .bind(&e.origin.user_agent)
+                .bind(e.details.to_string())
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_client(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                c: &$crate::storage::ClientRecord,
+            ) -> $crate::storage::Result<()> {
+                sqlx::query(
+                    "INSERT INTO clients (client_id, workspace_id, kind, name, secret_rotated_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&c.client_id)
+                .bind(&c.workspace_id)
+                .bind(c.kind.as_str())
+                .bind(&c.name)
+                .bind(c.secret_rotated_at)
+                .bind(c.created_at)
+                .execute(conn)
+                .await?;
+                Ok(())
+            }
         }
 
         #[async_trait::async_trait]
@@ -130,11 +232,16 @@ macro_rules! impl_store {
             }
 
             async fn epochs(&self) -> $crate::storage::Result<$crate::storage::Epochs> {
-                let (credentials, signing_keys): (i64, i64) =
-                    sqlx::query_as("SELECT credentials, signing_keys FROM sync_epochs WHERE id = 1")
-                        .fetch_one(&self.pool)
-                        .await?;
-                Ok($crate::storage::Epochs { credentials, signing_keys })
+                let (credentials, signing_keys, revocations): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT credentials, signing_keys, revocations FROM sync_epochs WHERE id = 1",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::storage::Epochs {
+                    credentials,
+                    signing_keys,
+                    revocations,
+                })
             }
 
             async fn create_workspace(
@@ -142,6 +249,7 @@ macro_rules! impl_store {
                 ws: &$crate::domain::workspace::Workspace,
                 client_id: &str,
                 secret: &$crate::storage::NewSecret,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::storage::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
@@ -150,21 +258,60 @@ macro_rules! impl_store {
                     .bind(ws.created_at)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(
-                    "INSERT INTO clients (client_id, workspace_id, kind, name, secret_rotated_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
-                )
-                .bind(client_id)
-                .bind(&ws.id)
-                .bind($crate::storage::ClientKind::Application.as_str())
-                .bind(&ws.name)
-                .bind(ws.created_at)
-                .execute(&mut *tx)
-                .await?;
+                let client = $crate::storage::ClientRecord {
+                    client_id: client_id.to_owned(),
+                    workspace_id: Some(ws.id.clone()),
+                    kind: $crate::storage::ClientKind::Application,
+                    name: ws.name.clone(),
+                    secret_rotated_at: Some(ws.created_at),
+                    tokens_issued: 0,
+                    last_used_at: None,
+                    created_at: ws.created_at,
+                    tokens_revoked_before: None,
+                };
+                Self::insert_client(&mut tx, &client).await?;
                 Self::insert_secret(&mut tx, client_id, secret, ws.created_at).await?;
+                Self::audit(&mut tx, audit).await?;
                 Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn create_client(
+                &self,
+                client: &$crate::storage::ClientRecord,
+                secret: &$crate::storage::NewSecret,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<()> {
+                let mut tx = self.begin_write().await?;
+                Self::insert_client(&mut tx, client).await?;
+                Self::insert_secret(&mut tx, &client.client_id, secret, client.created_at).await?;
+                Self::audit(&mut tx, audit).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_allow_appkey_only(
+                &self,
+                workspace_id: &str,
+                allow: bool,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query("UPDATE workspaces SET allow_appkey_only = $1 WHERE id = $2")
+                    .bind(allow)
+                    .bind(workspace_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Ok(false);
+                }
+                Self::audit(&mut tx, audit).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn get_workspace(
@@ -194,10 +341,11 @@ macro_rules! impl_store {
                 client_id: &str,
                 now: $crate::clock::UnixTime,
             ) -> $crate::storage::Result<Option<$crate::storage::ClientWithSecrets>> {
-                let row: Option<$crate::storage::sql::ClientRow> = sqlx::query_as($crate::storage::sql::select_clients!("client_id = $1"))
-                .bind(client_id)
-                .fetch_optional(&self.pool)
-                .await?;
+                let row: Option<$crate::storage::sql::ClientRow> =
+                    sqlx::query_as($crate::storage::sql::select_clients!("c.client_id = $1"))
+                        .bind(client_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
                 let Some(row) = row else { return Ok(None) };
                 let secrets: Vec<$crate::storage::sql::SecretRow> = sqlx::query_as(
                     "SELECT id, secret_hash, created_at, expires_at, last_used_at FROM client_secrets \
@@ -208,25 +356,36 @@ macro_rules! impl_store {
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(Some($crate::storage::ClientWithSecrets {
-                    client: $crate::storage::sql::client(row)?,
-                    secrets: secrets
-                        .into_iter()
-                        .map($crate::storage::sql::secret)
-                        .collect::<$crate::storage::Result<_>>()?,
-                }))
+                $crate::storage::sql::client_with_secrets(row, secrets).map(Some)
             }
 
             async fn application_client(
                 &self,
                 workspace_id: &str,
             ) -> $crate::storage::Result<Option<$crate::storage::ClientRecord>> {
-                let row: Option<$crate::storage::sql::ClientRow> = sqlx::query_as($crate::storage::sql::select_clients!("workspace_id = $1 AND kind = $2"))
-                .bind(workspace_id)
-                .bind($crate::storage::ClientKind::Application.as_str())
+                let row: Option<$crate::storage::sql::ClientRow> =
+                    sqlx::query_as($crate::storage::sql::select_clients!("c.workspace_id = $1 AND c.kind = $2"))
+                        .bind(workspace_id)
+                        .bind($crate::storage::ClientKind::Application.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map($crate::storage::sql::client).transpose()?.map(|(c, _)| c))
+            }
+
+            async fn previous_secret(
+                &self,
+                client_id: &str,
+                now: $crate::clock::UnixTime,
+            ) -> $crate::storage::Result<Option<$crate::storage::SecretRecord>> {
+                let row: Option<$crate::storage::sql::SecretRow> = sqlx::query_as(
+                    "SELECT id, secret_hash, created_at, expires_at, last_used_at FROM client_secrets \
+                     WHERE client_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id LIMIT 1",
+                )
+                .bind(client_id)
+                .bind(now)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map($crate::storage::sql::client).transpose()
+                row.map($crate::storage::sql::secret).transpose()
             }
 
             async fn rotate_client_secret(
@@ -234,6 +393,7 @@ macro_rules! impl_store {
                 client_id: &str,
                 secret: &$crate::storage::NewSecret,
                 rotation: $crate::storage::SecretRotation,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::storage::Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let updated = sqlx::query("UPDATE clients SET secret_rotated_at = $1 WHERE client_id = $2")
@@ -255,6 +415,15 @@ macro_rules! impl_store {
                 .execute(&mut *tx)
                 .await?;
                 Self::insert_secret(&mut tx, client_id, secret, rotation.now).await?;
+                if rotation.revoke_issued_tokens {
+                    sqlx::query("UPDATE clients SET tokens_revoked_before = $1 WHERE client_id = $2")
+                        .bind(rotation.now + 1)
+                        .bind(client_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    Self::bump(&mut tx, $crate::storage::sql::BUMP_REVOCATIONS).await?;
+                }
+                Self::audit(&mut tx, audit).await?;
                 Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
                 tx.commit().await?;
                 Ok(true)
@@ -306,6 +475,7 @@ macro_rules! impl_store {
                 &self,
                 key: &$crate::storage::StoredSigningKey,
                 retire_active: bool,
+                audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::storage::Result<()> {
                 let mut tx = self.begin_write().await?;
                 if retire_active {
@@ -326,9 +496,94 @@ macro_rules! impl_store {
                 .bind(key.retired_at)
                 .execute(&mut *tx)
                 .await?;
+                Self::audit(&mut tx, audit).await?;
                 Self::bump(&mut tx, $crate::storage::sql::BUMP_SIGNING_KEYS).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn revoke_token(
+                &self,
+                jti: &str,
+                client_id: &str,
+                expires_at: $crate::clock::UnixTime,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<()> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(
+                    "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(jti)
+                .bind(client_id)
+                .bind(expires_at)
+                .bind(audit.occurred_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n > 0 {
+                    Self::audit(&mut tx, audit).await?;
+                    Self::bump(&mut tx, $crate::storage::sql::BUMP_REVOCATIONS).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn revocations(
+                &self,
+                now: $crate::clock::UnixTime,
+                window: i64,
+            ) -> $crate::storage::Result<$crate::storage::RevocationList> {
+                let tokens: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1 ORDER BY jti")
+                        .bind(now)
+                        .fetch_all(&self.pool)
+                        .await?;
+                let clients: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT client_id, tokens_revoked_before FROM clients \
+                     WHERE tokens_revoked_before IS NOT NULL AND tokens_revoked_before > $1 ORDER BY client_id",
+                )
+                .bind(now - window)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::storage::RevocationList { tokens, clients })
+            }
+
+            async fn purge_revocations(&self, now: $crate::clock::UnixTime) -> $crate::storage::Result<u64> {
+                Ok(sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn append_audit(&self, entry: &$crate::domain::audit::AuditEntry) -> $crate::storage::Result<()> {
+                let mut conn = self.pool.acquire().await?;
+                Self::audit(&mut conn, entry).await
+            }
+
+            async fn list_audit(
+                &self,
+                q: &$crate::domain::audit::AuditQuery,
+            ) -> $crate::storage::Result<Vec<$crate::domain::audit::AuditRecord>> {
+                let rows: Vec<$crate::storage::sql::AuditRow> = sqlx::query_as(
+                    "SELECT id, occurred_at, event, actor_type, actor_id, workspace_id, ip, user_agent, details \
+                     FROM audit_log WHERE workspace_id = $1 \
+                     AND ($2 IS NULL OR event = $2) \
+                     AND ($3 IS NULL OR occurred_at >= $3) \
+                     AND ($4 IS NULL OR occurred_at < $4) \
+                     AND ($5 IS NULL OR id < $5) \
+                     ORDER BY id DESC LIMIT $6",
+                )
+                .bind(&q.workspace_id)
+                .bind(q.event.map(|e| e.as_str()))
+                .bind(q.since)
+                .bind(q.until)
+                .bind(q.before_id)
+                .bind(i64::from(q.limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::storage::sql::audit).collect()
             }
         }
     };

@@ -2,6 +2,7 @@
 //! when `KEYFLOW_TEST_POSTGRES_URL` is set, which CI requires).
 
 use super::*;
+use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::secret::SecretHash;
 use crate::testing::TestDb;
 
@@ -11,6 +12,10 @@ fn workspace(id: &str) -> Workspace {
         name: format!("ws {id}"),
         created_at: 1_000,
     }
+}
+
+fn audit() -> AuditEntry {
+    AuditEntry::new(AuditEvent::WorkspaceCreated, Actor::system(), 1_000)
 }
 
 fn secret(byte: u8) -> NewSecret {
@@ -23,7 +28,7 @@ async fn creates_a_workspace_with_its_application_client_atomically() {
         let store = db.store().await;
         let before = store.epochs().await.unwrap();
         store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1))
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
             .await
             .unwrap();
         assert_eq!(
@@ -52,7 +57,7 @@ async fn creates_a_workspace_with_its_application_client_atomically() {
 
         // A second workspace reusing the client id fails and leaves nothing behind.
         let err = store
-            .create_workspace(&workspace("w2"), "app_1", &secret(2))
+            .create_workspace(&workspace("w2"), "app_1", &secret(2), &audit())
             .await;
         assert!(err.is_err(), "{:?}", db.backend);
         assert_eq!(store.get_workspace("w2").await.unwrap(), None);
@@ -66,16 +71,17 @@ async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
     for db in TestDb::all().await {
         let store = db.store().await;
         store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1))
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
             .await
             .unwrap();
         let rotation = SecretRotation {
             now: 2_000,
             previous_expire_at: 2_060,
+            revoke_issued_tokens: false,
         };
         assert!(
             store
-                .rotate_client_secret("app_1", &secret(2), rotation)
+                .rotate_client_secret("app_1", &secret(2), rotation, &audit())
                 .await
                 .unwrap()
         );
@@ -93,10 +99,11 @@ async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
         let now = SecretRotation {
             now: 2_010,
             previous_expire_at: 2_010,
+            revoke_issued_tokens: false,
         };
         assert!(
             store
-                .rotate_client_secret("app_1", &secret(3), now)
+                .rotate_client_secret("app_1", &secret(3), now, &audit())
                 .await
                 .unwrap()
         );
@@ -105,7 +112,7 @@ async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
         assert_eq!(c.client.secret_rotated_at, Some(2_010));
         assert!(
             !store
-                .rotate_client_secret("missing", &secret(4), now)
+                .rotate_client_secret("missing", &secret(4), now, &audit())
                 .await
                 .unwrap()
         );
@@ -117,7 +124,7 @@ async fn usage_batches_add_up_and_keep_the_latest_time() {
     for db in TestDb::all().await {
         let store = db.store().await;
         store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1))
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
             .await
             .unwrap();
         let secret_id = store
@@ -157,15 +164,15 @@ async fn signing_keys_retire_per_algorithm_and_bump_the_epoch() {
         };
         let e0 = store.epochs().await.unwrap().signing_keys;
         store
-            .insert_signing_key(&key("es-1", Algorithm::ES256, 10), false)
+            .insert_signing_key(&key("es-1", Algorithm::ES256, 10), false, &audit())
             .await
             .unwrap();
         store
-            .insert_signing_key(&key("rs-1", Algorithm::RS256, 10), false)
+            .insert_signing_key(&key("rs-1", Algorithm::RS256, 10), false, &audit())
             .await
             .unwrap();
         store
-            .insert_signing_key(&key("es-2", Algorithm::ES256, 20), true)
+            .insert_signing_key(&key("es-2", Algorithm::ES256, 20), true, &audit())
             .await
             .unwrap();
         let keys = store.list_signing_keys().await.unwrap();
@@ -181,7 +188,7 @@ async fn signing_keys_retire_per_algorithm_and_bump_the_epoch() {
         assert_eq!(store.epochs().await.unwrap().signing_keys, e0 + 3);
         assert!(
             store
-                .insert_signing_key(&key("es-2", Algorithm::ES256, 30), true)
+                .insert_signing_key(&key("es-2", Algorithm::ES256, 30), true, &audit())
                 .await
                 .is_err()
         );

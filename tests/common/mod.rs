@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, TokenData, Validation, decode, decode_header};
+use keyflow::domain::audit::AuditContext;
 use keyflow::testing::TestServer;
 use keyflow::workspaces::{self, CreatedWorkspace};
 use serde_json::Value;
@@ -18,6 +19,7 @@ pub async fn workspace(node: &TestServer, name: &str) -> CreatedWorkspace {
         node.app.clients.hasher(),
         name,
         node.app.clock.now(),
+        &AuditContext::system(),
     )
     .await
     .expect("create workspace")
@@ -28,6 +30,7 @@ pub fn basic(id: &str, secret: &str) -> String {
 }
 
 pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -31,8 +31,8 @@ pub fn decide(
     scopes: &ScopeCatalogue,
     resources: &ResourcePolicy,
 ) -> Result<Grant, ClientCredentialsError> {
-    match client.kind {
-        ClientKind::Application => {}
+    if client.kind != ClientKind::Application {
+        return Err(ClientCredentialsError::UnauthorizedClient);
     }
     let Some(workspace_id) = client.workspace_id.clone() else {
         return Err(ClientCredentialsError::UnauthorizedClient);
@@ -67,6 +67,7 @@ mod tests {
             tokens_issued: 0,
             last_used_at: None,
             created_at: 0,
+            tokens_revoked_before: None,
         }
     }
 

@@ -16,7 +16,6 @@ use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
 use super::response::{Caching, json};
 use crate::app::App;
-use crate::clients::{AuthError, AuthenticatedClient};
 
 /// Grant types the endpoint serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,25 +111,8 @@ async fn handle(
     })?;
     *label = grant.as_str();
     let request = TokenRequest::parse(grant, &mut form)?;
-    let client = authenticate(app, &credentials).await?;
+    let client = credentials.authenticate(app).await?;
     match request {
         TokenRequest::ClientCredentials(r) => client_credentials::handle(app, &client, r),
-    }
-}
-
-async fn authenticate(app: &App, c: &ClientCredentials) -> Result<AuthenticatedClient, OAuthError> {
-    match app
-        .clients
-        .authenticate(&c.client_id, c.secret.expose())
-        .await
-    {
-        Ok(client) => Ok(client),
-        Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
-        Err(reason) => {
-            tracing::info!(client_id = %c.client_id, method = ?c.method, %reason, "client authentication failed");
-            // The same answer for an unknown client and a wrong secret, so
-            // client ids cannot be probed.
-            Err(OAuthError::invalid_client("client authentication failed"))
-        }
     }
 }

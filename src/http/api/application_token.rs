@@ -1,0 +1,122 @@
+//! `GET …/application-token` and `POST …/application-token/regenerate`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiError, authorize};
+use crate::app::App;
+use crate::clock::rfc3339;
+use crate::domain::audit::{Actor, AuditContext};
+use crate::http::origin::RequestOrigin;
+use crate::http::response::{Caching, json as json_response};
+use crate::verifier::Principal;
+use crate::workspaces::{self, MAX_GRACE_SECONDS, RotationOptions, WorkspaceError};
+
+pub async fn show(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    Path(workspace_id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&principal, &workspace_id)?;
+    let client = app
+        .store
+        .application_client(&workspace_id)
+        .await
+        .map_err(|e| ApiError::storage(&e))?
+        .ok_or(ApiError::NotFound)?;
+    let now = app.clock.now();
+    let previous = app
+        .store
+        .previous_secret(&client.client_id, now)
+        .await
+        .map_err(|e| ApiError::storage(&e))?;
+    let rotated_at = client.secret_rotated_at.unwrap_or(client.created_at);
+    let mut body = json!({
+        "workspaceId": workspace_id,
+        "apiUrl": app.settings.api_url.render(&app.settings.issuer, &workspace_id),
+        "applicationKey": client.client_id,
+        "lastRotatedAt": rfc3339(rotated_at),
+        "rotationDue": now - rotated_at > app.settings.rotation_due_days * 86_400,
+    });
+    if let Some(p) = previous {
+        body["previousSecretExpiresAt"] = p.expires_at.map(rfc3339).into();
+        body["previousSecretLastUsedAt"] = p.last_used_at.map(rfc3339).into();
+    }
+    Ok(no_store(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RegenerateRequest {
+    #[serde(default)]
+    grace_period_seconds: i64,
+    #[serde(default)]
+    revoke_issued_tokens: bool,
+}
+
+/// Returns only once no node accepts the previous secret any more (unless
+/// a grace period keeps it), see `clients::wait_for_propagation`.
+pub async fn regenerate(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    RequestOrigin(origin): RequestOrigin,
+    Path(workspace_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&principal, &workspace_id)?;
+    let request: RegenerateRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RegenerateRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
+    };
+    let options = RotationOptions {
+        grace_seconds: request.grace_period_seconds,
+        revoke_issued_tokens: request.revoke_issued_tokens,
+    };
+    let ctx = AuditContext {
+        actor: Actor::client(&principal.client_id),
+        origin,
+    };
+    let now = app.clock.now();
+    let rotated = workspaces::rotate_secret(
+        app.store.as_ref(),
+        app.clients.hasher(),
+        &workspace_id,
+        options,
+        now,
+        &ctx,
+    )
+    .await
+    .map_err(|e| match e {
+        WorkspaceError::NotFound => ApiError::NotFound,
+        WorkspaceError::InvalidGrace => ApiError::BadRequest(format!(
+            "gracePeriodSeconds must be 0 to {MAX_GRACE_SECONDS}"
+        )),
+        other => ApiError::storage(&other),
+    })?;
+    if options.revoke_issued_tokens {
+        app.reload_revocations().await;
+    }
+    Ok(no_store(json!({
+        "applicationKey": rotated.application_key,
+        "secretKey": rotated.secret_key.expose(),
+        "lastRotatedAt": rfc3339(rotated.rotated_at),
+        "previousSecretExpiresAt": rfc3339(rotated.previous_expires_at),
+    })))
+}
+
+fn no_store(body: serde_json::Value) -> Response {
+    json_response(
+        StatusCode::OK,
+        "application/json",
+        Caching::NoStore,
+        serde_json::to_vec(&body).expect("JSON serializes"),
+    )
+}

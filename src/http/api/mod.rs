@@ -1,0 +1,95 @@
+//! The management API under `/v1`, protected by keyflow's own verifier.
+
+mod application_token;
+mod audit_logs;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::app::App;
+use crate::verifier::{CredentialKind, Principal, Rejection, Verifier};
+
+pub const APPLICATION_TOKEN_PATH: &str = "/v1/workspace/{workspace_id}/application-token";
+pub const REGENERATE_PATH: &str = "/v1/workspace/{workspace_id}/application-token/regenerate";
+pub const AUDIT_LOGS_PATH: &str = "/v1/workspace/{workspace_id}/audit-logs";
+
+/// The scope every management call needs.
+pub const ADMIN_SCOPE: &str = "workspace:admin";
+
+impl FromRef<Arc<App>> for Verifier {
+    fn from_ref(app: &Arc<App>) -> Verifier {
+        app.verifier.clone()
+    }
+}
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route(APPLICATION_TOKEN_PATH, get(application_token::show))
+        .route(REGENERATE_PATH, post(application_token::regenerate))
+        .route(AUDIT_LOGS_PATH, get(audit_logs::list))
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    Auth(Rejection),
+    /// Also the answer for another workspace's id, so ids cannot be probed.
+    NotFound,
+    BadRequest(String),
+    Unavailable,
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        ApiError::Auth(r)
+    }
+}
+
+impl ApiError {
+    pub fn storage(e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "storage failure");
+        ApiError::Unavailable
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error, description) = match self {
+            ApiError::Auth(r) => return r.into_response(),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such workspace".to_owned(),
+            ),
+            ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the server cannot serve this request right now; retry shortly".to_owned(),
+            ),
+        };
+        (
+            status,
+            axum::Json(json!({"error": error, "error_description": description})),
+        )
+            .into_response()
+    }
+}
+
+/// Access tokens of the workspace itself, with `workspace:admin`. Another
+/// workspace's token gets 404 whatever its scopes.
+pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiError> {
+    if principal.kind != CredentialKind::AccessToken {
+        return Err(Rejection::missing_bearer().into());
+    }
+    if principal.workspace_id.as_deref() != Some(workspace_id) {
+        return Err(ApiError::NotFound);
+    }
+    principal.require_scope(ADMIN_SCOPE)?;
+    Ok(())
+}

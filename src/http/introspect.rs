@@ -1,0 +1,66 @@
+//! Token introspection (RFC 7662), for resource servers that are not
+//! written in Rust.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::json;
+
+use super::client_auth::ClientCredentials;
+use super::error::OAuthError;
+use super::form::OAuthForm;
+use super::response::{Caching, json};
+use crate::app::App;
+use crate::storage::ClientKind;
+
+/// RFC 7662 §2.1. The caller authenticates as a client. A resource server
+/// may introspect any token; a workspace's application only its own
+/// workspace's tokens: anything else is reported inactive (§4).
+pub async fn introspect(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    form: Result<OAuthForm, OAuthError>,
+) -> Result<Response, OAuthError> {
+    let mut form = form?;
+    let credentials = ClientCredentials::extract(&headers, &mut form)?;
+    let token = form.require("token")?;
+    let caller = credentials.authenticate(&app).await?;
+    let inactive = || answer(json!({"active": false}));
+    let Ok(p) = app.verifier.verify_access_token(&token).await else {
+        return Ok(inactive());
+    };
+    let caller = caller.record();
+    let allowed = match caller.kind {
+        ClientKind::ResourceServer => true,
+        ClientKind::Application => {
+            caller.workspace_id.is_some() && caller.workspace_id == p.workspace_id
+        }
+    };
+    if !allowed {
+        return Ok(inactive());
+    }
+    // §2.2.
+    Ok(answer(json!({
+        "active": true,
+        "scope": p.scopes.to_string(),
+        "client_id": p.client_id,
+        "sub": p.subject,
+        "exp": p.expires_at,
+        "iat": p.issued_at,
+        "iss": app.settings.issuer,
+        "jti": p.jti,
+        "token_type": "Bearer",
+        "workspace_id": p.workspace_id,
+    })))
+}
+
+fn answer(body: serde_json::Value) -> Response {
+    json(
+        StatusCode::OK,
+        "application/json",
+        Caching::NoStore,
+        serde_json::to_vec(&body).expect("JSON serializes"),
+    )
+}

@@ -1,0 +1,88 @@
+//! Token revocation (RFC 7009) and the revocation list offline verifiers poll.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::client_auth::ClientCredentials;
+use super::error::{ErrorCode, OAuthError};
+use super::form::OAuthForm;
+use super::origin::RequestOrigin;
+use super::response::{Caching, json};
+use crate::app::{App, StoreRevocations};
+use crate::domain::audit::{Actor, AuditContext, AuditEvent};
+
+/// RFC 7009 §2.1. The answer is 200 whether or not the token was valid
+/// (§2.2), so the endpoint tells an attacker nothing.
+pub async fn revoke(
+    State(app): State<Arc<App>>,
+    RequestOrigin(origin): RequestOrigin,
+    headers: HeaderMap,
+    form: Result<OAuthForm, OAuthError>,
+) -> Result<Response, OAuthError> {
+    let mut form = form?;
+    let credentials = ClientCredentials::extract(&headers, &mut form)?;
+    let token = form.require("token")?;
+    // token_type_hint is only a hint (§2.1); unknown values are ignored.
+    let caller = credentials.authenticate(&app).await?;
+    let Ok(principal) = app.verifier.verify_access_token(&token).await else {
+        return Ok(revoked());
+    };
+    // §2.1: a client may revoke only the tokens issued to it.
+    if principal.client_id != caller.record().client_id {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the token was not issued to this client",
+        ));
+    }
+    let (Some(jti), Some(exp)) = (principal.jti.clone(), principal.expires_at) else {
+        return Ok(revoked());
+    };
+    let ctx = AuditContext {
+        actor: Actor::client(&principal.client_id),
+        origin,
+    };
+    let mut audit = ctx
+        .entry(AuditEvent::TokenRevoked, app.clock.now())
+        .details(serde_json::json!({"jti": jti, "clientId": principal.client_id}));
+    audit.workspace_id = principal.workspace_id.clone();
+    app.store
+        .revoke_token(&jti, &principal.client_id, exp, &audit)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?;
+    app.reload_revocations().await;
+    Ok(revoked())
+}
+
+fn revoked() -> Response {
+    json(
+        StatusCode::OK,
+        "application/json",
+        Caching::NoStore,
+        b"{}".to_vec(),
+    )
+}
+
+/// `GET /oauth/revocations`: what offline verifiers must refuse although
+/// the signature is good. Cached for 5 s, which adds to a verifier's
+/// polling interval in the bound on how late a revocation takes effect.
+pub async fn list(State(app): State<Arc<App>>) -> Response {
+    let source = StoreRevocations {
+        store: Arc::clone(&app.store),
+        clock: Arc::clone(&app.clock),
+        window: app.settings.access_token_ttl,
+    };
+    match source.document().await {
+        Ok(doc) => {
+            let mut res = axum::Json(doc).into_response();
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("public, max-age=5"),
+            );
+            res
+        }
+        Err(e) => OAuthError::unavailable(&e).into_response(),
+    }
+}

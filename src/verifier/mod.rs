@@ -1,0 +1,310 @@
+//! The verifier: what a Rust resource API adds to check every credential.
+//!
+//! It accepts `Authorization: Bearer <JWT access token>`, verified offline
+//! against the issuer's JWKS (RFC 9068 §4), and, when configured, the legacy
+//! `appkey`/`secretkey` headers. Handlers receive a typed [`Principal`]:
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use keyflow::verifier::{Principal, Rejection, Verifier};
+//!
+//! async fn reports(principal: Principal) -> Result<String, Rejection> {
+//!     principal.require_scope("api:read")?;
+//!     Ok(format!("reports of {:?}", principal.workspace_id))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::remote("https://auth.example.com", ["https://auth.example.com/v1"])?.build();
+//! verifier.spawn_refresh();
+//! let app: Router = Router::new().route("/reports", get(reports)).with_state(verifier);
+//! # Ok(()) }
+//! ```
+
+mod extract;
+mod jwt;
+pub mod keys;
+pub mod legacy;
+mod rejection;
+pub mod remote;
+pub mod revocation;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use tokio::task::JoinHandle;
+
+use crate::clock::{SharedClock, SystemClock, UnixTime};
+use crate::domain::scope::ScopeSet;
+pub use keys::{KeyCache, KeySource};
+pub use legacy::{LegacyAuthenticator, LegacyFailure, LegacyMessages, StoreLegacyAuthenticator};
+pub use rejection::{BearerError, Rejection};
+pub use revocation::{RevocationDocument, RevocationSource, Revocations};
+
+/// How the caller proved itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A JWT access token (RFC 9068).
+    AccessToken,
+    /// Legacy `appkey` with `secretkey`.
+    AppKeyAndSecret,
+    /// Legacy `appkey` alone, where the workspace allows it.
+    AppKeyOnly,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `sub`: the user, or the client itself for client_credentials.
+    pub subject: String,
+    pub client_id: String,
+    pub workspace_id: Option<String>,
+    /// The user, when a person authorized the token.
+    pub user_id: Option<String>,
+    pub scopes: ScopeSet,
+    pub kind: CredentialKind,
+    /// The token's `jti` and `exp`, for access tokens.
+    pub jti: Option<String>,
+    pub expires_at: Option<UnixTime>,
+    pub issued_at: Option<UnixTime>,
+    /// Set on the legacy path, so that scope failures answer in its shape.
+    pub(crate) legacy_messages: Option<Arc<LegacyMessages>>,
+}
+
+impl Principal {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// 403 unless the credential carries `scope` (RFC 6750 §3.1
+    /// `insufficient_scope`, or the legacy shape on the appkey path).
+    pub fn require_scope(&self, scope: &str) -> Result<(), Rejection> {
+        if self.has_scope(scope) {
+            return Ok(());
+        }
+        Err(match &self.legacy_messages {
+            Some(m) => Rejection::legacy(StatusCode::FORBIDDEN, m.insufficient_scope.clone()),
+            None => Rejection::insufficient_scope(scope),
+        })
+    }
+}
+
+/// The algorithms a token may be signed with. `none` and HS* never are.
+pub const ALLOWED_ALGORITHMS: &[&str] = &["ES256", "RS256", "EdDSA"];
+
+struct Inner {
+    issuer: String,
+    audiences: Vec<String>,
+    leeway: i64,
+    clock: SharedClock,
+    keys: KeyCache,
+    revocations: Revocations,
+    revocation_poll: Duration,
+    legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
+}
+
+/// Cheap to clone; share one per service.
+#[derive(Clone)]
+pub struct Verifier(Arc<Inner>);
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.0.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct VerifierBuilder {
+    issuer: String,
+    audiences: Vec<String>,
+    keys: Arc<dyn KeySource>,
+    revocations: Option<Arc<dyn RevocationSource>>,
+    leeway: i64,
+    min_refetch: Duration,
+    revocation_poll: Duration,
+    clock: SharedClock,
+    legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
+}
+
+impl VerifierBuilder {
+    /// Accepts tokens of `issuer` for any of `audiences`, with keys from `keys`.
+    pub fn new(
+        issuer: &str,
+        audiences: impl IntoIterator<Item = impl Into<String>>,
+        keys: Arc<dyn KeySource>,
+    ) -> Self {
+        Self {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            audiences: audiences.into_iter().map(Into::into).collect(),
+            keys,
+            revocations: None,
+            leeway: 30,
+            min_refetch: Duration::from_secs(30),
+            revocation_poll: Duration::from_secs(10),
+            clock: Arc::new(SystemClock),
+            legacy: None,
+        }
+    }
+
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (default 30).
+    pub fn leeway(mut self, seconds: i64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// The shortest time between two JWKS fetches caused by unknown `kid`s
+    /// (default 30 s).
+    pub fn min_jwks_refetch(mut self, interval: Duration) -> Self {
+        self.min_refetch = interval;
+        self
+    }
+
+    /// Where revoked tokens are listed, and how often to poll it (default
+    /// 10 s): the bound on how late a revocation takes effect here.
+    pub fn revocations(mut self, source: Arc<dyn RevocationSource>, poll: Duration) -> Self {
+        self.revocations = Some(source);
+        self.revocation_poll = poll;
+        self
+    }
+
+    /// Accepts the legacy appkey headers too.
+    pub fn legacy(
+        mut self,
+        authenticator: Arc<dyn LegacyAuthenticator>,
+        messages: LegacyMessages,
+    ) -> Self {
+        self.legacy = Some((authenticator, Arc::new(messages)));
+        self
+    }
+
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn build(self) -> Verifier {
+        Verifier(Arc::new(Inner {
+            issuer: self.issuer,
+            audiences: self.audiences,
+            leeway: self.leeway,
+            clock: self.clock,
+            keys: KeyCache::new(self.keys, self.min_refetch),
+            revocations: Revocations::new(self.revocations),
+            revocation_poll: self.revocation_poll,
+            legacy: self.legacy,
+        }))
+    }
+}
+
+impl Verifier {
+    /// A verifier for a keyflow (or any RFC 8414 / OIDC) issuer reached over
+    /// HTTP: keys through discovery and JWKS, revocations from keyflow's
+    /// revocation list.
+    pub fn remote(
+        issuer: &str,
+        audiences: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Result<VerifierBuilder, String> {
+        let http = remote::http_client()?;
+        let keys = Arc::new(remote::RemoteJwks::new(http.clone(), issuer));
+        let revocations = Arc::new(remote::RemoteRevocations::new(http, issuer));
+        Ok(VerifierBuilder::new(issuer, audiences, keys)
+            .revocations(revocations, Duration::from_secs(10)))
+    }
+
+    /// Polls the revocation list (and refreshes keys every ten minutes)
+    /// until the runtime stops.
+    pub fn spawn_refresh(&self) -> JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut polls: u64 = 0;
+            let every = this.0.revocation_poll.max(Duration::from_millis(100));
+            let per_key_refresh = (600 / every.as_secs().max(1)).max(1);
+            loop {
+                if let Err(e) = this.refresh_revocations().await {
+                    tracing::warn!(error = %e, "fetching the revocation list failed");
+                }
+                if polls % per_key_refresh == per_key_refresh - 1 {
+                    let _ = this.0.keys.reload().await;
+                }
+                polls += 1;
+                tokio::time::sleep(every).await;
+            }
+        })
+    }
+
+    pub async fn refresh_revocations(&self) -> Result<(), String> {
+        self.0.revocations.reload().await
+    }
+
+    pub async fn reload_keys(&self) -> Result<usize, String> {
+        self.0.keys.reload().await
+    }
+
+    /// Verifies a JWT access token (RFC 9068 §4).
+    pub async fn verify_access_token(&self, token: &str) -> Result<Principal, Rejection> {
+        jwt::verify(&self.0, token).await
+    }
+
+    /// Authenticates a request from its headers.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Rejection> {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let token = bearer_token(value.as_bytes())?;
+            return self.verify_access_token(token).await;
+        }
+        let Some((legacy, messages)) = &self.0.legacy else {
+            return Err(Rejection::missing_bearer());
+        };
+        let text = |name: &str| headers.get(name).map(|v| v.to_str().map(str::trim));
+        let invalid = || {
+            Rejection::legacy(
+                StatusCode::UNAUTHORIZED,
+                messages.invalid_credentials.clone(),
+            )
+        };
+        match (text("appkey"), text("secretkey")) {
+            (None, None) => Err(Rejection::legacy(
+                StatusCode::PRECONDITION_FAILED,
+                messages.missing_credentials.clone(),
+            )),
+            (Some(Ok(appkey)), secret) if !appkey.is_empty() => {
+                let secret = match secret {
+                    None => None,
+                    Some(Ok(s)) if !s.is_empty() => Some(s),
+                    Some(_) => return Err(invalid()),
+                };
+                match legacy.authenticate(appkey, secret).await {
+                    Ok(mut p) => {
+                        p.legacy_messages = Some(Arc::clone(messages));
+                        Ok(p)
+                    }
+                    Err(LegacyFailure::Invalid) => Err(invalid()),
+                    Err(LegacyFailure::Unavailable(e)) => {
+                        tracing::error!(error = %e, "legacy credential check failed");
+                        Err(Rejection::legacy(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "Credentials cannot be checked right now; retry shortly",
+                        ))
+                    }
+                }
+            }
+            _ => Err(invalid()),
+        }
+    }
+}
+
+/// RFC 6750 §2.1: `Bearer <b64token>`; the scheme is case-insensitive.
+fn bearer_token(value: &[u8]) -> Result<&str, Rejection> {
+    let value = std::str::from_utf8(value)
+        .map_err(|_| Rejection::invalid_request("malformed Authorization header"))?;
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Rejection::missing_bearer());
+    }
+    let token = token.trim();
+    let b64token = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    if token.is_empty() || !token.chars().all(b64token) {
+        return Err(Rejection::invalid_request("malformed Bearer token"));
+    }
+    Ok(token)
+}
