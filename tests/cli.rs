@@ -317,3 +317,51 @@ fn bad_settings_fail_at_start_naming_the_setting() {
     let out = keyflow(dir.path(), "mysql://x", &["migrate"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+#[test]
+fn operators_register_resource_servers_and_toggle_appkey_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "sqlite://keyflow.db";
+    let ws = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "create", "--name", "demo", "--json"],
+    ));
+    let id = ws["workspaceId"].as_str().unwrap();
+    let rs = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["resource-server", "create", "--name", "reports", "--json"],
+    ));
+    assert!(rs["clientId"].as_str().unwrap().starts_with("rs_"));
+    assert!(rs["clientSecret"].as_str().unwrap().starts_with("sec_"));
+    let on = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "allow-appkey-only", id, "--json"],
+    ));
+    assert_eq!(on["allowAppkeyOnly"], true);
+    let off = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "allow-appkey-only", id, "--off", "--json"],
+    ));
+    assert_eq!(off["allowAppkeyOnly"], false);
+    let r = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &[
+            "workspace",
+            "rotate-secret",
+            id,
+            "--grace-period-seconds",
+            "60",
+            "--revoke-issued-tokens",
+            "--json",
+        ],
+    ));
+    assert!(r["previousSecretExpiresAt"].as_str().is_some());
+    let missing = keyflow(dir.path(), db, &["workspace", "allow-appkey-only", "nope"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such workspace"));
+}

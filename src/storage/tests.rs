@@ -2,7 +2,7 @@
 //! when `KEYFLOW_TEST_POSTGRES_URL` is set, which CI requires).
 
 use super::*;
-use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::audit::{Actor, AuditContext, AuditEvent, AuditQuery, Origin};
 use crate::domain::secret::SecretHash;
 use crate::testing::TestDb;
 
@@ -222,4 +222,233 @@ fn urls_are_redacted_and_unknown_schemes_refused() {
         rt.block_on(connect("mysql://x")),
         Err(StorageError::UnsupportedUrl(_))
     ));
+}
+
+#[tokio::test]
+async fn revocations_list_unexpired_tokens_and_recent_client_cutoffs() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .await
+            .unwrap();
+        let e0 = store.epochs().await.unwrap().revocations;
+        store
+            .revoke_token("j1", "app_1", 2_000, &audit())
+            .await
+            .unwrap();
+        store
+            .revoke_token("j1", "app_1", 2_000, &audit())
+            .await
+            .unwrap();
+        store
+            .revoke_token("j2", "app_1", 1_500, &audit())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.epochs().await.unwrap().revocations,
+            e0 + 2,
+            "a repeat is a no-op"
+        );
+        let rotation = SecretRotation {
+            now: 1_200,
+            previous_expire_at: 1_200,
+            revoke_issued_tokens: true,
+        };
+        store
+            .rotate_client_secret("app_1", &secret(2), rotation, &audit())
+            .await
+            .unwrap();
+        let list = store.revocations(1_600, 3_600).await.unwrap();
+        assert_eq!(list.tokens, vec![("j1".to_owned(), 2_000)]);
+        assert_eq!(list.clients, vec![("app_1".to_owned(), 1_201)]);
+        assert!(
+            store
+                .revocations(5_000, 3_600)
+                .await
+                .unwrap()
+                .clients
+                .is_empty()
+        );
+        assert_eq!(store.purge_revocations(1_600).await.unwrap(), 1);
+        assert_eq!(store.revocations(0, 3_600).await.unwrap().tokens.len(), 1);
+        let c = store.find_client("app_1", 1_600).await.unwrap().unwrap();
+        assert_eq!(c.client.tokens_revoked_before, Some(1_201));
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_filterable_and_paged() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let ctx = AuditContext {
+            actor: Actor::client("app_1"),
+            origin: Origin {
+                ip: Some("10.0.0.1".into()),
+                user_agent: Some("ua".into()),
+            },
+        };
+        for (i, event) in [
+            AuditEvent::WorkspaceCreated,
+            AuditEvent::SecretRegenerated,
+            AuditEvent::TokenRevoked,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let e = ctx
+                .entry(event, 100 + i as i64)
+                .workspace("w1")
+                .details(serde_json::json!({"n": i}));
+            store.append_audit(&e).await.unwrap();
+        }
+        store
+            .append_audit(&ctx.entry(AuditEvent::TokenRevoked, 100).workspace("w2"))
+            .await
+            .unwrap();
+        let q = |event, since, before_id, limit| AuditQuery {
+            workspace_id: "w1".into(),
+            event,
+            since,
+            until: None,
+            before_id,
+            limit,
+        };
+        let all = store.list_audit(&q(None, None, None, 10)).await.unwrap();
+        let events: Vec<_> = all.iter().map(|r| r.entry.event).collect();
+        assert_eq!(
+            events,
+            vec![
+                AuditEvent::TokenRevoked,
+                AuditEvent::SecretRegenerated,
+                AuditEvent::WorkspaceCreated
+            ]
+        );
+        assert_eq!(all[0].entry.origin.ip.as_deref(), Some("10.0.0.1"));
+        assert_eq!(all[0].entry.details, serde_json::json!({"n": 2}));
+        assert_eq!(all[0].entry.actor, Actor::client("app_1"));
+        let page = store
+            .list_audit(&q(None, None, Some(all[0].id), 1))
+            .await
+            .unwrap();
+        assert_eq!(page[0].entry.event, AuditEvent::SecretRegenerated);
+        let only = store
+            .list_audit(&q(Some(AuditEvent::WorkspaceCreated), None, None, 10))
+            .await
+            .unwrap();
+        assert_eq!(only.len(), 1);
+        assert_eq!(
+            store
+                .list_audit(&q(None, Some(101), None, 10))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        // Neither UPDATE nor DELETE gets through.
+        let pool_url = db.url.clone();
+        assert!(
+            raw_exec(&pool_url, "UPDATE audit_log SET event = 'x'")
+                .await
+                .is_err(),
+            "{:?}",
+            db.backend
+        );
+        assert!(
+            raw_exec(&pool_url, "DELETE FROM audit_log").await.is_err(),
+            "{:?}",
+            db.backend
+        );
+    }
+}
+
+async fn raw_exec(url: &str, sql: &'static str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query(sql).execute(&mut c).await.map(|_| ())
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await?;
+        sqlx::query(sql).execute(&mut c).await.map(|_| ())
+    }
+}
+
+#[tokio::test]
+async fn resource_servers_appkey_only_and_previous_secrets() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .await
+            .unwrap();
+        assert!(
+            !store
+                .find_client("app_1", 0)
+                .await
+                .unwrap()
+                .unwrap()
+                .allow_appkey_only
+        );
+        assert!(
+            store
+                .set_allow_appkey_only("w1", true, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_allow_appkey_only("nope", true, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .find_client("app_1", 0)
+                .await
+                .unwrap()
+                .unwrap()
+                .allow_appkey_only
+        );
+
+        let rs = ClientRecord {
+            client_id: "rs_1".into(),
+            workspace_id: None,
+            kind: ClientKind::ResourceServer,
+            name: "reports".into(),
+            secret_rotated_at: Some(5),
+            tokens_issued: 0,
+            last_used_at: None,
+            created_at: 5,
+            tokens_revoked_before: None,
+        };
+        store
+            .create_client(&rs, &secret(9), &audit())
+            .await
+            .unwrap();
+        let found = store.find_client("rs_1", 0).await.unwrap().unwrap();
+        assert_eq!(found.client, rs);
+        assert!(!found.allow_appkey_only);
+
+        assert_eq!(store.previous_secret("app_1", 1_000).await.unwrap(), None);
+        let rotation = SecretRotation {
+            now: 1_000,
+            previous_expire_at: 1_060,
+            revoke_issued_tokens: false,
+        };
+        store
+            .rotate_client_secret("app_1", &secret(2), rotation, &audit())
+            .await
+            .unwrap();
+        let prev = store
+            .previous_secret("app_1", 1_030)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (prev.hash, prev.expires_at),
+            (SecretHash([1; 32]), Some(1_060))
+        );
+        assert_eq!(store.previous_secret("app_1", 1_060).await.unwrap(), None);
+    }
 }
