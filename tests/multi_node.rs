@@ -84,6 +84,10 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
         let b = TestServer::start(&db.url, MASTER, &[]).await;
         let ws = workspace(&a, "demo").await;
         let old = basic(&ws.application_key, ws.secret_key.expose());
+        let admin = token(&a, &ws, "workspace%3Aadmin").await;
+        // Let both nodes' pollers see the creation (which flushes caches)
+        // before warming them.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let urls = [a.url("/oauth/token"), b.url("/oauth/token")];
         // Warm both caches, then keep them busy while the secret changes.
         assert_eq!(status(&urls[0], &old).await, 200);
@@ -95,16 +99,18 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
             .collect();
         tokio::time::sleep(Duration::from_millis(200)).await;
 
-        let rotated = workspaces::rotate_secret(
-            a.app.store.as_ref(),
-            a.app.clients.hasher(),
-            &ws.workspace.id,
-            RotationOptions::default(),
-            a.app.clock.now(),
-            &AuditContext::cli(),
-        )
-        .await
-        .unwrap();
+        // Regenerate through the management API, as a workspace admin would.
+        let res = http()
+            .post(a.url(&format!(
+                "/v1/workspace/{}/application-token/regenerate",
+                ws.workspace.id
+            )))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let rotated: serde_json::Value = res.json().await.unwrap();
 
         // From the moment regenerate returns, not one old-secret request passes.
         let failures = Arc::new(AtomicUsize::new(0));
@@ -128,7 +134,7 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
             "{:?}: old secret accepted after rotation",
             db.backend
         );
-        let new = basic(&rotated.application_key, rotated.secret_key.expose());
+        let new = basic(&ws.application_key, rotated["secretKey"].as_str().unwrap());
         assert_eq!(status(&urls[0], &new).await, 200);
         assert_eq!(status(&urls[1], &new).await, 200);
     }
