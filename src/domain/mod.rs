@@ -2,6 +2,7 @@
 //! SQL types appear here.
 
 pub mod access_token;
+pub mod api_key;
 pub mod audit;
 pub mod grants;
 pub mod resource;

@@ -83,6 +83,12 @@ impl ScopeCatalogue {
                 true,
                 false,
             ),
+            ScopeDefinition::new(
+                "events:write",
+                "Send events (the one scope of client API keys)",
+                true,
+                false,
+            ),
             ScopeDefinition::new("openid", "Sign you in", false, false),
             ScopeDefinition::new("profile", "See your name", false, false),
             ScopeDefinition::new("email", "See your email address", false, false),

@@ -1,0 +1,225 @@
+//! API keys: named, typed, scoped keys that developers create and revoke.
+//!
+//! Format: `<type>_<prefix>.<secret><checksum>`, for example
+//! `sk_19656ea.4Fh…Q2kZp9`:
+//! - type marker `sk_` (secret), `ck_` (client) or `rk_` (read-only);
+//! - a 7-character lowercase hex lookup prefix, shown in listings;
+//! - a dot, then 43 base62 characters from the CSPRNG (256 bits);
+//! - a 6-character base62 CRC-32 of everything before it, so a typo is
+//!   caught without a database lookup.
+//!
+//! Secret scanners can match `\b[crs]k_[0-9a-f]{7}\.[0-9A-Za-z]{49}\b`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::secret::{PlainSecret, random_base62, random_bytes};
+
+pub const PREFIX_CHARS: usize = 7;
+const SECRET_CHARS: usize = 43;
+const CHECKSUM_CHARS: usize = 6;
+/// The regular expression secret scanners can use.
+pub const SCANNER_REGEX: &str = r"\b[crs]k_[0-9a-f]{7}\.[0-9A-Za-z]{49}\b";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyType {
+    /// Backends only: the scopes it was given, read and write.
+    Secret,
+    /// Safe to embed in an app: may only write events.
+    Client,
+    /// Read scopes only.
+    ReadOnly,
+}
+
+impl ApiKeyType {
+    pub fn marker(self) -> &'static str {
+        match self {
+            ApiKeyType::Secret => "sk_",
+            ApiKeyType::Client => "ck_",
+            ApiKeyType::ReadOnly => "rk_",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyType::Secret => "secret",
+            ApiKeyType::Client => "client",
+            ApiKeyType::ReadOnly => "read_only",
+        }
+    }
+
+    /// Whether a key of this type may carry `scope`.
+    pub fn allows_scope(self, scope: &str) -> bool {
+        match self {
+            ApiKeyType::Secret => true,
+            ApiKeyType::Client => scope == EVENTS_WRITE,
+            ApiKeyType::ReadOnly => scope.ends_with(":read"),
+        }
+    }
+
+    fn from_marker(s: &str) -> Option<Self> {
+        [ApiKeyType::Secret, ApiKeyType::Client, ApiKeyType::ReadOnly]
+            .into_iter()
+            .find(|t| s.starts_with(t.marker()))
+    }
+}
+
+impl FromStr for ApiKeyType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [ApiKeyType::Secret, ApiKeyType::Client, ApiKeyType::ReadOnly]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown key type {s:?}: use secret, client or read_only"))
+    }
+}
+
+impl fmt::Display for ApiKeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one scope a `client` key may have.
+pub const EVENTS_WRITE: &str = "events:write";
+
+/// A parsed, checksum-valid key. It does not mean the key exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedApiKey<'a> {
+    pub key_type: ApiKeyType,
+    /// `sk_19656ea`: the type marker and the lookup prefix.
+    pub display_prefix: &'a str,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ApiKeyFormatError {
+    #[error("not an API key")]
+    NotAnApiKey,
+    #[error("the API key is malformed")]
+    Malformed,
+    #[error("the API key's checksum does not match (a typo?)")]
+    BadChecksum,
+}
+
+/// Whether `token` looks like an API key at all (type marker).
+pub fn looks_like_api_key(token: &str) -> bool {
+    ApiKeyType::from_marker(token).is_some()
+}
+
+pub fn parse(key: &str) -> Result<ParsedApiKey<'_>, ApiKeyFormatError> {
+    let key_type = ApiKeyType::from_marker(key).ok_or(ApiKeyFormatError::NotAnApiKey)?;
+    let expected = 3 + PREFIX_CHARS + 1 + SECRET_CHARS + CHECKSUM_CHARS;
+    if key.len() != expected || !key.is_ascii() {
+        return Err(ApiKeyFormatError::Malformed);
+    }
+    let (display_prefix, rest) = key.split_at(3 + PREFIX_CHARS);
+    let hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    if !display_prefix.as_bytes()[3..].iter().all(|&c| hex(c))
+        || !rest.starts_with('.')
+        || !rest.as_bytes()[1..].iter().all(u8::is_ascii_alphanumeric)
+    {
+        return Err(ApiKeyFormatError::Malformed);
+    }
+    let (body, checksum) = key.split_at(key.len() - CHECKSUM_CHARS);
+    if checksum != encode_checksum(crc32(body.as_bytes())) {
+        return Err(ApiKeyFormatError::BadChecksum);
+    }
+    Ok(ParsedApiKey {
+        key_type,
+        display_prefix,
+    })
+}
+
+/// A new key of `key_type`: its plaintext (shown once) and display prefix.
+pub fn generate(key_type: ApiKeyType) -> (PlainSecret, String) {
+    let prefix: String = random_bytes::<4>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..PREFIX_CHARS]
+        .to_owned();
+    let display = format!("{}{prefix}", key_type.marker());
+    let body = format!("{display}.{}", random_base62(SECRET_CHARS));
+    let checksum = encode_checksum(crc32(body.as_bytes()));
+    (PlainSecret::new(format!("{body}{checksum}")), display)
+}
+
+fn encode_checksum(mut n: u32) -> String {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; CHECKSUM_CHARS];
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8(out.to_vec()).expect("ASCII")
+}
+
+/// CRC-32 (IEEE 802.3, as zlib computes it).
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// What a key's record says about its use right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyStatus {
+    Active,
+    Deactivated,
+    Expired,
+    Revoked,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn generated_keys_parse_and_match_the_scanner_pattern() {
+        for t in [ApiKeyType::Secret, ApiKeyType::Client, ApiKeyType::ReadOnly] {
+            let (key, display) = generate(t);
+            let parsed = parse(key.expose()).unwrap();
+            assert_eq!(parsed.key_type, t);
+            assert_eq!(parsed.display_prefix, display);
+            assert_eq!(key.expose().len(), 3 + 7 + 1 + 43 + 6);
+            assert!(display.starts_with(t.marker()) && display.len() == 10);
+        }
+    }
+
+    #[test]
+    fn a_typo_fails_the_checksum() {
+        let (key, _) = generate(ApiKeyType::Secret);
+        let mut chars: Vec<char> = key.expose().chars().collect();
+        chars[20] = if chars[20] == 'a' { 'b' } else { 'a' };
+        let typo: String = chars.into_iter().collect();
+        assert_eq!(parse(&typo), Err(ApiKeyFormatError::BadChecksum));
+        assert_eq!(parse("sk_short"), Err(ApiKeyFormatError::Malformed));
+        assert_eq!(parse("eyJhbGciOi"), Err(ApiKeyFormatError::NotAnApiKey));
+    }
+
+    #[test]
+    fn types_bound_their_scopes() {
+        assert!(ApiKeyType::Secret.allows_scope("api:write"));
+        assert!(ApiKeyType::Client.allows_scope("events:write"));
+        assert!(!ApiKeyType::Client.allows_scope("api:read"));
+        assert!(ApiKeyType::ReadOnly.allows_scope("api:read"));
+        assert!(!ApiKeyType::ReadOnly.allows_scope("api:write"));
+    }
+}
