@@ -1,36 +1,14 @@
-//! Client authentication with a cache that never outlives a secret change.
-//!
-//! The cache holds a client's valid secret hashes so the token endpoint does
-//! no database round trip. It is trusted only under a lease: the sync poller
-//! (see `sync.rs`) reads the credentials epoch every `POLL_INTERVAL`, flushes
-//! the cache when the epoch moved, and renews the lease to `poll start +
-//! LEASE`. A node whose poller stalls loses its lease and reads the database
-//! directly. A change that revokes a secret bumps the epoch in its own
-//! transaction and then waits `LEASE` (see [`wait_for_propagation`]) before
-//! it reports success, so by then no node anywhere still trusts a cache
-//! entry that predates it.
+//! Client authentication, with a cache that never outlives a secret change
+//! (see `leased_cache.rs`).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::clock::SharedClock;
 use crate::domain::secret::SecretHasher;
+use crate::leased_cache::LeasedCache;
+pub use crate::leased_cache::{LEASE, POLL_INTERVAL, wait_for_propagation};
 use crate::storage::{ClientRecord, ClientWithSecrets, StorageError, Store};
-
-/// How often every node reads the epochs.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
-/// How long a poll's answer may be trusted.
-pub const LEASE: Duration = Duration::from_millis(500);
-/// Beyond this many cached clients the cache starts over.
-const MAX_ENTRIES: usize = 100_000;
-
-/// Waits until no node can still trust a cache entry written before a
-/// credential change that has just committed.
-pub async fn wait_for_propagation() {
-    tokio::time::sleep(LEASE + POLL_INTERVAL).await;
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -60,13 +38,7 @@ pub struct ClientRegistry {
     store: Arc<dyn Store>,
     hasher: SecretHasher,
     clock: SharedClock,
-    cache: RwLock<HashMap<String, Arc<ClientWithSecrets>>>,
-    /// Bumped under the write lock by every flush, so a lookup that raced a
-    /// flush does not put its stale answer back.
-    generation: AtomicU64,
-    origin: Instant,
-    /// Nanoseconds after `origin` until which the cache may be trusted.
-    lease_until: AtomicU64,
+    cache: LeasedCache<ClientWithSecrets>,
 }
 
 impl std::fmt::Debug for ClientRegistry {
@@ -81,10 +53,7 @@ impl ClientRegistry {
             store,
             hasher,
             clock,
-            cache: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(0),
-            origin: Instant::now(),
-            lease_until: AtomicU64::new(0),
+            cache: LeasedCache::default(),
         }
     }
 
@@ -129,59 +98,27 @@ impl ClientRegistry {
         &self,
         client_id: &str,
     ) -> Result<Option<Arc<ClientWithSecrets>>, StorageError> {
-        let trusted = self.lease_valid();
-        if trusted && let Some(hit) = self.read_cache().get(client_id) {
-            return Ok(Some(Arc::clone(hit)));
-        }
-        let generation = self.generation.load(Ordering::Acquire);
-        let Some(found) = self.store.find_client(client_id, self.clock.now()).await? else {
-            return Ok(None);
-        };
-        let found = Arc::new(found);
-        if trusted {
-            let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-            if self.generation.load(Ordering::Acquire) == generation {
-                if cache.len() >= MAX_ENTRIES {
-                    cache.clear();
-                }
-                cache.insert(client_id.to_owned(), Arc::clone(&found));
-            }
-        }
-        Ok(Some(found))
-    }
-
-    fn read_cache(
-        &self,
-    ) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<ClientWithSecrets>>> {
-        self.cache.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn lease_valid(&self) -> bool {
-        (self.origin.elapsed().as_nanos() as u64) < self.lease_until.load(Ordering::Acquire)
+        let now = self.clock.now();
+        self.cache
+            .get_or_load(client_id, || self.store.find_client(client_id, now))
+            .await
     }
 
     /// Forgets every cached client.
     pub fn invalidate_all(&self) {
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        cache.clear();
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate_all();
     }
 
-    /// Trusts the cache until `LEASE` after `poll_started`, the moment the
-    /// poll that confirmed it began.
     pub fn renew_lease(&self, poll_started: Instant) {
-        let until = poll_started.saturating_duration_since(self.origin) + LEASE;
-        self.lease_until
-            .store(until.as_nanos() as u64, Ordering::Release);
+        self.cache.renew_lease(poll_started);
     }
 
-    /// Stops trusting the cache (the poller lost the database).
     pub fn drop_lease(&self) {
-        self.lease_until.store(0, Ordering::Release);
+        self.cache.drop_lease();
     }
 
     pub fn cached_len(&self) -> usize {
-        self.read_cache().len()
+        self.cache.len()
     }
 }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod leased_cache;
 pub mod metrics;
 pub mod server;
 pub mod storage;

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
+use crate::domain::api_key::ApiKeyType;
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
 use crate::domain::secret::SecretHash;
 use crate::domain::workspace::Workspace;
@@ -30,6 +31,19 @@ pub enum StorageError {
     Corrupt(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// A unique constraint refused the write.
+    #[error("already exists")]
+    Conflict,
+}
+
+impl StorageError {
+    /// Turns a unique-constraint violation into [`StorageError::Conflict`].
+    pub fn from_write(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict,
+            _ => StorageError::Database(e),
+        }
+    }
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -144,6 +158,48 @@ impl fmt::Debug for StoredSigningKey {
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
     }
+}
+
+/// An API key as stored: never the key, only its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub key_type: ApiKeyType,
+    /// `sk_19656ea`: type marker and lookup prefix.
+    pub prefix: String,
+    pub hash: SecretHash,
+    /// Space-separated scope-tokens.
+    pub scopes: String,
+    /// JSON object of per-category overrides, if any.
+    pub rate_limits: Option<String>,
+    pub created_at: UnixTime,
+    /// Who created it: a client id or user id.
+    pub created_by: String,
+    pub expires_at: Option<UnixTime>,
+    pub deactivated: bool,
+    pub revoked_at: Option<UnixTime>,
+    pub last_used_at: Option<UnixTime>,
+    pub usage_count: i64,
+}
+
+/// A PATCH: fields left `None` keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiKeyChanges {
+    pub name: Option<String>,
+    pub scopes: Option<String>,
+    pub deactivated: Option<bool>,
+    /// `Some(None)` removes the overrides.
+    pub rate_limits: Option<Option<String>>,
+}
+
+/// Batched API key usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyUsage {
+    pub id: String,
+    pub uses: i64,
+    pub last_used_at: UnixTime,
 }
 
 /// Counters that change whenever credentials or signing keys change, so that
@@ -281,6 +337,47 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn purge_revocations(&self, now: UnixTime) -> Result<u64>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
+
+    /// Fails with [`StorageError::Conflict`] if the prefix is taken.
+    async fn insert_api_key(&self, key: &ApiKeyRecord, audit: &AuditEntry) -> Result<()>;
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKeyRecord>>;
+
+    async fn list_api_keys(
+        &self,
+        workspace_id: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<ApiKeyRecord>>;
+
+    /// Changes a key that is not revoked; `None` if there is no such key.
+    async fn update_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        changes: &ApiKeyChanges,
+        audit: &AuditEntry,
+    ) -> Result<Option<ApiKeyRecord>>;
+
+    /// Revokes for good; false if there is no such unrevoked key.
+    async fn revoke_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+
+    /// Stores `new` and lets the old key work until `old_expires_at` (never
+    /// later than it already would), in one transaction.
+    async fn roll_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        new: &ApiKeyRecord,
+        old_expires_at: UnixTime,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+
+    async fn record_api_key_usage(&self, usage: &[ApiKeyUsage]) -> Result<()>;
 
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 }

@@ -9,7 +9,7 @@ use crate::domain::secret::SecretHash;
 use crate::domain::workspace::Workspace;
 
 use super::{
-    ClientKind, ClientRecord, ClientWithSecrets, Result, SecretRecord, StorageError,
+    ApiKeyRecord, ClientKind, ClientRecord, ClientWithSecrets, Result, SecretRecord, StorageError,
     StoredSigningKey,
 };
 
@@ -40,6 +40,58 @@ pub(super) struct ClientRow {
     created_at: i64,
     tokens_revoked_before: Option<i64>,
     allow_appkey_only: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ApiKeyRow {
+    id: String,
+    workspace_id: String,
+    name: String,
+    key_type: String,
+    prefix: String,
+    key_hash: Vec<u8>,
+    scopes: String,
+    rate_limits: Option<String>,
+    created_at: i64,
+    created_by: String,
+    expires_at: Option<i64>,
+    deactivated: bool,
+    revoked_at: Option<i64>,
+    last_used_at: Option<i64>,
+    usage_count: i64,
+}
+
+/// `SELECT <api key columns> FROM api_keys WHERE <condition>`, as a literal.
+macro_rules! select_api_keys {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, workspace_id, name, key_type, prefix, key_hash, scopes, rate_limits, created_at, \
+             created_by, expires_at, deactivated, revoked_at, last_used_at, usage_count FROM api_keys WHERE ",
+            $condition
+        )
+    };
+}
+pub(super) use select_api_keys;
+
+pub(super) fn api_key(row: ApiKeyRow) -> Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        key_type: row.key_type.parse().map_err(StorageError::Corrupt)?,
+        hash: SecretHash::from_slice(&row.key_hash)
+            .ok_or_else(|| StorageError::Corrupt("API key hash is not 32 bytes".into()))?,
+        id: row.id,
+        workspace_id: row.workspace_id,
+        name: row.name,
+        prefix: row.prefix,
+        scopes: row.scopes,
+        rate_limits: row.rate_limits,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        expires_at: row.expires_at,
+        deactivated: row.deactivated,
+        revoked_at: row.revoked_at,
+        last_used_at: row.last_used_at,
+        usage_count: row.usage_count,
+    })
 }
 
 /// `SELECT <client columns> FROM clients c … WHERE <condition>`, as a literal.
@@ -192,6 +244,33 @@ macro_rules! impl_store {
                 .bind(e.details.to_string())
                 .execute(conn)
                 .await?;
+                Ok(())
+            }
+
+            async fn insert_api_key_row(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                k: &$crate::storage::ApiKeyRecord,
+            ) -> $crate::storage::Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_keys (id, workspace_id, name, key_type, prefix, key_hash, scopes, rate_limits, \
+                     created_at, created_by, expires_at, deactivated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&k.id)
+                .bind(&k.workspace_id)
+                .bind(&k.name)
+                .bind(k.key_type.as_str())
+                .bind(&k.prefix)
+                .bind(&k.hash.0[..])
+                .bind(&k.scopes)
+                .bind(&k.rate_limits)
+                .bind(k.created_at)
+                .bind(&k.created_by)
+                .bind(k.expires_at)
+                .bind(k.deactivated)
+                .execute(conn)
+                .await
+                .map_err($crate::storage::StorageError::from_write)?;
                 Ok(())
             }
 
@@ -584,6 +663,164 @@ macro_rules! impl_store {
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map($crate::storage::sql::audit).collect()
+            }
+
+            async fn insert_api_key(
+                &self,
+                key: &$crate::storage::ApiKeyRecord,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<()> {
+                let mut tx = self.begin_write().await?;
+                Self::insert_api_key_row(&mut tx, key).await?;
+                Self::audit(&mut tx, audit).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn api_key_by_prefix(
+                &self,
+                prefix: &str,
+            ) -> $crate::storage::Result<Option<$crate::storage::ApiKeyRecord>> {
+                let row: Option<$crate::storage::sql::ApiKeyRow> =
+                    sqlx::query_as($crate::storage::sql::select_api_keys!("prefix = $1"))
+                        .bind(prefix)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::storage::sql::api_key).transpose()
+            }
+
+            async fn list_api_keys(
+                &self,
+                workspace_id: &str,
+                prefix: Option<&str>,
+            ) -> $crate::storage::Result<Vec<$crate::storage::ApiKeyRecord>> {
+                let rows: Vec<$crate::storage::sql::ApiKeyRow> = sqlx::query_as(
+                    $crate::storage::sql::select_api_keys!(
+                        "workspace_id = $1 AND ($2 IS NULL OR prefix = $2) ORDER BY created_at, id"
+                    ),
+                )
+                .bind(workspace_id)
+                .bind(prefix)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::storage::sql::api_key).collect()
+            }
+
+            async fn update_api_key(
+                &self,
+                workspace_id: &str,
+                id: &str,
+                c: &$crate::storage::ApiKeyChanges,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<Option<$crate::storage::ApiKeyRecord>> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<$crate::storage::sql::ApiKeyRow> = sqlx::query_as(concat!(
+                    "UPDATE api_keys SET name = COALESCE($1, name), scopes = COALESCE($2, scopes), \
+                     deactivated = COALESCE($3, deactivated), \
+                     rate_limits = CASE WHEN $4 THEN $5 ELSE rate_limits END \
+                     WHERE workspace_id = $6 AND id = $7 AND revoked_at IS NULL RETURNING ",
+                    "id, workspace_id, name, key_type, prefix, key_hash, scopes, rate_limits, created_at, \
+                     created_by, expires_at, deactivated, revoked_at, last_used_at, usage_count"
+                ))
+                .bind(&c.name)
+                .bind(&c.scopes)
+                .bind(c.deactivated)
+                .bind(c.rate_limits.is_some())
+                .bind(c.rate_limits.clone().flatten())
+                .bind(workspace_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                Self::audit(&mut tx, audit).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
+                tx.commit().await?;
+                $crate::storage::sql::api_key(row).map(Some)
+            }
+
+            async fn revoke_api_key(
+                &self,
+                workspace_id: &str,
+                id: &str,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(
+                    "UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL",
+                )
+                .bind(audit.occurred_at)
+                .bind(workspace_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    return Ok(false);
+                }
+                Self::audit(&mut tx, audit).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn roll_api_key(
+                &self,
+                workspace_id: &str,
+                id: &str,
+                new: &$crate::storage::ApiKeyRecord,
+                old_expires_at: $crate::clock::UnixTime,
+                audit: &$crate::domain::audit::AuditEntry,
+            ) -> $crate::storage::Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(
+                    "UPDATE api_keys SET expires_at = $1 WHERE workspace_id = $2 AND id = $3 \
+                     AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)",
+                )
+                .bind(old_expires_at)
+                .bind(workspace_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let exists: Option<(String,)> =
+                    sqlx::query_as("SELECT id FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL")
+                        .bind(workspace_id)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if n == 0 && exists.is_none() {
+                    return Ok(false);
+                }
+                Self::insert_api_key_row(&mut tx, new).await?;
+                Self::audit(&mut tx, audit).await?;
+                Self::bump(&mut tx, $crate::storage::sql::BUMP_CREDENTIALS).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn record_api_key_usage(
+                &self,
+                usage: &[$crate::storage::ApiKeyUsage],
+            ) -> $crate::storage::Result<()> {
+                if usage.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.begin_write().await?;
+                for u in usage {
+                    sqlx::query(
+                        "UPDATE api_keys SET usage_count = usage_count + $1, last_used_at = \
+                         CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
+                         WHERE id = $3",
+                    )
+                    .bind(u.uses)
+                    .bind(u.last_used_at)
+                    .bind(&u.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

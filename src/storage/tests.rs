@@ -452,3 +452,137 @@ async fn resource_servers_appkey_only_and_previous_secrets() {
         assert_eq!(store.previous_secret("app_1", 1_060).await.unwrap(), None);
     }
 }
+
+fn api_key(id: &str, prefix: &str, byte: u8) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: id.into(),
+        workspace_id: "w1".into(),
+        name: format!("key {id}"),
+        key_type: crate::domain::api_key::ApiKeyType::Secret,
+        prefix: prefix.into(),
+        hash: SecretHash([byte; 32]),
+        scopes: "api:read api:write".into(),
+        rate_limits: None,
+        created_at: 100,
+        created_by: "app_1".into(),
+        expires_at: None,
+        deactivated: false,
+        revoked_at: None,
+        last_used_at: None,
+        usage_count: 0,
+    }
+}
+
+#[tokio::test]
+async fn api_keys_are_stored_changed_rolled_and_revoked() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .await
+            .unwrap();
+        let k1 = api_key("k1", "sk_0000001", 1);
+        store.insert_api_key(&k1, &audit()).await.unwrap();
+        let dup = store
+            .insert_api_key(&api_key("k2", "sk_0000001", 2), &audit())
+            .await;
+        assert!(
+            matches!(dup, Err(StorageError::Conflict)),
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(
+            store.api_key_by_prefix("sk_0000001").await.unwrap(),
+            Some(k1.clone())
+        );
+        assert_eq!(
+            store
+                .list_api_keys("w1", Some("sk_0000001"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .list_api_keys("w1", Some("sk_nope"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let changes = ApiKeyChanges {
+            name: Some("renamed".into()),
+            deactivated: Some(true),
+            rate_limits: Some(Some("{\"read\":10}".into())),
+            ..Default::default()
+        };
+        let changed = store
+            .update_api_key("w1", "k1", &changes, &audit())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (changed.name.as_str(), changed.deactivated),
+            ("renamed", true)
+        );
+        assert_eq!(changed.scopes, "api:read api:write");
+        assert_eq!(changed.rate_limits.as_deref(), Some("{\"read\":10}"));
+        assert!(
+            store
+                .update_api_key("w2", "k1", &changes, &audit())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let new = api_key("k3", "sk_0000003", 3);
+        assert!(
+            store
+                .roll_api_key("w1", "k1", &new, 500, &audit())
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .api_key_by_prefix("sk_0000001")
+                .await
+                .unwrap()
+                .unwrap()
+                .expires_at,
+            Some(500)
+        );
+        assert!(
+            !store
+                .roll_api_key("w1", "nope", &api_key("k4", "sk_0000004", 4), 500, &audit())
+                .await
+                .unwrap()
+        );
+
+        store
+            .record_api_key_usage(&[ApiKeyUsage {
+                id: "k3".into(),
+                uses: 3,
+                last_used_at: 700,
+            }])
+            .await
+            .unwrap();
+        let k3 = store
+            .api_key_by_prefix("sk_0000003")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((k3.usage_count, k3.last_used_at), (3, Some(700)));
+
+        assert!(store.revoke_api_key("w1", "k3", &audit()).await.unwrap());
+        assert!(!store.revoke_api_key("w1", "k3", &audit()).await.unwrap());
+        assert!(
+            store
+                .update_api_key("w1", "k3", &changes, &audit())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.list_api_keys("w1", None).await.unwrap().len(), 2);
+    }
+}
