@@ -36,6 +36,7 @@ fn credential(kind: CredentialKind) -> &'static str {
         CredentialKind::AccessToken => "access_token",
         CredentialKind::AppKeyAndSecret => "appkey_secretkey",
         CredentialKind::AppKeyOnly => "appkey_only",
+        CredentialKind::ApiKey => "api_key",
     }
 }
 

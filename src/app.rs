@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::api_keys::ApiKeys;
 use crate::clients::{ClientRegistry, POLL_INTERVAL};
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -18,7 +19,9 @@ use crate::metrics::Metrics;
 use crate::storage::{Epochs, StorageError, Store};
 use crate::usage::UsageRecorder;
 use crate::verifier::revocation::{RevokedClient, RevokedToken};
-use crate::verifier::{KeySource, RevocationDocument, RevocationSource, Verifier, VerifierBuilder};
+use crate::verifier::{
+    ApiKeyAuthenticator, KeySource, RevocationDocument, RevocationSource, Verifier, VerifierBuilder,
+};
 
 /// Rebuild the keyring at least this often, so retired keys leave the JWKS
 /// when their window closes even if nothing else changes.
@@ -35,6 +38,7 @@ pub struct App {
     /// Verifies keyflow's own access tokens, for its management API,
     /// introspection and revocation.
     pub verifier: Verifier,
+    pub api_keys: Arc<ApiKeys>,
     pub usage: UsageRecorder,
     pub metrics: Metrics,
     sync: Mutex<SyncState>,
@@ -73,7 +77,15 @@ impl App {
             Arc::clone(&clock),
         ));
         let keyring = Arc::new(ArcSwap::from_pointee(Keyring::default()));
-        let verifier = local_verifier(&settings, &store, &keyring, &clock);
+        let api_keys = Arc::new(ApiKeys::new(
+            Arc::clone(&store),
+            master.secret_hasher(),
+            Arc::clone(&clock),
+            settings.scopes.clone(),
+        ));
+        let verifier = local_verifier(&settings, &store, &keyring, &clock)
+            .api_keys(Arc::clone(&api_keys) as Arc<dyn ApiKeyAuthenticator>)
+            .build();
         let app = Arc::new(Self {
             settings: Arc::new(settings),
             store,
@@ -82,6 +94,7 @@ impl App {
             keyring,
             clients,
             verifier,
+            api_keys,
             usage: UsageRecorder::default(),
             metrics: Metrics::new(),
             sync: Mutex::new(SyncState {
@@ -130,6 +143,7 @@ impl App {
         };
         if credentials_changed {
             self.clients.invalidate_all();
+            self.api_keys.invalidate_all();
         }
         if reload {
             self.reload_keyring().await?;
@@ -141,6 +155,7 @@ impl App {
         }
         self.lock_sync().epochs = Some(epochs);
         self.clients.renew_lease(started);
+        self.api_keys.renew_lease(started);
         Ok(())
     }
 
@@ -204,6 +219,7 @@ impl App {
             Ok(()) => {}
             Err(e) => {
                 self.clients.drop_lease();
+                self.api_keys.drop_lease();
                 if !s.failing {
                     s.failing = true;
                     tracing::warn!(error = %e, "sync poll failed; client cache bypassed until it recovers");
@@ -215,6 +231,9 @@ impl App {
     pub async fn flush_usage(&self) {
         if let Err(e) = self.usage.flush(self.store.as_ref()).await {
             tracing::warn!(error = %e, "writing usage counters failed; keeping them for the next flush");
+        }
+        if let Err(e) = self.api_keys.flush_usage().await {
+            tracing::warn!(error = %e, "writing API key usage failed; keeping it for the next flush");
         }
     }
 }
@@ -274,7 +293,7 @@ fn local_verifier(
     store: &Arc<dyn Store>,
     keyring: &Arc<ArcSwap<Keyring>>,
     clock: &SharedClock,
-) -> Verifier {
+) -> VerifierBuilder {
     let revocations = StoreRevocations {
         store: Arc::clone(store),
         clock: Arc::clone(clock),
@@ -289,5 +308,4 @@ fn local_verifier(
     .min_jwks_refetch(Duration::ZERO)
     .revocations(Arc::new(revocations), POLL_INTERVAL)
     .clock(Arc::clone(clock))
-    .build()
 }

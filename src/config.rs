@@ -43,6 +43,34 @@ pub enum Command {
     /// Manage resource servers: clients that introspect tokens.
     #[command(subcommand)]
     ResourceServer(ResourceServerCommand),
+    /// Manage a workspace's API keys.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Create an API key; prints the key once.
+    Create {
+        /// The workspace id.
+        #[arg(long)]
+        workspace: String,
+        /// A label for the key.
+        #[arg(long)]
+        name: String,
+        /// secret, client or read_only.
+        #[arg(long = "type", default_value = "secret")]
+        key_type: String,
+        /// A scope the key carries; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// When the key stops working (RFC 3339).
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

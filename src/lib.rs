@@ -1,6 +1,7 @@
 //! keyflow: an OAuth 2.0 / OpenID Connect authorization server and API-key
 //! manager. See `docs/architecture.md` for how the modules fit together.
 
+pub mod api_keys;
 pub mod app;
 pub mod cli;
 pub mod clients;

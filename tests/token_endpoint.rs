@@ -472,7 +472,13 @@ async fn discovery_lists_what_is_implemented() {
         assert_eq!(m["issuer"], node.issuer);
         assert_eq!(m["token_endpoint"], format!("{}/oauth/token", node.issuer));
         assert_eq!(m["jwks_uri"], format!("{}/oauth/jwks", node.issuer));
-        assert_eq!(m["grant_types_supported"], json!(["client_credentials"]));
+        assert_eq!(
+            m["grant_types_supported"],
+            json!([
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange"
+            ])
+        );
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             json!(["client_secret_basic", "client_secret_post"])

@@ -1,5 +1,6 @@
 //! The `keyflow` command line.
 
+mod apikey;
 mod keys;
 mod resource_server;
 mod serve;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
+        Command::Apikey(cmd) => apikey::run(cmd, &settings).await,
     }
 }
 

@@ -12,7 +12,9 @@ use super::client_auth::ClientCredentials;
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::response::{Caching, json};
+use crate::api_keys;
 use crate::app::App;
+use crate::domain::api_key::looks_like_api_key;
 use crate::storage::ClientKind;
 
 /// RFC 7662 §2.1. The caller authenticates as a client. A resource server
@@ -28,7 +30,24 @@ pub async fn introspect(
     let token = form.require("token")?;
     let caller = credentials.authenticate(&app).await?;
     let inactive = || answer(json!({"active": false}));
-    let Ok(p) = app.verifier.verify_access_token(&token).await else {
+    // API keys are answered here too, so that services not written in Rust
+    // can check them.
+    let (verified, token_type) = if looks_like_api_key(&token) {
+        let key = app.api_keys.verify(&token).await;
+        (
+            key.map(|k| api_keys::principal(&k)).map_err(|_| ()),
+            "api_key",
+        )
+    } else {
+        (
+            app.verifier
+                .verify_access_token(&token)
+                .await
+                .map_err(|_| ()),
+            "Bearer",
+        )
+    };
+    let Ok(p) = verified else {
         return Ok(inactive());
     };
     let caller = caller.record();
@@ -51,7 +70,7 @@ pub async fn introspect(
         "iat": p.issued_at,
         "iss": app.settings.issuer,
         "jti": p.jti,
-        "token_type": "Bearer",
+        "token_type": token_type,
         "workspace_id": p.workspace_id,
     })))
 }

@@ -46,6 +46,9 @@ pub const ROUTES: &[&str] = &[
     api::APPLICATION_TOKEN_PATH,
     api::REGENERATE_PATH,
     api::AUDIT_LOGS_PATH,
+    api::API_KEYS_PATH,
+    api::API_KEY_PATH,
+    api::API_KEY_ROLL_PATH,
 ];
 
 /// Paths served over plain HTTP even when the issuer is https, so that load

@@ -50,6 +50,14 @@ pub enum CredentialKind {
     AppKeyAndSecret,
     /// Legacy `appkey` alone, where the workspace allows it.
     AppKeyOnly,
+    /// A developer's API key, as a Bearer token.
+    ApiKey,
+}
+
+/// Checks API keys presented as Bearer tokens.
+#[async_trait::async_trait]
+pub trait ApiKeyAuthenticator: Send + Sync + 'static {
+    async fn authenticate(&self, key: &str) -> Result<Principal, Rejection>;
 }
 
 /// The authenticated caller.
@@ -101,6 +109,7 @@ struct Inner {
     revocations: Revocations,
     revocation_poll: Duration,
     legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
+    api_keys: Option<Arc<dyn ApiKeyAuthenticator>>,
 }
 
 /// Cheap to clone; share one per service.
@@ -125,6 +134,7 @@ pub struct VerifierBuilder {
     revocation_poll: Duration,
     clock: SharedClock,
     legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
+    api_keys: Option<Arc<dyn ApiKeyAuthenticator>>,
 }
 
 impl VerifierBuilder {
@@ -144,6 +154,7 @@ impl VerifierBuilder {
             revocation_poll: Duration::from_secs(10),
             clock: Arc::new(SystemClock),
             legacy: None,
+            api_keys: None,
         }
     }
 
@@ -178,6 +189,12 @@ impl VerifierBuilder {
         self
     }
 
+    /// Accepts API keys as Bearer tokens too.
+    pub fn api_keys(mut self, authenticator: Arc<dyn ApiKeyAuthenticator>) -> Self {
+        self.api_keys = Some(authenticator);
+        self
+    }
+
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
@@ -193,6 +210,7 @@ impl VerifierBuilder {
             revocations: Revocations::new(self.revocations),
             revocation_poll: self.revocation_poll,
             legacy: self.legacy,
+            api_keys: self.api_keys,
         }))
     }
 }
@@ -250,6 +268,12 @@ impl Verifier {
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Rejection> {
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let token = bearer_token(value.as_bytes())?;
+            if crate::domain::api_key::looks_like_api_key(token) {
+                return match &self.0.api_keys {
+                    Some(keys) => keys.authenticate(token).await,
+                    None => Err(Rejection::invalid_token("API keys are not accepted here")),
+                };
+            }
             return self.verify_access_token(token).await;
         }
         let Some((legacy, messages)) = &self.0.legacy else {

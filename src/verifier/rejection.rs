@@ -37,6 +37,8 @@ pub enum Rejection {
         status: StatusCode,
         message: String,
     },
+    /// The credential could not be checked (the database is unreachable).
+    Unavailable,
 }
 
 impl Rejection {
@@ -86,6 +88,7 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::Bearer { status, .. } | Rejection::Legacy { status, .. } => *status,
+            Rejection::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -133,6 +136,13 @@ impl IntoResponse for Rejection {
                 if let Ok(v) = HeaderValue::from_str(&challenge) {
                     res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
                 }
+                res
+            }
+            Rejection::Unavailable => {
+                let body = json!({"error": "temporarily_unavailable", "error_description": "retry shortly"});
+                let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 res
             }
             Rejection::Legacy { status, message } => {

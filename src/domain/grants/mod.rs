@@ -2,3 +2,4 @@
 //! layer turns the decision into a response.
 
 pub mod client_credentials;
+pub mod token_exchange;

@@ -1,5 +1,6 @@
 //! The management API under `/v1`, protected by keyflow's own verifier.
 
+mod api_keys;
 mod application_token;
 mod audit_logs;
 
@@ -18,6 +19,9 @@ use crate::verifier::{CredentialKind, Principal, Rejection, Verifier};
 pub const APPLICATION_TOKEN_PATH: &str = "/v1/workspace/{workspace_id}/application-token";
 pub const REGENERATE_PATH: &str = "/v1/workspace/{workspace_id}/application-token/regenerate";
 pub const AUDIT_LOGS_PATH: &str = "/v1/workspace/{workspace_id}/audit-logs";
+pub const API_KEYS_PATH: &str = "/v1/workspace/{workspace_id}/api-keys";
+pub const API_KEY_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}";
+pub const API_KEY_ROLL_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}/roll";
 
 /// The scope every management call needs.
 pub const ADMIN_SCOPE: &str = "workspace:admin";
@@ -33,6 +37,12 @@ pub fn router() -> Router<Arc<App>> {
         .route(APPLICATION_TOKEN_PATH, get(application_token::show))
         .route(REGENERATE_PATH, post(application_token::regenerate))
         .route(AUDIT_LOGS_PATH, get(audit_logs::list))
+        .route(API_KEYS_PATH, get(api_keys::list).post(api_keys::create))
+        .route(
+            API_KEY_PATH,
+            axum::routing::patch(api_keys::update).delete(api_keys::revoke),
+        )
+        .route(API_KEY_ROLL_PATH, post(api_keys::roll))
 }
 
 #[derive(Debug)]

@@ -67,5 +67,6 @@ pub(super) fn handle(
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope: grant.scope.to_string(),
+        issued_token_type: None,
     })
 }

@@ -2,6 +2,7 @@
 //! typed [`TokenRequest`]; each grant type has its own handler module.
 
 mod client_credentials;
+mod token_exchange;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,14 +22,25 @@ use crate::app::App;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
     ClientCredentials,
+    /// RFC 8693, for trading an API key for a short-lived access token.
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: &'static [GrantType] = &[GrantType::ClientCredentials];
+    pub const ALL: &'static [GrantType] = &[GrantType::ClientCredentials, GrantType::TokenExchange];
 
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+        }
+    }
+
+    /// A short name for metric labels.
+    pub fn label(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => "token_exchange",
         }
     }
 }
@@ -48,6 +60,7 @@ impl FromStr for GrantType {
 #[derive(Debug)]
 pub enum TokenRequest {
     ClientCredentials(crate::domain::grants::client_credentials::ClientCredentialsRequest),
+    TokenExchange(token_exchange::TokenExchangeRequest),
 }
 
 impl TokenRequest {
@@ -55,6 +68,9 @@ impl TokenRequest {
         match grant {
             GrantType::ClientCredentials => {
                 client_credentials::parse(form).map(TokenRequest::ClientCredentials)
+            }
+            GrantType::TokenExchange => {
+                token_exchange::parse(form).map(TokenRequest::TokenExchange)
             }
         }
     }
@@ -67,6 +83,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
+    /// RFC 8693 §2.2.1, for token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl IntoResponse for TokenResponse {
@@ -101,7 +120,11 @@ async fn handle(
     label: &mut &'static str,
 ) -> Result<TokenResponse, OAuthError> {
     let mut form = form?;
-    let credentials = ClientCredentials::extract(headers, &mut form)?;
+    // The API key of a token exchange is itself the credential, so client
+    // authentication is optional there (RFC 8693 §2.1); when sent, it must
+    // be right.
+    let attempted = headers.contains_key(axum::http::header::AUTHORIZATION)
+        || form.get("client_secret").is_some();
     let grant_type = form.require("grant_type")?;
     let grant = GrantType::from_str(&grant_type).map_err(|()| {
         OAuthError::new(
@@ -109,10 +132,23 @@ async fn handle(
             format!("grant_type {grant_type:?} is not supported"),
         )
     })?;
-    *label = grant.as_str();
+    *label = grant.label();
+    let credentials = match grant {
+        GrantType::TokenExchange if !attempted => None,
+        _ => Some(ClientCredentials::extract(headers, &mut form)?),
+    };
     let request = TokenRequest::parse(grant, &mut form)?;
-    let client = credentials.authenticate(app).await?;
-    match request {
-        TokenRequest::ClientCredentials(r) => client_credentials::handle(app, &client, r),
+    let client = match &credentials {
+        Some(c) => Some(c.authenticate(app).await?),
+        None => None,
+    };
+    match (request, client) {
+        (TokenRequest::ClientCredentials(r), Some(client)) => {
+            client_credentials::handle(app, &client, r)
+        }
+        (TokenRequest::TokenExchange(r), _) => token_exchange::handle(app, r).await,
+        (TokenRequest::ClientCredentials(_), None) => Err(OAuthError::invalid_client(
+            "client authentication is required",
+        )),
     }
 }

@@ -1,0 +1,435 @@
+//! API keys: creation within the creator's own rights, verification with
+//! one hash and one cache lookup, and batched usage counts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::clock::{SharedClock, UnixTime};
+use crate::domain::api_key::{self, ApiKeyFormatError, ApiKeyStatus, ApiKeyType};
+use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::domain::scope::{ScopeCatalogue, ScopeSet};
+use crate::domain::secret::{PlainSecret, SecretHasher};
+use crate::leased_cache::LeasedCache;
+use crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, StorageError, Store};
+use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, Rejection};
+
+/// The longest overlap a roll may give the old key.
+pub const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error(transparent)]
+    Format(#[from] ApiKeyFormatError),
+    #[error("unknown API key")]
+    Unknown,
+    #[error("the API key is {0:?}")]
+    NotActive(ApiKeyStatus),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no such API key")]
+    NotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+pub fn status(key: &ApiKeyRecord, now: UnixTime) -> ApiKeyStatus {
+    if key.revoked_at.is_some() {
+        ApiKeyStatus::Revoked
+    } else if key.expires_at.is_some_and(|e| e <= now) {
+        ApiKeyStatus::Expired
+    } else if key.deactivated {
+        ApiKeyStatus::Deactivated
+    } else {
+        ApiKeyStatus::Active
+    }
+}
+
+/// Who asks for a key, and what they hold: a key never grants more.
+#[derive(Debug, Clone)]
+pub struct Creator {
+    pub id: String,
+    pub scopes: ScopeSet,
+    pub audit: AuditContext,
+}
+
+/// What a new key should be.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: String,
+    pub key_type: ApiKeyType,
+    pub scopes: ScopeSet,
+    pub expires_at: Option<UnixTime>,
+}
+
+/// A key shown this once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub key: PlainSecret,
+    pub record: ApiKeyRecord,
+}
+
+pub struct ApiKeys {
+    store: Arc<dyn Store>,
+    hasher: SecretHasher,
+    clock: SharedClock,
+    catalogue: ScopeCatalogue,
+    cache: LeasedCache<ApiKeyRecord>,
+    /// id -> (uses, last use) waiting to be written.
+    usage: Mutex<HashMap<String, (i64, UnixTime)>>,
+}
+
+impl std::fmt::Debug for ApiKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeys").finish_non_exhaustive()
+    }
+}
+
+impl ApiKeys {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: SecretHasher,
+        clock: SharedClock,
+        catalogue: ScopeCatalogue,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+            catalogue,
+            cache: LeasedCache::default(),
+            usage: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Checks a presented key: the checksum first (no lookup for a typo),
+    /// then one cache lookup and one HMAC compared in constant time.
+    pub async fn verify(&self, presented: &str) -> Result<Arc<ApiKeyRecord>, ApiKeyError> {
+        let parsed = api_key::parse(presented)?;
+        let prefix = parsed.display_prefix;
+        let record = self
+            .cache
+            .get_or_load(prefix, || self.store.api_key_by_prefix(prefix))
+            .await?
+            .ok_or(ApiKeyError::Unknown)?;
+        if !record.hash.matches(&self.hasher.hash_str(presented)) {
+            return Err(ApiKeyError::Unknown);
+        }
+        let now = self.clock.now();
+        match status(&record, now) {
+            ApiKeyStatus::Active => {}
+            other => return Err(ApiKeyError::NotActive(other)),
+        }
+        self.record_use(&record.id, now);
+        Ok(record)
+    }
+
+    fn record_use(&self, id: &str, now: UnixTime) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        match usage.get_mut(id) {
+            Some(u) => {
+                u.0 += 1;
+                u.1 = u.1.max(now);
+            }
+            None => {
+                usage.insert(id.to_owned(), (1, now));
+            }
+        }
+    }
+
+    /// Writes gathered usage; on failure it is kept for the next flush.
+    pub async fn flush_usage(&self) -> Result<(), StorageError> {
+        let batch: Vec<ApiKeyUsage> = {
+            let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+            usage
+                .drain()
+                .map(|(id, (uses, last_used_at))| ApiKeyUsage {
+                    id,
+                    uses,
+                    last_used_at,
+                })
+                .collect()
+        };
+        if let Err(e) = self.store.record_api_key_usage(&batch).await {
+            let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+            for u in batch {
+                let slot = usage.entry(u.id).or_insert((0, u.last_used_at));
+                slot.0 += u.uses;
+                slot.1 = slot.1.max(u.last_used_at);
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
+    pub fn renew_lease(&self, poll_started: Instant) {
+        self.cache.renew_lease(poll_started);
+    }
+
+    pub fn drop_lease(&self) {
+        self.cache.drop_lease();
+    }
+
+    /// Scopes must be known, fit the key type, and be held by the creator.
+    fn check_scopes(
+        &self,
+        key_type: ApiKeyType,
+        scopes: &ScopeSet,
+        creator: &Creator,
+    ) -> Result<(), ApiKeyError> {
+        if scopes.is_empty() {
+            return Err(ApiKeyError::Invalid(
+                "scopes must name at least one scope".into(),
+            ));
+        }
+        for s in scopes.iter() {
+            if self.catalogue.get(s).is_none_or(|d| !d.applications) {
+                return Err(ApiKeyError::Invalid(format!(
+                    "scope {s:?} is unknown or not for API keys"
+                )));
+            }
+            if !key_type.allows_scope(s) {
+                return Err(ApiKeyError::Invalid(format!(
+                    "a {key_type} key may not carry {s:?}"
+                )));
+            }
+            if !creator.scopes.contains(s) {
+                return Err(ApiKeyError::Invalid(format!(
+                    "you do not hold {s:?}, so no key of yours may"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create(
+        &self,
+        workspace_id: &str,
+        new: NewKey,
+        creator: &Creator,
+    ) -> Result<CreatedKey, ApiKeyError> {
+        let name = valid_name(&new.name)?;
+        self.check_scopes(new.key_type, &new.scopes, creator)?;
+        let now = self.clock.now();
+        if new.expires_at.is_some_and(|e| e <= now) {
+            return Err(ApiKeyError::Invalid(
+                "expiresAt must be in the future".into(),
+            ));
+        }
+        let template = ApiKeyRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            workspace_id: workspace_id.to_owned(),
+            name: name.to_owned(),
+            key_type: new.key_type,
+            prefix: String::new(),
+            hash: self.hasher.hash_str(""),
+            scopes: new.scopes.to_string(),
+            rate_limits: None,
+            created_at: now,
+            created_by: creator.id.clone(),
+            expires_at: new.expires_at,
+            deactivated: false,
+            revoked_at: None,
+            last_used_at: None,
+            usage_count: 0,
+        };
+        self.insert_fresh(template, creator, AuditEvent::ApiKeyCreated, None)
+            .await
+    }
+
+    /// Generates the key material and stores it, trying another prefix in
+    /// the rare case one is taken.
+    async fn insert_fresh(
+        &self,
+        mut record: ApiKeyRecord,
+        creator: &Creator,
+        event: AuditEvent,
+        rolled_from: Option<(&str, UnixTime)>,
+    ) -> Result<CreatedKey, ApiKeyError> {
+        for _ in 0..5 {
+            let (key, prefix) = api_key::generate(record.key_type);
+            record.prefix = prefix;
+            record.hash = self.hasher.hash(&key);
+            let audit = creator
+                .audit
+                .entry(event, record.created_at)
+                .workspace(&record.workspace_id)
+                .details(serde_json::json!({
+                    "apiKeyId": record.id, "prefix": record.prefix, "type": record.key_type.as_str(),
+                    "scopes": record.scopes, "rolledFrom": rolled_from.map(|r| r.0),
+                }));
+            let stored = match rolled_from {
+                None => self
+                    .store
+                    .insert_api_key(&record, &audit)
+                    .await
+                    .map(|()| true),
+                Some((old, until)) => {
+                    self.store
+                        .roll_api_key(&record.workspace_id, old, &record, until, &audit)
+                        .await
+                }
+            };
+            match stored {
+                Ok(true) => return Ok(CreatedKey { key, record }),
+                Ok(false) => return Err(ApiKeyError::NotFound),
+                Err(StorageError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiKeyError::Storage(StorageError::Conflict))
+    }
+
+    pub async fn update(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        mut changes: ApiKeyChanges,
+        creator: &Creator,
+    ) -> Result<ApiKeyRecord, ApiKeyError> {
+        let current = self.find(workspace_id, id).await?;
+        if let Some(name) = &changes.name {
+            changes.name = Some(valid_name(name)?.to_owned());
+        }
+        if let Some(scopes) = &changes.scopes {
+            let set = ScopeSet::parse(scopes).map_err(|e| ApiKeyError::Invalid(e.to_string()))?;
+            self.check_scopes(current.key_type, &set, creator)?;
+            changes.scopes = Some(set.to_string());
+        }
+        let audit = creator
+            .audit
+            .entry(AuditEvent::ApiKeyUpdated, self.clock.now())
+            .workspace(workspace_id)
+            .details(serde_json::json!({
+                "apiKeyId": id, "name": changes.name, "scopes": changes.scopes, "deactivated": changes.deactivated,
+            }));
+        self.store
+            .update_api_key(workspace_id, id, &changes, &audit)
+            .await?
+            .ok_or(ApiKeyError::NotFound)
+    }
+
+    pub async fn revoke(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        creator: &Creator,
+    ) -> Result<(), ApiKeyError> {
+        let audit = creator
+            .audit
+            .entry(AuditEvent::ApiKeyRevoked, self.clock.now())
+            .workspace(workspace_id)
+            .details(serde_json::json!({ "apiKeyId": id }));
+        if !self.store.revoke_api_key(workspace_id, id, &audit).await? {
+            return Err(ApiKeyError::NotFound);
+        }
+        crate::leased_cache::wait_for_propagation().await;
+        Ok(())
+    }
+
+    /// A new key with the same settings; the old one works `overlap` more
+    /// seconds (0: it stops now) and keeps its lastUsedAt visible.
+    pub async fn roll(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        overlap: i64,
+        creator: &Creator,
+    ) -> Result<CreatedKey, ApiKeyError> {
+        if !(0..=MAX_OVERLAP_SECONDS).contains(&overlap) {
+            return Err(ApiKeyError::Invalid(format!(
+                "expiresOldInSeconds must be 0 to {MAX_OVERLAP_SECONDS}"
+            )));
+        }
+        let old = self.find(workspace_id, id).await?;
+        let now = self.clock.now();
+        let record = ApiKeyRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            created_at: now,
+            created_by: creator.id.clone(),
+            last_used_at: None,
+            usage_count: 0,
+            ..old
+        };
+        let created = self
+            .insert_fresh(
+                record,
+                creator,
+                AuditEvent::ApiKeyRolled,
+                Some((id, now + overlap)),
+            )
+            .await?;
+        // The old key's new deadline binds every node before we answer.
+        crate::leased_cache::wait_for_propagation().await;
+        Ok(created)
+    }
+
+    pub async fn list(
+        &self,
+        workspace_id: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<ApiKeyRecord>, ApiKeyError> {
+        Ok(self.store.list_api_keys(workspace_id, prefix).await?)
+    }
+
+    async fn find(&self, workspace_id: &str, id: &str) -> Result<ApiKeyRecord, ApiKeyError> {
+        self.store
+            .list_api_keys(workspace_id, None)
+            .await?
+            .into_iter()
+            .find(|k| k.id == id && k.revoked_at.is_none())
+            .ok_or(ApiKeyError::NotFound)
+    }
+
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+}
+
+fn valid_name(name: &str) -> Result<&str, ApiKeyError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiKeyError::Invalid(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(name)
+}
+
+#[async_trait::async_trait]
+impl ApiKeyAuthenticator for ApiKeys {
+    async fn authenticate(&self, key: &str) -> Result<Principal, Rejection> {
+        let record = self.verify(key).await.map_err(|e| match e {
+            ApiKeyError::Storage(e) => {
+                tracing::error!(error = %e, "API key lookup failed");
+                Rejection::Unavailable
+            }
+            other => Rejection::invalid_token(other.to_string()),
+        })?;
+        Ok(principal(&record))
+    }
+}
+
+/// The principal an API key stands for: the key itself, in its workspace.
+pub fn principal(record: &ApiKeyRecord) -> Principal {
+    Principal {
+        subject: record.id.clone(),
+        client_id: record.prefix.clone(),
+        workspace_id: Some(record.workspace_id.clone()),
+        user_id: None,
+        scopes: ScopeSet::parse(&record.scopes).unwrap_or_default(),
+        kind: CredentialKind::ApiKey,
+        jti: None,
+        expires_at: record.expires_at,
+        issued_at: Some(record.created_at),
+        legacy_messages: None,
+    }
+}

@@ -1,0 +1,289 @@
+//! `…/api-keys`: create, list, change, roll and revoke a workspace's API keys.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
+use crate::app::App;
+use crate::clock::{UnixTime, rfc3339};
+use crate::domain::api_key::ApiKeyType;
+use crate::domain::audit::{Actor, AuditContext};
+use crate::domain::scope::ScopeSet;
+use crate::http::origin::RequestOrigin;
+use crate::http::response::{Caching, json as json_response};
+use crate::storage::{ApiKeyChanges, ApiKeyRecord};
+use crate::verifier::{CredentialKind, Principal, Rejection};
+
+/// Access tokens of the workspace with `scope` (keys:write also serves for
+/// reading), or the workspace's own `secret` API keys. Another workspace's
+/// credential gets 404.
+fn authorize(
+    principal: &Principal,
+    workspace_id: &str,
+    scope: &str,
+    origin: AuditContext,
+) -> Result<Creator, ApiError> {
+    if principal.workspace_id.as_deref() != Some(workspace_id) {
+        return match principal.kind {
+            CredentialKind::AccessToken | CredentialKind::ApiKey => Err(ApiError::NotFound),
+            _ => Err(Rejection::missing_bearer().into()),
+        };
+    }
+    match principal.kind {
+        CredentialKind::ApiKey if principal.client_id.starts_with(ApiKeyType::Secret.marker()) => {}
+        CredentialKind::ApiKey => {
+            return Err(Rejection::insufficient_scope(scope).into());
+        }
+        CredentialKind::AccessToken => {
+            if !(principal.has_scope(scope) || principal.has_scope("keys:write")) {
+                return Err(Rejection::insufficient_scope(scope).into());
+            }
+        }
+        CredentialKind::AppKeyAndSecret | CredentialKind::AppKeyOnly => {
+            return Err(Rejection::missing_bearer().into());
+        }
+    }
+    Ok(Creator {
+        id: principal.subject.clone(),
+        scopes: principal.scopes.clone(),
+        audit: origin,
+    })
+}
+
+fn context(principal: &Principal, origin: crate::domain::audit::Origin) -> AuditContext {
+    AuditContext {
+        actor: Actor::client(&principal.client_id),
+        origin,
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::NotFound => ApiError::NotFound,
+            ApiKeyError::Invalid(d) => ApiError::BadRequest(d),
+            ApiKeyError::Storage(e) => ApiError::storage(&e),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+fn item(k: &ApiKeyRecord, now: UnixTime) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "type": k.key_type,
+        "prefix": k.prefix,
+        "scopes": k.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        "createdAt": rfc3339(k.created_at),
+        "createdBy": k.created_by,
+        "expiresAt": k.expires_at.map(rfc3339),
+        "lastUsedAt": k.last_used_at.map(rfc3339),
+        "usageCount": k.usage_count,
+        "status": keys::status(k, now),
+    })
+}
+
+fn created(c: &CreatedKey, now: UnixTime) -> Response {
+    let mut body = item(&c.record, now);
+    body["key"] = c.key.expose().into();
+    json_response(
+        StatusCode::CREATED,
+        "application/json",
+        Caching::NoStore,
+        serde_json::to_vec(&body).expect("JSON serializes"),
+    )
+}
+
+/// Scopes as a JSON array or a space-separated string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scopes {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl Scopes {
+    fn parse(self) -> Result<ScopeSet, ApiError> {
+        let text = match self {
+            Scopes::List(l) => l.join(" "),
+            Scopes::Text(t) => t,
+        };
+        ScopeSet::parse(&text).map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateRequest {
+    name: String,
+    #[serde(rename = "type")]
+    key_type: String,
+    scopes: Scopes,
+    expires_at: Option<String>,
+}
+
+pub async fn create(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    RequestOrigin(origin): RequestOrigin,
+    Path(workspace_id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let creator = authorize(
+        &principal,
+        &workspace_id,
+        "keys:write",
+        context(&principal, origin),
+    )?;
+    let req: CreateRequest = body(&bytes)?;
+    let expires_at = req
+        .expires_at
+        .as_deref()
+        .map(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map(|d| d.unix_timestamp())
+                .map_err(|_| ApiError::BadRequest("expiresAt must be an RFC 3339 time".into()))
+        })
+        .transpose()?;
+    let new = NewKey {
+        name: req.name,
+        key_type: req.key_type.parse().map_err(ApiError::BadRequest)?,
+        scopes: req.scopes.parse()?,
+        expires_at,
+    };
+    let made = app.api_keys.create(&workspace_id, new, &creator).await?;
+    Ok(created(&made, app.api_keys.now()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    prefix: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    Path(workspace_id): Path<String>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    authorize(
+        &principal,
+        &workspace_id,
+        "keys:read",
+        AuditContext::system(),
+    )?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let now = app.api_keys.now();
+    let items: Vec<Value> = app
+        .api_keys
+        .list(&workspace_id, q.prefix.as_deref())
+        .await?
+        .iter()
+        .map(|k| item(k, now))
+        .collect();
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PatchRequest {
+    name: Option<String>,
+    scopes: Option<Scopes>,
+    /// false deactivates the key, true reactivates it.
+    active: Option<bool>,
+}
+
+pub async fn update(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    RequestOrigin(origin): RequestOrigin,
+    Path((workspace_id, id)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let creator = authorize(
+        &principal,
+        &workspace_id,
+        "keys:write",
+        context(&principal, origin),
+    )?;
+    let req: PatchRequest = body(&bytes)?;
+    let changes = ApiKeyChanges {
+        name: req.name,
+        scopes: req
+            .scopes
+            .map(|s| s.parse().map(|s| s.to_string()))
+            .transpose()?,
+        deactivated: req.active.map(|a| !a),
+        rate_limits: None,
+    };
+    let k = app
+        .api_keys
+        .update(&workspace_id, &id, changes, &creator)
+        .await?;
+    // Every node sees the change before the answer: a deactivated key or a
+    // narrowed scope must not keep working anywhere.
+    crate::leased_cache::wait_for_propagation().await;
+    Ok(Json(item(&k, app.api_keys.now())).into_response())
+}
+
+pub async fn revoke(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    RequestOrigin(origin): RequestOrigin,
+    Path((workspace_id, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let creator = authorize(
+        &principal,
+        &workspace_id,
+        "keys:write",
+        context(&principal, origin),
+    )?;
+    app.api_keys.revoke(&workspace_id, &id, &creator).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RollRequest {
+    #[serde(default)]
+    expires_old_in_seconds: i64,
+}
+
+pub async fn roll(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    RequestOrigin(origin): RequestOrigin,
+    Path((workspace_id, id)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let creator = authorize(
+        &principal,
+        &workspace_id,
+        "keys:write",
+        context(&principal, origin),
+    )?;
+    let req: RollRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RollRequest::default()
+    } else {
+        body(&bytes)?
+    };
+    let made = app
+        .api_keys
+        .roll(&workspace_id, &id, req.expires_old_in_seconds, &creator)
+        .await?;
+    Ok(created(&made, app.api_keys.now()))
+}

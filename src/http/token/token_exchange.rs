@@ -1,0 +1,101 @@
+//! HTTP side of token exchange (RFC 8693 §2).
+
+use super::TokenResponse;
+use crate::api_keys::ApiKeyError;
+use crate::app::App;
+use crate::domain::access_token;
+use crate::domain::grants::token_exchange::{
+    ACCESS_TOKEN_TYPE, API_KEY_TOKEN_TYPE, TokenExchangeError, decide,
+};
+use crate::domain::scope::ScopeSet;
+use crate::http::error::{ErrorCode, OAuthError};
+use crate::http::form::OAuthForm;
+
+#[derive(Debug)]
+pub struct TokenExchangeRequest {
+    subject_token: String,
+    scope: Option<ScopeSet>,
+    resources: Vec<String>,
+}
+
+pub(super) fn parse(form: &mut OAuthForm) -> Result<TokenExchangeRequest, OAuthError> {
+    let subject_token = form.require("subject_token")?;
+    let subject_type = form.require("subject_token_type")?;
+    if subject_type != API_KEY_TOKEN_TYPE {
+        return Err(OAuthError::invalid_request(format!(
+            "subject_token_type must be {API_KEY_TOKEN_TYPE}"
+        )));
+    }
+    if form
+        .take("requested_token_type")
+        .is_some_and(|t| t != ACCESS_TOKEN_TYPE)
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "only {ACCESS_TOKEN_TYPE} can be requested"
+        )));
+    }
+    if form.take("actor_token").is_some() {
+        return Err(OAuthError::invalid_request(
+            "delegation (actor_token) is not supported",
+        ));
+    }
+    let scope = form
+        .take("scope")
+        .map(|s| ScopeSet::parse(&s))
+        .transpose()
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
+        .filter(|s| !s.is_empty());
+    Ok(TokenExchangeRequest {
+        subject_token,
+        scope,
+        resources: form.take_all("resource"),
+    })
+}
+
+pub(super) async fn handle(
+    app: &App,
+    r: TokenExchangeRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let key = app
+        .api_keys
+        .verify(&r.subject_token)
+        .await
+        .map_err(|e| match e {
+            ApiKeyError::Storage(e) => OAuthError::unavailable(&e),
+            // RFC 8693 §2.2.2: an unacceptable subject_token is invalid_request.
+            other => OAuthError::invalid_request(format!("subject_token: {other}")),
+        })?;
+    let settings = &app.settings;
+    let now = app.clock.now();
+    let (grant, lifetime) = decide(
+        &key,
+        r.scope,
+        &r.resources,
+        &settings.resources,
+        settings.access_token_ttl,
+        now,
+    )
+    .map_err(|e| {
+        let code = match e {
+            TokenExchangeError::Scope(_) => ErrorCode::InvalidScope,
+            TokenExchangeError::Resource(_) => ErrorCode::InvalidTarget,
+        };
+        OAuthError::new(code, e.to_string())
+    })?;
+    let keyring = app.keyring.load();
+    let signing = keyring.active(settings.access_token_alg).map_err(|e| {
+        tracing::error!(error = %e, "no signing key");
+        OAuthError::new(
+            ErrorCode::ServerError,
+            "the server cannot sign tokens right now",
+        )
+    })?;
+    let issued = access_token::issue(&grant, signing, &settings.issuer, lifetime, now);
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: grant.scope.to_string(),
+        issued_token_type: Some(ACCESS_TOKEN_TYPE),
+    })
+}
