@@ -16,7 +16,6 @@ use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, Rejection}
 
 /// The longest overlap a roll may give the old key.
 pub const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;
-const MAX_NAME_CHARS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
@@ -392,16 +391,12 @@ impl ApiKeys {
 }
 
 fn valid_name(name: &str) -> Result<&str, ApiKeyError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(ApiKeyError::Invalid(format!(
-            "name must be 1 to {MAX_NAME_CHARS} characters"
-        )));
-    }
-    Ok(name)
+    crate::domain::label(name).ok_or_else(|| {
+        ApiKeyError::Invalid(format!(
+            "name must be 1 to {} characters",
+            crate::domain::MAX_LABEL_CHARS
+        ))
+    })
 }
 
 #[async_trait::async_trait]

@@ -7,13 +7,12 @@ use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
 use crate::domain::workspace::{Workspace, new_application_key, new_secret_key, new_workspace_id};
 use crate::storage::{ClientKind, ClientRecord, NewSecret, SecretRotation, StorageError, Store};
 
-const MAX_NAME_CHARS: usize = 200;
 /// The longest overlap a rotation may give the previous secret.
 pub const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
-    #[error("the name must be 1 to {MAX_NAME_CHARS} characters")]
+    #[error("the name must be 1 to {} characters", crate::domain::MAX_LABEL_CHARS)]
     InvalidName,
     #[error("the grace period must be 0 to {MAX_GRACE_SECONDS} seconds")]
     InvalidGrace,
@@ -38,13 +37,7 @@ pub async fn create(
     now: UnixTime,
     ctx: &AuditContext,
 ) -> Result<CreatedWorkspace, WorkspaceError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(WorkspaceError::InvalidName);
-    }
+    let name = valid_name(name)?;
     let workspace = Workspace {
         id: new_workspace_id(),
         name: name.to_owned(),
@@ -178,12 +171,5 @@ pub async fn create_resource_server(
 }
 
 fn valid_name(name: &str) -> Result<&str, WorkspaceError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(WorkspaceError::InvalidName);
-    }
-    Ok(name)
+    crate::domain::label(name).ok_or(WorkspaceError::InvalidName)
 }

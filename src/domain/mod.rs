@@ -9,3 +9,16 @@ pub mod resource;
 pub mod scope;
 pub mod secret;
 pub mod workspace;
+
+/// The longest name a person may give a workspace, client or key.
+pub const MAX_LABEL_CHARS: usize = 200;
+
+/// A name people give things: trimmed, 1 to [`MAX_LABEL_CHARS`]
+/// characters, no control characters.
+pub fn label(name: &str) -> Option<&str> {
+    let name = name.trim();
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_LABEL_CHARS
+        && !name.chars().any(char::is_control);
+    ok.then_some(name)
+}

@@ -84,6 +84,20 @@ impl ClientCredentials {
     }
 }
 
+/// The authenticated caller and the `token` parameter: what revocation
+/// (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) both start with. A
+/// `token_type_hint` is only a hint and is ignored.
+pub async fn client_and_token(
+    app: &App,
+    headers: &HeaderMap,
+    form: Result<OAuthForm, OAuthError>,
+) -> Result<(AuthenticatedClient, String), OAuthError> {
+    let mut form = form?;
+    let credentials = ClientCredentials::extract(headers, &mut form)?;
+    let token = form.require("token")?;
+    Ok((credentials.authenticate(app).await?, token))
+}
+
 /// RFC 7617 credentials whose halves are form-urlencoded (RFC 6749 §2.3.1).
 fn parse_basic(value: &[u8]) -> Result<(String, String), OAuthError> {
     let malformed = |what: &str| {

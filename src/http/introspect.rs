@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::client_auth::ClientCredentials;
+use super::client_auth::client_and_token;
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::response::{Caching, json};
@@ -25,10 +25,7 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<OAuthForm, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let mut form = form?;
-    let credentials = ClientCredentials::extract(&headers, &mut form)?;
-    let token = form.require("token")?;
-    let caller = credentials.authenticate(&app).await?;
+    let (caller, token) = client_and_token(&app, &headers, form).await?;
     let inactive = || answer(json!({"active": false}));
     // API keys are answered here too, so that services not written in Rust
     // can check them.

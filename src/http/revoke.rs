@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::client_auth::ClientCredentials;
+use super::client_auth::client_and_token;
 use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
 use super::origin::RequestOrigin;
@@ -22,11 +22,7 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<OAuthForm, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let mut form = form?;
-    let credentials = ClientCredentials::extract(&headers, &mut form)?;
-    let token = form.require("token")?;
-    // token_type_hint is only a hint (§2.1); unknown values are ignored.
-    let caller = credentials.authenticate(&app).await?;
+    let (caller, token) = client_and_token(&app, &headers, form).await?;
     let Ok(principal) = app.verifier.verify_access_token(&token).await else {
         return Ok(revoked());
     };

@@ -3,7 +3,6 @@
 use super::TokenResponse;
 use crate::app::App;
 use crate::clients::AuthenticatedClient;
-use crate::domain::access_token;
 use crate::domain::grants::client_credentials::{
     ClientCredentialsError, ClientCredentialsRequest, decide,
 };
@@ -45,28 +44,8 @@ pub(super) fn handle(
         };
         OAuthError::new(code, e.to_string())
     })?;
-    let keyring = app.keyring.load();
-    let key = keyring.active(settings.access_token_alg).map_err(|e| {
-        tracing::error!(error = %e, "no signing key");
-        OAuthError::new(
-            ErrorCode::ServerError,
-            "the server cannot sign tokens right now",
-        )
-    })?;
-    let now = app.clock.now();
-    let issued = access_token::issue(
-        &grant,
-        key,
-        &settings.issuer,
-        settings.access_token_ttl,
-        now,
-    );
-    app.usage.record(&grant.client_id, &client.secret_id, now);
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope: grant.scope.to_string(),
-        issued_token_type: None,
-    })
+    let response = super::respond(app, &grant, settings.access_token_ttl, None)?;
+    app.usage
+        .record(&grant.client_id, &client.secret_id, app.clock.now());
+    Ok(response)
 }

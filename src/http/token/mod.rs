@@ -152,3 +152,31 @@ async fn handle(
         )),
     }
 }
+
+/// Signs an access token for `grant` with the configured algorithm's
+/// active key, as every grant's answer does.
+fn respond(
+    app: &App,
+    grant: &crate::domain::access_token::Grant,
+    lifetime: i64,
+    issued_token_type: Option<&'static str>,
+) -> Result<TokenResponse, OAuthError> {
+    let settings = &app.settings;
+    let keyring = app.keyring.load();
+    let key = keyring.active(settings.access_token_alg).map_err(|e| {
+        tracing::error!(error = %e, "no signing key");
+        OAuthError::new(
+            ErrorCode::ServerError,
+            "the server cannot sign tokens right now",
+        )
+    })?;
+    let now = app.clock.now();
+    let issued = crate::domain::access_token::issue(grant, key, &settings.issuer, lifetime, now);
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: grant.scope.to_string(),
+        issued_token_type,
+    })
+}

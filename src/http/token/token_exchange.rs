@@ -3,7 +3,6 @@
 use super::TokenResponse;
 use crate::api_keys::ApiKeyError;
 use crate::app::App;
-use crate::domain::access_token;
 use crate::domain::grants::token_exchange::{
     ACCESS_TOKEN_TYPE, API_KEY_TOKEN_TYPE, TokenExchangeError, decide,
 };
@@ -82,20 +81,5 @@ pub(super) async fn handle(
         };
         OAuthError::new(code, e.to_string())
     })?;
-    let keyring = app.keyring.load();
-    let signing = keyring.active(settings.access_token_alg).map_err(|e| {
-        tracing::error!(error = %e, "no signing key");
-        OAuthError::new(
-            ErrorCode::ServerError,
-            "the server cannot sign tokens right now",
-        )
-    })?;
-    let issued = access_token::issue(&grant, signing, &settings.issuer, lifetime, now);
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope: grant.scope.to_string(),
-        issued_token_type: Some(ACCESS_TOKEN_TYPE),
-    })
+    super::respond(app, &grant, lifetime, Some(ACCESS_TOKEN_TYPE))
 }
