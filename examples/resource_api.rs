@@ -21,13 +21,19 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use keyflow::verifier::{CredentialKind, Principal, Rejection, Verifier};
+use keyflow::verifier::{CredentialKind, Principal, Rejection, Verifier, rate_limited};
 use serde_json::{Value, json};
 
-/// The routes: reading needs `api:read`, writing `api:write`.
+/// The routes: reading needs `api:read`, writing `api:write`. The layer
+/// enforces each credential's own rate limits (API keys have them) and
+/// adds the RateLimit headers.
 pub fn router(verifier: Verifier) -> Router {
     Router::new()
         .route("/reports", get(list_reports).post(create_report))
+        .layer(axum::middleware::from_fn_with_state(
+            verifier.clone(),
+            rate_limited,
+        ))
         .with_state(verifier)
 }
 

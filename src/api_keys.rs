@@ -6,13 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::clock::{SharedClock, UnixTime};
+use crate::config::ApiKeyLimits;
 use crate::domain::api_key::{self, ApiKeyFormatError, ApiKeyStatus, ApiKeyType};
 use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::domain::scope::{ScopeCatalogue, ScopeSet};
 use crate::domain::secret::{PlainSecret, SecretHasher};
 use crate::leased_cache::LeasedCache;
+use crate::rate_limit::Overrides;
 use crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, StorageError, Store};
-use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, Rejection};
+use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, RateLimitBudget, Rejection};
 
 /// The longest overlap a roll may give the old key.
 pub const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;
@@ -60,6 +62,8 @@ pub struct NewKey {
     pub key_type: ApiKeyType,
     pub scopes: ScopeSet,
     pub expires_at: Option<UnixTime>,
+    /// Overrides of the type's default rate limits.
+    pub rate_limits: Option<Overrides>,
 }
 
 /// A key shown this once.
@@ -77,6 +81,7 @@ pub struct ApiKeys {
     cache: LeasedCache<ApiKeyRecord>,
     /// id -> (uses, last use) waiting to be written.
     usage: Mutex<HashMap<String, (i64, UnixTime)>>,
+    limits: ApiKeyLimits,
 }
 
 impl std::fmt::Debug for ApiKeys {
@@ -99,6 +104,7 @@ impl ApiKeys {
             catalogue,
             cache: LeasedCache::default(),
             usage: Mutex::new(HashMap::new()),
+            limits: ApiKeyLimits::default(),
         }
     }
 
@@ -220,6 +226,7 @@ impl ApiKeys {
                 "expiresAt must be in the future".into(),
             ));
         }
+        let rate_limits = new.rate_limits.map(overrides_json).transpose()?;
         let template = ApiKeyRecord {
             id: uuid::Uuid::new_v4().to_string(),
             workspace_id: workspace_id.to_owned(),
@@ -228,7 +235,7 @@ impl ApiKeys {
             prefix: String::new(),
             hash: self.hasher.hash_str(""),
             scopes: new.scopes.to_string(),
-            rate_limits: None,
+            rate_limits,
             created_at: now,
             created_by: creator.id.clone(),
             expires_at: new.expires_at,
@@ -390,6 +397,24 @@ impl ApiKeys {
     }
 }
 
+/// Validated overrides, as stored.
+pub fn overrides_json(o: Overrides) -> Result<String, ApiKeyError> {
+    o.validate().map_err(ApiKeyError::Invalid)?;
+    Ok(serde_json::to_string(&o).expect("overrides serialize"))
+}
+
+impl ApiKeys {
+    /// The limits a key has: its type's defaults with its overrides.
+    pub fn limits_of(&self, record: &ApiKeyRecord) -> crate::rate_limit::Limits {
+        let overrides: Overrides = record
+            .rate_limits
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        overrides.apply(self.limits.for_type(record.key_type))
+    }
+}
+
 fn valid_name(name: &str) -> Result<&str, ApiKeyError> {
     crate::domain::label(name).ok_or_else(|| {
         ApiKeyError::Invalid(format!(
@@ -409,12 +434,30 @@ impl ApiKeyAuthenticator for ApiKeys {
             }
             other => Rejection::invalid_token(other.to_string()),
         })?;
-        Ok(principal(&record))
+        Ok(self.principal(&record))
     }
 }
 
-/// The principal an API key stands for: the key itself, in its workspace.
-pub fn principal(record: &ApiKeyRecord) -> Principal {
+impl ApiKeys {
+    /// The principal an API key stands for: the key itself, in its
+    /// workspace, with its rate limits.
+    pub fn principal(&self, record: &ApiKeyRecord) -> Principal {
+        let mut p = principal(record);
+        p.rate_limit = Some(Arc::new(RateLimitBudget {
+            bucket: record.id.clone(),
+            limits: self.limits_of(record),
+        }));
+        p
+    }
+
+    /// Uses `limits` as the per-type defaults (the operator's configuration).
+    pub fn with_limits(mut self, limits: ApiKeyLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+fn principal(record: &ApiKeyRecord) -> Principal {
     Principal {
         subject: record.id.clone(),
         client_id: record.prefix.clone(),
@@ -426,5 +469,6 @@ pub fn principal(record: &ApiKeyRecord) -> Principal {
         expires_at: record.expires_at,
         issued_at: Some(record.created_at),
         legacy_messages: None,
+        rate_limit: None,
     }
 }

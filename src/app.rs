@@ -16,7 +16,8 @@ use crate::config::Settings;
 use crate::crypto::keyring::{self, Keyring, KeyringError};
 use crate::crypto::master_key::MasterKey;
 use crate::metrics::Metrics;
-use crate::storage::{Epochs, StorageError, Store};
+use crate::rate_limit::{RateLimiter, StoreBackend};
+use crate::storage::{Backend, Epochs, StorageError, Store};
 use crate::usage::UsageRecorder;
 use crate::verifier::revocation::{RevokedClient, RevokedToken};
 use crate::verifier::{
@@ -39,6 +40,9 @@ pub struct App {
     /// introspection and revocation.
     pub verifier: Verifier,
     pub api_keys: Arc<ApiKeys>,
+    /// Per-client limit of the token endpoint. In memory, per node: a
+    /// shared store would cost a database write per token.
+    pub token_limiter: RateLimiter,
     pub usage: UsageRecorder,
     pub metrics: Metrics,
     sync: Mutex<SyncState>,
@@ -77,14 +81,24 @@ impl App {
             Arc::clone(&clock),
         ));
         let keyring = Arc::new(ArcSwap::from_pointee(Keyring::default()));
-        let api_keys = Arc::new(ApiKeys::new(
-            Arc::clone(&store),
-            master.secret_hasher(),
-            Arc::clone(&clock),
-            settings.scopes.clone(),
-        ));
+        let api_keys = Arc::new(
+            ApiKeys::new(
+                Arc::clone(&store),
+                master.secret_hasher(),
+                Arc::clone(&clock),
+                settings.scopes.clone(),
+            )
+            .with_limits(settings.api_key_limits),
+        );
+        // API key limits hold across nodes when they share PostgreSQL; one
+        // SQLite node keeps them in memory.
+        let key_limiter = match store.backend() {
+            Backend::Postgres => RateLimiter::new(Arc::new(StoreBackend(Arc::clone(&store)))),
+            Backend::Sqlite => RateLimiter::in_memory(),
+        };
         let verifier = local_verifier(&settings, &store, &keyring, &clock)
             .api_keys(Arc::clone(&api_keys) as Arc<dyn ApiKeyAuthenticator>)
+            .rate_limiter(Arc::new(key_limiter))
             .build();
         let app = Arc::new(Self {
             settings: Arc::new(settings),
@@ -95,6 +109,7 @@ impl App {
             clients,
             verifier,
             api_keys,
+            token_limiter: RateLimiter::in_memory(),
             usage: UsageRecorder::default(),
             metrics: Metrics::new(),
             sync: Mutex::new(SyncState {
@@ -147,8 +162,12 @@ impl App {
         }
         if reload {
             self.reload_keyring().await?;
-            // Expired denylist entries go with the same once-a-minute beat.
+            // Expired denylist entries and refilled rate-limit buckets go
+            // with the same once-a-minute beat.
             self.store.purge_revocations(self.clock.now()).await?;
+            self.store
+                .purge_rate_limits(crate::rate_limit::now_ms())
+                .await?;
         }
         if revoked {
             self.reload_revocations().await;

@@ -10,9 +10,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
 use crate::crypto::signing::Algorithm;
+use crate::domain::api_key::ApiKeyType;
 use crate::domain::resource::ResourcePolicy;
 use crate::domain::scope::{ScopeCatalogue, ScopeDefinition};
 use crate::domain::workspace::ApiUrlTemplate;
+use crate::rate_limit::Limits;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -242,6 +244,15 @@ pub struct GlobalArgs {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Tokens a client may get per minute from the token endpoint (per node).
+    #[arg(
+        long,
+        env = "KEYFLOW_TOKEN_RATE_LIMIT",
+        default_value_t = 6000,
+        global = true
+    )]
+    pub token_rate_limit: u32,
+
     /// Days after which an application token's secret is reported as due for rotation.
     #[arg(
         long,
@@ -274,6 +285,9 @@ pub struct ConfigFile {
     pub scopes: Vec<ScopeDefinition>,
     #[serde(default)]
     pub resources: ResourcesSection,
+    /// Default API key rate limits per key type.
+    #[serde(default)]
+    pub api_key_rate_limits: Option<ApiKeyLimits>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -305,6 +319,50 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rotation_due_days: i64,
+    pub token_rate_limit: u32,
+    /// Default API key limits per key type.
+    pub api_key_limits: ApiKeyLimits,
+}
+
+/// Requests per minute an API key may make, by key type; keys may override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyLimits {
+    pub secret: Limits,
+    pub client: Limits,
+    pub read_only: Limits,
+}
+
+impl Default for ApiKeyLimits {
+    fn default() -> Self {
+        Self {
+            secret: Limits {
+                read: 6000,
+                write: 1200,
+                token: 120,
+            },
+            client: Limits {
+                read: 600,
+                write: 1200,
+                token: 120,
+            },
+            read_only: Limits {
+                read: 6000,
+                write: 600,
+                token: 120,
+            },
+        }
+    }
+}
+
+impl ApiKeyLimits {
+    pub fn for_type(&self, t: ApiKeyType) -> Limits {
+        match t {
+            ApiKeyType::Secret => self.secret,
+            ApiKeyType::Client => self.client,
+            ApiKeyType::ReadOnly => self.read_only,
+        }
+    }
 }
 
 impl Settings {
@@ -349,6 +407,9 @@ impl Settings {
                 ),
             }
         }
+        if args.token_rate_limit == 0 {
+            bail!("--token-rate-limit / KEYFLOW_TOKEN_RATE_LIMIT must be at least 1 per minute");
+        }
         if !(1..=3650).contains(&args.rotation_due_days) {
             bail!("--rotation-due-days / KEYFLOW_ROTATION_DUE_DAYS must be between 1 and 3650");
         }
@@ -375,6 +436,8 @@ impl Settings {
             tls,
             trusted_proxies: args.trusted_proxies.clone(),
             rotation_due_days: args.rotation_due_days,
+            token_rate_limit: args.token_rate_limit,
+            api_key_limits: file.api_key_rate_limits.unwrap_or_default(),
         })
     }
 

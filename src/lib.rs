@@ -12,6 +12,7 @@ pub mod domain;
 pub mod http;
 pub mod leased_cache;
 pub mod metrics;
+pub mod rate_limit;
 pub mod server;
 pub mod storage;
 pub mod testing;

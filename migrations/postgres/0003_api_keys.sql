@@ -19,3 +19,10 @@ CREATE TABLE api_keys (
     usage_count   BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX api_keys_by_workspace ON api_keys (workspace_id, created_at);
+
+-- Rate limits shared by every node: GCRA's theoretical arrival time (Unix
+-- milliseconds) per bucket, for example '<key id>:read'.
+CREATE TABLE rate_limit_state (
+    bucket  TEXT PRIMARY KEY,
+    tat     BIGINT NOT NULL
+);

@@ -47,6 +47,7 @@ pub async fn run(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<()> 
             .context("--type")?,
         scopes: ScopeSet::parse(&scopes.join(" ")).context("--scope")?,
         expires_at,
+        rate_limits: None,
     };
     let creator = Creator {
         id: "cli".into(),

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::response::{Caching, json};
+use crate::rate_limit::Decision;
 
 /// Error codes of RFC 6749 §5.2 and the extensions keyflow uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,8 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     pub status: StatusCode,
+    /// Set when a rate limit refused the request: 429 with its headers.
+    pub rate_limit: Option<Decision>,
 }
 
 #[derive(Serialize)]
@@ -69,12 +72,29 @@ impl OAuthError {
             code,
             description: description.into(),
             status: code.default_status(),
+            rate_limit: None,
         }
     }
 
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
+    }
+
+    /// 429: the client spent its rate limit. There is no RFC 6749 code for
+    /// it; `temporarily_unavailable` tells clients to retry later.
+    pub fn rate_limited(decision: Decision) -> Self {
+        let mut e = Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            format!(
+                "the {} rate limit is spent; retry after {} s",
+                decision.category.as_str(),
+                decision.reset.max(1)
+            ),
+        )
+        .with_status(StatusCode::TOO_MANY_REQUESTS);
+        e.rate_limit = Some(decision);
+        e
     }
 
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
@@ -112,9 +132,12 @@ impl IntoResponse for OAuthError {
                     HeaderValue::from_static("Basic realm=\"keyflow\", charset=\"UTF-8\""),
                 );
             }
-            ErrorCode::TemporarilyUnavailable => {
-                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
+            ErrorCode::TemporarilyUnavailable => match &self.rate_limit {
+                Some(d) => d.write_headers(h),
+                None => {
+                    h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                }
+            },
             _ => {}
         }
         res

@@ -12,7 +12,6 @@ use super::client_auth::client_and_token;
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::response::{Caching, json};
-use crate::api_keys;
 use crate::app::App;
 use crate::domain::api_key::looks_like_api_key;
 use crate::storage::ClientKind;
@@ -32,7 +31,7 @@ pub async fn introspect(
     let (verified, token_type) = if looks_like_api_key(&token) {
         let key = app.api_keys.verify(&token).await;
         (
-            key.map(|k| api_keys::principal(&k)).map_err(|_| ()),
+            key.map(|k| app.api_keys.principal(&k)).map_err(|_| ()),
             "api_key",
         )
     } else {

@@ -70,7 +70,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .merge(api::router())
+        .merge(api::router().layer(axum::middleware::from_fn_with_state(
+            app.verifier.clone(),
+            crate::verifier::rate_limited,
+        )))
         .fallback(not_found);
     if app.settings.requires_forwarded_https() {
         router = router.layer(axum::middleware::from_fn_with_state(

@@ -379,6 +379,19 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     async fn record_api_key_usage(&self, usage: &[ApiKeyUsage]) -> Result<()>;
 
+    /// One GCRA step for `bucket`, atomically (see `rate_limit.rs`):
+    /// `Ok(new tat)` when allowed, `Err(current tat)` when not.
+    async fn rate_limit_advance(
+        &self,
+        bucket: &str,
+        now_ms: i64,
+        emission_ms: i64,
+        tolerance_ms: i64,
+    ) -> Result<std::result::Result<i64, i64>>;
+
+    /// Forgets buckets that have fully refilled.
+    async fn purge_rate_limits(&self, now_ms: i64) -> Result<u64>;
+
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 }
 

@@ -822,6 +822,44 @@ macro_rules! impl_store {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn rate_limit_advance(
+                &self,
+                bucket: &str,
+                now: i64,
+                emission: i64,
+                tolerance: i64,
+            ) -> $crate::storage::Result<std::result::Result<i64, i64>> {
+                let advanced: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO rate_limit_state (bucket, tat) VALUES ($1, $2 + $3) \
+                     ON CONFLICT (bucket) DO UPDATE SET tat = \
+                     (CASE WHEN rate_limit_state.tat > $2 THEN rate_limit_state.tat ELSE $2 END) + $3 \
+                     WHERE (CASE WHEN rate_limit_state.tat > $2 THEN rate_limit_state.tat ELSE $2 END) - $2 <= $4 \
+                     RETURNING tat",
+                )
+                .bind(bucket)
+                .bind(now)
+                .bind(emission)
+                .bind(tolerance)
+                .fetch_optional(&self.pool)
+                .await?;
+                if let Some((tat,)) = advanced {
+                    return Ok(Ok(tat));
+                }
+                let (tat,): (i64,) = sqlx::query_as("SELECT tat FROM rate_limit_state WHERE bucket = $1")
+                    .bind(bucket)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(Err(tat))
+            }
+
+            async fn purge_rate_limits(&self, now: i64) -> $crate::storage::Result<u64> {
+                Ok(sqlx::query("DELETE FROM rate_limit_state WHERE tat < $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
         }
     };
 }

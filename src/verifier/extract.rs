@@ -14,6 +14,10 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // The rate-limit middleware has already authenticated the request.
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(p.clone());
+        }
         Verifier::from_ref(state).authenticate(&parts.headers).await
     }
 }

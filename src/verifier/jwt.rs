@@ -114,6 +114,7 @@ pub(super) async fn verify(v: &Inner, token: &str) -> Result<Principal, Rejectio
         expires_at: Some(claims.exp),
         issued_at: Some(claims.iat),
         legacy_messages: None,
+        rate_limit: None,
     })
 }
 

@@ -121,6 +121,7 @@ impl LegacyAuthenticator for StoreLegacyAuthenticator {
             expires_at: None,
             issued_at: None,
             legacy_messages: None,
+            rate_limit: None,
         })
     }
 }

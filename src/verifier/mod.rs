@@ -31,11 +31,15 @@ pub mod revocation;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tokio::task::JoinHandle;
 
 use crate::clock::{SharedClock, SystemClock, UnixTime};
 use crate::domain::scope::ScopeSet;
+use crate::rate_limit::{Category, Decision, Limits, RateLimiter};
 pub use keys::{KeyCache, KeySource};
 pub use legacy::{LegacyAuthenticator, LegacyFailure, LegacyMessages, StoreLegacyAuthenticator};
 pub use rejection::{BearerError, Rejection};
@@ -77,6 +81,15 @@ pub struct Principal {
     pub issued_at: Option<UnixTime>,
     /// Set on the legacy path, so that scope failures answer in its shape.
     pub(crate) legacy_messages: Option<Arc<LegacyMessages>>,
+    /// The credential's own rate limits (API keys), if it has any.
+    pub rate_limit: Option<Arc<RateLimitBudget>>,
+}
+
+/// Whose budget a request spends, and how large it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitBudget {
+    pub bucket: String,
+    pub limits: Limits,
 }
 
 impl Principal {
@@ -110,6 +123,7 @@ struct Inner {
     revocation_poll: Duration,
     legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
     api_keys: Option<Arc<dyn ApiKeyAuthenticator>>,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 /// Cheap to clone; share one per service.
@@ -135,6 +149,7 @@ pub struct VerifierBuilder {
     clock: SharedClock,
     legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
     api_keys: Option<Arc<dyn ApiKeyAuthenticator>>,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl VerifierBuilder {
@@ -155,6 +170,7 @@ impl VerifierBuilder {
             clock: Arc::new(SystemClock),
             legacy: None,
             api_keys: None,
+            limiter: None,
         }
     }
 
@@ -195,6 +211,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Enforces credentials' own rate limits with `limiter` (see
+    /// [`rate_limited`]).
+    pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
@@ -211,6 +234,7 @@ impl VerifierBuilder {
             revocation_poll: self.revocation_poll,
             legacy: self.legacy,
             api_keys: self.api_keys,
+            limiter: self.limiter,
         }))
     }
 }
@@ -315,6 +339,60 @@ impl Verifier {
             _ => Err(invalid()),
         }
     }
+}
+
+impl Verifier {
+    /// Spends one request of `category` from the principal's budget, if it
+    /// has one and a limiter is configured.
+    pub async fn check_rate(
+        &self,
+        p: &Principal,
+        category: Category,
+    ) -> Result<Option<Decision>, Rejection> {
+        let (Some(limiter), Some(budget)) = (&self.0.limiter, &p.rate_limit) else {
+            return Ok(None);
+        };
+        let decision = limiter
+            .check(
+                &budget.bucket,
+                category,
+                budget.limits.get(category),
+                crate::rate_limit::now_ms(),
+            )
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "rate limit check failed");
+                Rejection::Unavailable
+            })?;
+        if decision.allowed {
+            Ok(Some(decision))
+        } else {
+            Err(Rejection::TooManyRequests(decision))
+        }
+    }
+}
+
+/// Middleware that authenticates, enforces the credential's rate limit for
+/// the request's category (safe methods read, others write) and adds the
+/// RateLimit headers to the answer. Handlers still take `Principal`.
+pub async fn rate_limited(State(v): State<Verifier>, mut req: Request, next: Next) -> Response {
+    let principal = match v.authenticate(req.headers()).await {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let decision = match v
+        .check_rate(&principal, Category::of_method(req.method()))
+        .await
+    {
+        Ok(d) => d,
+        Err(r) => return r.into_response(),
+    };
+    req.extensions_mut().insert(principal);
+    let mut res = next.run(req).await;
+    if let Some(d) = decision {
+        d.write_headers(res.headers_mut());
+    }
+    res
 }
 
 /// RFC 6750 §2.1: `Bearer <b64token>`; the scheme is case-insensitive.

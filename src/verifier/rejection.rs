@@ -39,6 +39,8 @@ pub enum Rejection {
     },
     /// The credential could not be checked (the database is unreachable).
     Unavailable,
+    /// The credential's rate limit is spent.
+    TooManyRequests(crate::rate_limit::Decision),
 }
 
 impl Rejection {
@@ -89,6 +91,7 @@ impl Rejection {
         match self {
             Rejection::Bearer { status, .. } | Rejection::Legacy { status, .. } => *status,
             Rejection::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -136,6 +139,15 @@ impl IntoResponse for Rejection {
                 if let Ok(v) = HeaderValue::from_str(&challenge) {
                     res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
                 }
+                res
+            }
+            Rejection::TooManyRequests(d) => {
+                let body = json!({
+                    "error": "rate_limited",
+                    "error_description": format!("the {} rate limit is spent; retry after {} s", d.category.as_str(), d.reset.max(1)),
+                });
+                let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+                d.write_headers(res.headers_mut());
                 res
             }
             Rejection::Unavailable => {

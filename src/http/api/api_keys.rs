@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 use super::ApiError;
 use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::app::App;
-use crate::clock::{UnixTime, rfc3339};
+use crate::clock::rfc3339;
 use crate::domain::api_key::ApiKeyType;
 use crate::domain::audit::{Actor, AuditContext};
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
+use crate::rate_limit::Overrides;
 use crate::storage::{ApiKeyChanges, ApiKeyRecord};
 use crate::verifier::{CredentialKind, Principal, Rejection};
 
@@ -75,7 +76,8 @@ impl From<ApiKeyError> for ApiError {
     }
 }
 
-fn item(k: &ApiKeyRecord, now: UnixTime) -> Value {
+fn item(app: &App, k: &ApiKeyRecord) -> Value {
+    let now = app.api_keys.now();
     json!({
         "id": k.id,
         "name": k.name,
@@ -88,11 +90,12 @@ fn item(k: &ApiKeyRecord, now: UnixTime) -> Value {
         "lastUsedAt": k.last_used_at.map(rfc3339),
         "usageCount": k.usage_count,
         "status": keys::status(k, now),
+        "rateLimits": app.api_keys.limits_of(k),
     })
 }
 
-fn created(c: &CreatedKey, now: UnixTime) -> Response {
-    let mut body = item(&c.record, now);
+fn created(app: &App, c: &CreatedKey) -> Response {
+    let mut body = item(app, &c.record);
     body["key"] = c.key.expose().into();
     json_response(
         StatusCode::CREATED,
@@ -133,6 +136,7 @@ struct CreateRequest {
     key_type: String,
     scopes: Scopes,
     expires_at: Option<String>,
+    rate_limits: Option<Overrides>,
 }
 
 pub async fn create(
@@ -163,9 +167,10 @@ pub async fn create(
         key_type: req.key_type.parse().map_err(ApiError::BadRequest)?,
         scopes: req.scopes.parse()?,
         expires_at,
+        rate_limits: req.rate_limits,
     };
     let made = app.api_keys.create(&workspace_id, new, &creator).await?;
-    Ok(created(&made, app.api_keys.now()))
+    Ok(created(&app, &made))
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,13 +192,12 @@ pub async fn list(
         AuditContext::system(),
     )?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let now = app.api_keys.now();
     let items: Vec<Value> = app
         .api_keys
         .list(&workspace_id, q.prefix.as_deref())
         .await?
         .iter()
-        .map(|k| item(k, now))
+        .map(|k| item(&app, k))
         .collect();
     Ok(Json(json!({ "items": items })).into_response())
 }
@@ -205,6 +209,14 @@ struct PatchRequest {
     scopes: Option<Scopes>,
     /// false deactivates the key, true reactivates it.
     active: Option<bool>,
+    /// Per-category overrides; `null` returns to the type's defaults.
+    #[serde(default, deserialize_with = "present")]
+    rate_limits: Option<Option<Overrides>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Overrides>>, D::Error> {
+    Option::<Overrides>::deserialize(d).map(Some)
 }
 
 pub async fn update(
@@ -228,7 +240,10 @@ pub async fn update(
             .map(|s| s.parse().map(|s| s.to_string()))
             .transpose()?,
         deactivated: req.active.map(|a| !a),
-        rate_limits: None,
+        rate_limits: req
+            .rate_limits
+            .map(|o| o.map(keys::overrides_json).transpose())
+            .transpose()?,
     };
     let k = app
         .api_keys
@@ -237,7 +252,7 @@ pub async fn update(
     // Every node sees the change before the answer: a deactivated key or a
     // narrowed scope must not keep working anywhere.
     crate::leased_cache::wait_for_propagation().await;
-    Ok(Json(item(&k, app.api_keys.now())).into_response())
+    Ok(Json(item(&app, &k)).into_response())
 }
 
 pub async fn revoke(
@@ -285,5 +300,5 @@ pub async fn roll(
         .api_keys
         .roll(&workspace_id, &id, req.expires_old_in_seconds, &creator)
         .await?;
-    Ok(created(&made, app.api_keys.now()))
+    Ok(created(&app, &made))
 }

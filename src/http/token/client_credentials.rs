@@ -9,6 +9,7 @@ use crate::domain::grants::client_credentials::{
 use crate::domain::scope::ScopeSet;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
+use crate::rate_limit::{Category, now_ms};
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
     // A scope of only spaces names no scope: the defaults apply, as if omitted.
@@ -24,7 +25,7 @@ pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OA
     })
 }
 
-pub(super) fn handle(
+pub(super) async fn handle(
     app: &App,
     client: &AuthenticatedClient,
     request: ClientCredentialsRequest,
@@ -44,7 +45,21 @@ pub(super) fn handle(
         };
         OAuthError::new(code, e.to_string())
     })?;
-    let response = super::respond(app, &grant, settings.access_token_ttl, None)?;
+    let decision = app
+        .token_limiter
+        .check(
+            &grant.client_id,
+            Category::Token,
+            settings.token_rate_limit,
+            now_ms(),
+        )
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?;
+    if !decision.allowed {
+        return Err(OAuthError::rate_limited(decision));
+    }
+    let mut response = super::respond(app, &grant, settings.access_token_ttl, None)?;
+    response.rate_limit = Some(decision);
     app.usage
         .record(&grant.client_id, &client.secret_id, app.clock.now());
     Ok(response)

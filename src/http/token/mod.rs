@@ -86,12 +86,19 @@ pub struct TokenResponse {
     /// RFC 8693 §2.2.1, for token exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
+    /// The client's rate-limit state, sent as headers.
+    #[serde(skip)]
+    pub rate_limit: Option<crate::rate_limit::Decision>,
 }
 
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self).expect("token response serializes");
-        json(StatusCode::OK, "application/json", Caching::NoStore, body)
+        let mut res = json(StatusCode::OK, "application/json", Caching::NoStore, body);
+        if let Some(d) = &self.rate_limit {
+            d.write_headers(res.headers_mut());
+        }
+        res
     }
 }
 
@@ -144,7 +151,7 @@ async fn handle(
     };
     match (request, client) {
         (TokenRequest::ClientCredentials(r), Some(client)) => {
-            client_credentials::handle(app, &client, r)
+            client_credentials::handle(app, &client, r).await
         }
         (TokenRequest::TokenExchange(r), _) => token_exchange::handle(app, r).await,
         (TokenRequest::ClientCredentials(_), None) => Err(OAuthError::invalid_client(
@@ -178,5 +185,6 @@ fn respond(
         expires_in: issued.expires_in,
         scope: grant.scope.to_string(),
         issued_token_type,
+        rate_limit: None,
     })
 }

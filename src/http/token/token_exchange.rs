@@ -9,6 +9,8 @@ use crate::domain::grants::token_exchange::{
 use crate::domain::scope::ScopeSet;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
+use crate::rate_limit::Category;
+use crate::verifier::Rejection;
 
 #[derive(Debug)]
 pub struct TokenExchangeRequest {
@@ -64,6 +66,15 @@ pub(super) async fn handle(
             // RFC 8693 §2.2.2: an unacceptable subject_token is invalid_request.
             other => OAuthError::invalid_request(format!("subject_token: {other}")),
         })?;
+    // A key's token budget is spent here.
+    let decision = app
+        .verifier
+        .check_rate(&app.api_keys.principal(&key), Category::Token)
+        .await
+        .map_err(|r| match r {
+            Rejection::TooManyRequests(d) => OAuthError::rate_limited(d),
+            _ => OAuthError::new(ErrorCode::TemporarilyUnavailable, "retry shortly"),
+        })?;
     let settings = &app.settings;
     let now = app.clock.now();
     let (grant, lifetime) = decide(
@@ -81,5 +92,7 @@ pub(super) async fn handle(
         };
         OAuthError::new(code, e.to_string())
     })?;
-    super::respond(app, &grant, lifetime, Some(ACCESS_TOKEN_TYPE))
+    let mut response = super::respond(app, &grant, lifetime, Some(ACCESS_TOKEN_TYPE))?;
+    response.rate_limit = decision;
+    Ok(response)
 }

@@ -1,0 +1,332 @@
+//! Rate limits: GCRA (the generic cell rate algorithm) per bucket, in
+//! memory on one node or in the shared database across nodes, with the
+//! headers of the IETF httpapi ratelimit-headers draft.
+//!
+//! A limit of N requests per minute emits one request every T = 60 s / N
+//! and tolerates a burst of N: a request is allowed when the bucket's
+//! theoretical arrival time (TAT) is at most 60 s − T ahead of now.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::http::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use crate::storage::Store;
+
+const WINDOW_MS: i64 = 60_000;
+
+/// What a request does, for its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    Read,
+    Write,
+    Token,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Read => "read",
+            Category::Write => "write",
+            Category::Token => "token",
+        }
+    }
+
+    /// Safe methods read; everything else writes.
+    pub fn of_method(m: &axum::http::Method) -> Self {
+        use axum::http::Method;
+        if matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS) {
+            Category::Read
+        } else {
+            Category::Write
+        }
+    }
+}
+
+/// Requests per minute for each category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub read: u32,
+    pub write: u32,
+    pub token: u32,
+}
+
+impl Limits {
+    pub fn get(&self, c: Category) -> u32 {
+        match c {
+            Category::Read => self.read,
+            Category::Write => self.write,
+            Category::Token => self.token,
+        }
+    }
+}
+
+/// Per-key overrides: any subset of the categories.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<u32>,
+}
+
+impl Overrides {
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            read: self.read.unwrap_or(base.read),
+            write: self.write.unwrap_or(base.write),
+            token: self.token.unwrap_or(base.token),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        for v in [self.read, self.write, self.token].into_iter().flatten() {
+            if !(1..=1_000_000).contains(&v) {
+                return Err("rate limits are requests per minute, 1 to 1000000".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the quota is whole again (or, refused, until a retry
+    /// can succeed).
+    pub reset: u64,
+    pub category: Category,
+}
+
+impl Decision {
+    /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers),
+    /// plus `Retry-After` when refused.
+    pub fn write_headers(&self, h: &mut HeaderMap) {
+        let name = self.category.as_str();
+        let policy = format!("\"{name}\";q={};w=60", self.limit);
+        let state = format!("\"{name}\";r={};t={}", self.remaining, self.reset);
+        if let Ok(v) = HeaderValue::from_str(&policy) {
+            h.insert("ratelimit-policy", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&state) {
+            h.insert("ratelimit", v);
+        }
+        if !self.allowed {
+            h.insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from(self.reset.max(1)),
+            );
+        }
+    }
+}
+
+/// Where bucket state lives.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Atomically: if `max(tat, now) - now <= tolerance`, store
+    /// `max(tat, now) + emission` and return `Ok(new tat)`; otherwise return
+    /// `Err(current tat)`.
+    async fn advance(
+        &self,
+        bucket: &str,
+        now_ms: i64,
+        emission: i64,
+        tolerance: i64,
+    ) -> Result<Result<i64, i64>, String>;
+}
+
+#[derive(Default)]
+pub struct MemoryBackend {
+    tats: Mutex<HashMap<String, i64>>,
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    async fn advance(
+        &self,
+        bucket: &str,
+        now: i64,
+        emission: i64,
+        tolerance: i64,
+    ) -> Result<Result<i64, i64>, String> {
+        let mut tats = self.tats.lock().unwrap_or_else(|e| e.into_inner());
+        if tats.len() > 1_000_000 {
+            tats.retain(|_, tat| *tat > now);
+        }
+        let tat = tats.get(bucket).copied().unwrap_or(now).max(now);
+        if tat - now > tolerance {
+            return Ok(Err(tat));
+        }
+        tats.insert(bucket.to_owned(), tat + emission);
+        Ok(Ok(tat + emission))
+    }
+}
+
+/// Bucket state in the database every node shares: exact across nodes,
+/// at the cost of one write per limited request.
+pub struct StoreBackend(pub Arc<dyn Store>);
+
+#[async_trait]
+impl Backend for StoreBackend {
+    async fn advance(
+        &self,
+        bucket: &str,
+        now: i64,
+        emission: i64,
+        tolerance: i64,
+    ) -> Result<Result<i64, i64>, String> {
+        self.0
+            .rate_limit_advance(bucket, now, emission, tolerance)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+pub struct RateLimiter {
+    backend: Arc<dyn Backend>,
+}
+
+impl RateLimiter {
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Self { backend }
+    }
+
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(MemoryBackend::default()))
+    }
+
+    /// Counts one request of `category` against `limit` per minute in
+    /// `bucket`'s budget.
+    pub async fn check(
+        &self,
+        bucket: &str,
+        category: Category,
+        limit: u32,
+        now_ms: i64,
+    ) -> Result<Decision, String> {
+        let limit = limit.max(1);
+        let emission = WINDOW_MS / i64::from(limit);
+        let tolerance = WINDOW_MS - emission;
+        let key = format!("{bucket}:{}", category.as_str());
+        let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
+        Ok(
+            match self
+                .backend
+                .advance(&key, now_ms, emission, tolerance)
+                .await?
+            {
+                Ok(tat) => Decision {
+                    allowed: true,
+                    limit,
+                    remaining: ((WINDOW_MS - (tat - now_ms)) / emission).max(0) as u32,
+                    reset: secs(tat - now_ms),
+                    category,
+                },
+                Err(tat) => Decision {
+                    allowed: false,
+                    limit,
+                    remaining: 0,
+                    reset: secs(tat - now_ms - tolerance),
+                    category,
+                },
+            },
+        )
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn allows_exactly_the_burst_then_refuses_with_retry_after() {
+        let limiter = RateLimiter::in_memory();
+        let now = 1_000_000;
+        for i in 0..10 {
+            let d = limiter.check("k", Category::Read, 10, now).await.unwrap();
+            assert!(d.allowed, "request {i}");
+            assert_eq!(d.remaining, 9 - i);
+        }
+        let refused = limiter.check("k", Category::Read, 10, now).await.unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.reset, 6, "one emission interval of 6 s");
+        // Another category has its own budget; time refills this one.
+        assert!(
+            limiter
+                .check("k", Category::Write, 10, now)
+                .await
+                .unwrap()
+                .allowed
+        );
+        assert!(
+            limiter
+                .check("k", Category::Read, 10, now + 6_000)
+                .await
+                .unwrap()
+                .allowed
+        );
+        assert!(
+            !limiter
+                .check("k", Category::Read, 10, now + 6_000)
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+
+    #[test]
+    fn headers_follow_the_draft() {
+        let d = Decision {
+            allowed: false,
+            limit: 100,
+            remaining: 0,
+            reset: 3,
+            category: Category::Write,
+        };
+        let mut h = HeaderMap::new();
+        d.write_headers(&mut h);
+        assert_eq!(h["ratelimit-policy"], "\"write\";q=100;w=60");
+        assert_eq!(h["ratelimit"], "\"write\";r=0;t=3");
+        assert_eq!(h["retry-after"], "3");
+    }
+
+    #[test]
+    fn overrides_apply_per_category_and_are_bounded() {
+        let base = Limits {
+            read: 10,
+            write: 5,
+            token: 1,
+        };
+        let o = Overrides {
+            write: Some(50),
+            ..Default::default()
+        };
+        assert_eq!(o.apply(base).write, 50);
+        assert_eq!(o.apply(base).read, 10);
+        assert!(
+            Overrides {
+                read: Some(0),
+                ..Default::default()
+            }
+            .validate()
+            .is_err()
+        );
+    }
+}
