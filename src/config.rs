@@ -45,9 +45,22 @@ pub enum Command {
     /// Manage resource servers: clients that introspect tokens.
     #[command(subcommand)]
     ResourceServer(ResourceServerCommand),
-    /// Manage a workspace's API keys.
+    /// Manage a workspace's API keys, locally or on a remote keyflow (--url).
+    Apikey(ApikeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApikeyArgs {
+    /// Manage keys on this keyflow over HTTP, authenticating with an API key,
+    /// instead of opening the database.
+    #[arg(long, env = "KEYFLOW_URL", global = true)]
+    pub url: Option<String>,
+    /// File with the API key for --url. Otherwise keyflow.key at the root of
+    /// the current git repository, then $HOME/.keyflow/api.key.
+    #[arg(short = 'k', long = "key-file", global = true)]
+    pub key_file: Option<PathBuf>,
     #[command(subcommand)]
-    Apikey(ApikeyCommand),
+    pub command: ApikeyCommand,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +82,29 @@ pub enum ApikeyCommand {
         /// When the key stops working (RFC 3339).
         #[arg(long)]
         expires_at: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a workspace's keys (never the keys themselves).
+    List {
+        /// The workspace id.
+        #[arg(long)]
+        workspace: String,
+        /// Only the key with this prefix, for example sk_19656ea.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key for good.
+    Revoke {
+        /// The workspace id.
+        #[arg(long)]
+        workspace: String,
+        /// The key's id.
+        id: String,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,

@@ -365,3 +365,104 @@ fn operators_register_resource_servers_and_toggle_appkey_only() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such workspace"));
 }
+
+#[tokio::test]
+async fn the_cli_manages_api_keys_on_a_remote_keyflow_with_a_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "sqlite://keyflow.db";
+    let ws = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "create", "--name", "demo", "--json"],
+    ));
+    let id = ws["workspaceId"].as_str().unwrap();
+    let made = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &[
+            "apikey",
+            "create",
+            "--workspace",
+            id,
+            "--name",
+            "ops",
+            "--type",
+            "secret",
+            "--scope",
+            "api:read",
+            "--json",
+        ],
+    ));
+    let key = made["key"].as_str().unwrap();
+    let port = free_port();
+    let server = serve(dir.path(), db, port).await;
+    let url = format!("http://127.0.0.1:{port}");
+
+    // A git repository with keyflow.key at its root, used from a subfolder.
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("keyflow.key"), format!("{key}\n")).unwrap();
+    let remote = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(repo.join("src"))
+            .env("HOME", dir.path())
+            .env_remove("KEYFLOW_URL")
+            .args(["apikey", "--url", &url])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let created = remote(&[
+        "create",
+        "--workspace",
+        id,
+        "--name",
+        "ci",
+        "--type",
+        "read_only",
+        "--scope",
+        "api:read",
+        "--json",
+    ]);
+    let created = json_stdout(&created);
+    assert!(created["key"].as_str().unwrap().starts_with("rk_"));
+    let out = remote(&["list", "--workspace", id, "--json"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("readable by others"),
+        "world-readable key file warns"
+    );
+    let listed = json_stdout(&out);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    let revoked = json_stdout(&remote(&[
+        "revoke",
+        "--workspace",
+        id,
+        created["id"].as_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(revoked["revoked"], true);
+
+    // Without any key file the error names all three places.
+    std::fs::remove_file(repo.join("keyflow.key")).unwrap();
+    let missing = remote(&["list", "--workspace", id]);
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("-k FILE") && err.contains("keyflow.key") && err.contains(".keyflow/api.key"),
+        "{err}"
+    );
+    // -k names a file explicitly; a wrong key is refused by the server.
+    std::fs::write(dir.path().join("bad.key"), "sk_0000000.nope").unwrap();
+    let bad = remote(&[
+        "-k",
+        dir.path().join("bad.key").to_str().unwrap(),
+        "list",
+        "--workspace",
+        id,
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));
+    let (clean, _) = terminate(server);
+    assert!(clean);
+}

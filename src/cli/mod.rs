@@ -31,7 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
-        Command::Apikey(cmd) => apikey::run(cmd, &settings).await,
+        Command::Apikey(args) => apikey::run(args, &settings).await,
     }
 }
 
