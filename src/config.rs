@@ -592,6 +592,11 @@ description = "Read reports"
 
 [resources]
 allowed = ["https://reports.example.com"]
+
+[api_key_rate_limits]
+secret = { read = 10, write = 5, token = 1 }
+client = { read = 1, write = 2, token = 3 }
+read_only = { read = 4, write = 5, token = 6 }
 "#,
         )
         .unwrap();
@@ -602,6 +607,8 @@ allowed = ["https://reports.example.com"]
                 .audience(&["https://reports.example.com".into()])
                 .is_ok()
         );
+        assert_eq!(s.api_key_limits.secret.read, 10);
+        assert_eq!(s.api_key_limits.read_only.token, 6);
         std::fs::write(&path, "[[scopes]]\nname = \"x\"\n").unwrap();
         assert!(Settings::from_args(&args(&["--config", path.to_str().unwrap()])).is_err());
     }
