@@ -166,7 +166,7 @@ impl App {
             // with the same once-a-minute beat.
             self.store.purge_revocations(self.clock.now()).await?;
             self.store
-                .purge_rate_limits(crate::rate_limit::now_ms())
+                .purge_rate_limits(crate::rate_limit::now_us())
                 .await?;
         }
         if revoked {

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::storage::Store;
 
-const WINDOW_MS: i64 = 60_000;
+/// One minute, in microseconds: fine enough that even a million requests a
+/// minute have a whole emission interval.
+const WINDOW_US: i64 = 60_000_000;
 
 /// What a request does, for its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,7 +140,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn advance(
         &self,
         bucket: &str,
-        now_ms: i64,
+        now_us: i64,
         emission: i64,
         tolerance: i64,
     ) -> Result<Result<i64, i64>, String>;
@@ -211,43 +213,43 @@ impl RateLimiter {
         bucket: &str,
         category: Category,
         limit: u32,
-        now_ms: i64,
+        now_us: i64,
     ) -> Result<Decision, String> {
-        let limit = limit.max(1);
-        let emission = WINDOW_MS / i64::from(limit);
-        let tolerance = WINDOW_MS - emission;
+        let limit = limit.clamp(1, WINDOW_US as u32);
+        let emission = WINDOW_US / i64::from(limit);
+        let tolerance = WINDOW_US - emission;
         let key = format!("{bucket}:{}", category.as_str());
-        let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
-        Ok(
-            match self
-                .backend
-                .advance(&key, now_ms, emission, tolerance)
-                .await?
-            {
-                Ok(tat) => Decision {
-                    allowed: true,
-                    limit,
-                    remaining: ((WINDOW_MS - (tat - now_ms)) / emission).max(0) as u32,
-                    reset: secs(tat - now_ms),
-                    category,
-                },
-                Err(tat) => Decision {
-                    allowed: false,
-                    limit,
-                    remaining: 0,
-                    reset: secs(tat - now_ms - tolerance),
-                    category,
-                },
+        let secs = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
+        let decision = match self
+            .backend
+            .advance(&key, now_us, emission, tolerance)
+            .await?
+        {
+            Ok(tat) => Decision {
+                allowed: true,
+                limit,
+                remaining: ((WINDOW_US - (tat - now_us)) / emission).clamp(0, i64::from(limit))
+                    as u32,
+                reset: secs(tat - now_us),
+                category,
             },
-        )
+            Err(tat) => Decision {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset: secs(tat - now_us - tolerance),
+                category,
+            },
+        };
+        Ok(decision)
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
+/// Microseconds since the Unix epoch, the unit of bucket state.
+pub fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
+        .map(|d| d.as_micros() as i64)
         .unwrap_or(0)
 }
 
@@ -258,7 +260,7 @@ mod tests {
     #[tokio::test]
     async fn allows_exactly_the_burst_then_refuses_with_retry_after() {
         let limiter = RateLimiter::in_memory();
-        let now = 1_000_000;
+        let now = 1_000_000_000;
         for i in 0..10 {
             let d = limiter.check("k", Category::Read, 10, now).await.unwrap();
             assert!(d.allowed, "request {i}");
@@ -277,18 +279,29 @@ mod tests {
         );
         assert!(
             limiter
-                .check("k", Category::Read, 10, now + 6_000)
+                .check("k", Category::Read, 10, now + 6_000_000)
                 .await
                 .unwrap()
                 .allowed
         );
         assert!(
             !limiter
-                .check("k", Category::Read, 10, now + 6_000)
+                .check("k", Category::Read, 10, now + 6_000_000)
                 .await
                 .unwrap()
                 .allowed
         );
+    }
+
+    #[tokio::test]
+    async fn huge_limits_never_divide_by_zero() {
+        let limiter = RateLimiter::in_memory();
+        let d = limiter
+            .check("k", Category::Token, u32::MAX, 5)
+            .await
+            .unwrap();
+        assert!(d.allowed);
+        assert!(d.remaining > 0);
     }
 
     #[test]

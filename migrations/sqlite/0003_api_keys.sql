@@ -21,7 +21,7 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_by_workspace ON api_keys (workspace_id, created_at);
 
 -- Rate limits shared by every node: GCRA's theoretical arrival time (Unix
--- milliseconds) per bucket, for example '<key id>:read'.
+-- microseconds) per bucket, for example '<key id>:read'.
 CREATE TABLE rate_limit_state (
     bucket  TEXT PRIMARY KEY,
     tat     INTEGER NOT NULL

@@ -384,13 +384,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn rate_limit_advance(
         &self,
         bucket: &str,
-        now_ms: i64,
+        now_us: i64,
         emission_ms: i64,
         tolerance_ms: i64,
     ) -> Result<std::result::Result<i64, i64>>;
 
     /// Forgets buckets that have fully refilled.
-    async fn purge_rate_limits(&self, now_ms: i64) -> Result<u64>;
+    async fn purge_rate_limits(&self, now_us: i64) -> Result<u64>;
 
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 }

@@ -357,7 +357,7 @@ impl Verifier {
                 &budget.bucket,
                 category,
                 budget.limits.get(category),
-                crate::rate_limit::now_ms(),
+                crate::rate_limit::now_us(),
             )
             .await
             .map_err(|e| {

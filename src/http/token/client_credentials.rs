@@ -9,7 +9,7 @@ use crate::domain::grants::client_credentials::{
 use crate::domain::scope::ScopeSet;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
-use crate::rate_limit::{Category, now_ms};
+use crate::rate_limit::{Category, now_us};
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
     // A scope of only spaces names no scope: the defaults apply, as if omitted.
@@ -51,7 +51,7 @@ pub(super) async fn handle(
             &grant.client_id,
             Category::Token,
             settings.token_rate_limit,
-            now_ms(),
+            now_us(),
         )
         .await
         .map_err(|e| OAuthError::unavailable(&e))?;
