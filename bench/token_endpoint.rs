@@ -17,143 +17,29 @@
 //! Without cargo's `--bench` flag (`cargo test --all-targets`) it runs a
 //! one-second smoke pass. Any non-200 response makes the process exit non-zero.
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::str::FromStr;
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
-use tempfile::TempDir;
 
-const CONNECTIONS: usize = 16;
+#[allow(dead_code, reason = "each bench uses part of the shared helpers")]
+mod common;
+use common::*;
+
 const TARGET_TOKENS_PER_SEC: f64 = 15_000.0;
 const TARGET_P99_MS: f64 = 5.0;
-const READY_TIMEOUT: Duration = Duration::from_secs(15);
-/// The server drains in-flight requests for up to 30 s after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(35);
-
 struct Phase {
     name: &'static str,
     body: &'static str,
     warmup: Duration,
     measure: Duration,
-}
-
-#[derive(Default)]
-struct Outcome {
-    latencies: Vec<Duration>,
-    errors: u64,
-    first_error: Option<String>,
-}
-
-impl Outcome {
-    fn error(&mut self, message: String) {
-        self.errors += 1;
-        self.first_error.get_or_insert(message);
-    }
-}
-
-/// The running server; stopping it (also on panic) removes the temp dir.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    dir: TempDir,
-}
-
-impl Server {
-    fn start(dir: TempDir) -> Server {
-        let addr = free_port();
-        let log = File::create(dir.path().join("server.log")).expect("creating server.log");
-        let child = keyflow(dir.path())
-            .args(["--listen", &addr.to_string(), "serve"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("cloning the server.log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("spawning `keyflow serve`");
-        let mut server = Server { child, addr, dir };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        while !healthz_ok(self.addr) {
-            if let Some(status) = self.child.try_wait().expect("polling the server process") {
-                panic!(
-                    "keyflow serve exited with {status} before it was ready:\n{}",
-                    self.log()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "/healthz not 200 within {READY_TIMEOUT:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-    }
-
-    /// SIGTERM, then wait for the graceful shutdown; SIGKILL as a last resort.
-    fn stop(&mut self) -> Option<ExitStatus> {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Some(status);
-        }
-        let pid = self.child.id().to_string();
-        let termed = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .is_ok_and(|s| s.success());
-        let deadline = Instant::now() + if termed { STOP_TIMEOUT } else { Duration::ZERO };
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        eprintln!("keyflow serve did not stop after SIGTERM; killing it");
-        let _ = self.child.kill();
-        self.child.wait().ok()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A `keyflow` command on the bench's database and keys, with no inherited
-/// `KEYFLOW_*` settings.
-fn keyflow(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyflow"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("KEYFLOW_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.arg("--database-url")
-        .arg(format!("sqlite://{}", dir.join("keyflow.db").display()))
-        .arg("--keys-dir")
-        .arg(dir.join("keys"))
-        .env("KEYFLOW_LOG", "warn")
-        // One client drives all the load: lift its per-client token limit
-        // so the limiter is exercised but never refuses.
-        .env("KEYFLOW_TOKEN_RATE_LIMIT", "1000000000");
-    cmd
 }
 
 /// Creates the workspace and returns its `Authorization: Basic …` value.
@@ -179,41 +65,6 @@ fn create_workspace(dir: &Path) -> HeaderValue {
     let credentials = format!("{}:{}", field("applicationKey"), field("secretKey"));
     let basic = base64::engine::general_purpose::STANDARD.encode(credentials);
     HeaderValue::from_str(&format!("Basic {basic}")).expect("base64 is a valid header value")
-}
-
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
-    listener.local_addr().expect("reading the bound port")
-}
-
-fn healthz_ok(addr: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut status_line = [0u8; 12];
-    stream.write_all(request.as_bytes()).is_ok()
-        && stream.read_exact(&mut status_line).is_ok()
-        && &status_line == b"HTTP/1.1 200"
-}
-
-/// Labels an error for the report.
-fn ctx<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> String {
-    move |e| format!("{what}: {e}")
-}
-
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, String> {
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(ctx("connect"))?;
-    stream.set_nodelay(true).map_err(ctx("TCP_NODELAY"))?;
-    let io = TokioIo::new(stream);
-    let (sender, conn) = http1::handshake(io).await.map_err(ctx("handshake"))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
 }
 
 /// One token request; `Err` describes a failure (transport, status or body).
@@ -302,19 +153,6 @@ async fn run_phase(addr: SocketAddr, auth: &HeaderValue, phase: &Phase) -> Outco
     total
 }
 
-/// Nearest-rank percentile of sorted samples, in milliseconds.
-fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1e3
-}
-
-fn verdict(pass: bool) -> &'static str {
-    if pass { "PASS" } else { "MISS" }
-}
-
 fn report(phase: &Phase, out: &Outcome, threads: usize) {
     let tokens_per_sec = out.latencies.len() as f64 / phase.measure.as_secs_f64();
     let [p50, p90, p99, max] = [50.0, 90.0, 99.0, 100.0].map(|p| percentile_ms(&out.latencies, p));
@@ -341,32 +179,6 @@ fn report(phase: &Phase, out: &Outcome, threads: usize) {
         "p99 target  < {TARGET_P99_MS:.0} ms  {}",
         verdict(p99 < TARGET_P99_MS)
     );
-}
-
-fn memory_of(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map_or("unknown".to_owned(), |v| v.trim().to_owned())
-    };
-    format!("VmRSS {}, VmHWM {}", field("VmRSS:"), field("VmHWM:"))
-}
-
-fn env_or<T: FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")),
-        Err(_) => default,
-    }
-}
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` does not.
-fn smoke() -> bool {
-    !std::env::args().any(|a| a == "--bench")
 }
 
 fn phases() -> [Phase; 2] {
