@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ApiError;
+use super::{ApiError, json_body, optional_json_body};
 use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::app::App;
 use crate::clock::rfc3339;
@@ -123,11 +123,6 @@ impl Scopes {
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateRequest {
@@ -152,7 +147,7 @@ pub async fn create(
         "keys:write",
         context(&principal, origin),
     )?;
-    let req: CreateRequest = body(&bytes)?;
+    let req: CreateRequest = json_body(&bytes)?;
     let expires_at = req
         .expires_at
         .as_deref()
@@ -232,7 +227,7 @@ pub async fn update(
         "keys:write",
         context(&principal, origin),
     )?;
-    let req: PatchRequest = body(&bytes)?;
+    let req: PatchRequest = json_body(&bytes)?;
     let changes = ApiKeyChanges {
         name: req.name,
         scopes: req
@@ -291,11 +286,7 @@ pub async fn roll(
         "keys:write",
         context(&principal, origin),
     )?;
-    let req: RollRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RollRequest::default()
-    } else {
-        body(&bytes)?
-    };
+    let req: RollRequest = optional_json_body(&bytes)?;
     let made = app
         .api_keys
         .roll(&workspace_id, &id, req.expires_old_in_seconds, &creator)

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, authorize};
+use super::{ApiError, authorize, optional_json_body};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::audit::{Actor, AuditContext};
@@ -70,12 +70,7 @@ pub async fn regenerate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &workspace_id)?;
-    let request: RegenerateRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RegenerateRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
-    };
+    let request: RegenerateRequest = optional_json_body(&body)?;
     let options = RotationOptions {
         grace_seconds: request.grace_period_seconds,
         revoke_issued_tokens: request.revoke_issued_tokens,

@@ -103,3 +103,19 @@ pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiErr
     principal.require_scope(ADMIN_SCOPE)?;
     Ok(())
 }
+
+/// A JSON request body; malformed JSON is a precise 400.
+pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// A JSON body that may be left out: an empty body means the defaults.
+pub fn optional_json_body<T: serde::de::DeserializeOwned + Default>(
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    json_body(bytes)
+}
