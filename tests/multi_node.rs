@@ -85,14 +85,20 @@ async fn after_regeneration_the_old_secret_fails_on_every_node_at_once() {
         let ws = workspace(&a, "demo").await;
         let old = basic(&ws.application_key, ws.secret_key.expose());
         let admin = token(&a, &ws, "workspace%3Aadmin").await;
-        // Let both nodes' pollers see the creation (which flushes caches)
-        // before warming them.
-        tokio::time::sleep(Duration::from_millis(300)).await;
         let urls = [a.url("/oauth/token"), b.url("/oauth/token")];
-        // Warm both caches, then keep them busy while the secret changes.
-        assert_eq!(status(&urls[0], &old).await, 200);
-        assert_eq!(status(&urls[1], &old).await, 200);
-        assert!(a.app.clients.cached_len() > 0 && b.app.clients.cached_len() > 0);
+        // Warm both caches (the pollers flush them once after the workspace
+        // was created, so retry until both hold the client), then keep them
+        // busy while the secret changes.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            assert_eq!(status(&urls[0], &old).await, 200);
+            assert_eq!(status(&urls[1], &old).await, 200);
+            if a.app.clients.cached_len() > 0 && b.app.clients.cached_len() > 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the caches never warmed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let load: Vec<_> = (0..4)
             .map(|_| hammer(urls.clone(), old.clone(), Arc::clone(&stop)))
