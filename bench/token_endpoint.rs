@@ -94,53 +94,17 @@ async fn request_token(
     ))
 }
 
-/// One keep-alive connection issuing requests back to back until `end`;
-/// latencies of requests started before `start` (the warm-up) are dropped.
-async fn drive(
-    addr: SocketAddr,
-    auth: HeaderValue,
-    body: &'static str,
-    start: Instant,
-    end: Instant,
-) -> Outcome {
-    let host = HeaderValue::from_str(&addr.to_string()).expect("a socket address is a valid Host");
-    let mut out = Outcome {
-        latencies: Vec::with_capacity(64 * 1024),
-        ..Outcome::default()
-    };
-    let mut sender = None;
-    while Instant::now() < end {
-        if sender.is_none() {
-            match connect(addr).await {
-                Ok(conn) => sender = Some(conn),
-                Err(e) => {
-                    out.error(e);
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            }
-        }
-        let conn = sender.as_mut().expect("connected above");
-        let t0 = Instant::now();
-        match request_token(conn, &host, &auth, body).await {
-            Ok(()) if t0 >= start => out.latencies.push(t0.elapsed()),
-            Ok(()) => {}
-            Err(e) => {
-                out.error(e);
-                if conn.is_closed() {
-                    sender = None;
-                }
-            }
-        }
-    }
-    out
-}
-
 async fn run_phase(addr: SocketAddr, auth: &HeaderValue, phase: &Phase) -> Outcome {
     let start = Instant::now() + phase.warmup;
     let end = start + phase.measure;
     let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| tokio::spawn(drive(addr, auth.clone(), phase.body, start, end)))
+        .map(|_| {
+            let auth = auth.clone();
+            let body = phase.body;
+            tokio::spawn(drive(addr, start, end, async move |conn, host| {
+                request_token(conn, host, &auth, body).await
+            }))
+        })
         .collect();
     let mut total = Outcome::default();
     for task in tasks {

@@ -168,7 +168,14 @@ impl Backend for MemoryBackend {
         if tat - now > tolerance {
             return Ok(Err(tat));
         }
-        tats.insert(bucket.to_owned(), tat + emission);
+        // The token endpoint passes here per request: reuse the bucket's
+        // key instead of allocating a new one.
+        match tats.get_mut(bucket) {
+            Some(slot) => *slot = tat + emission,
+            None => {
+                tats.insert(bucket.to_owned(), tat + emission);
+            }
+        }
         Ok(Ok(tat + emission))
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 use tempfile::TempDir;
 
@@ -202,4 +203,44 @@ pub fn env_or<T: FromStr>(name: &str, default: T) -> T {
 /// `cargo bench` passes `--bench`; `cargo test --all-targets` does not.
 pub fn smoke() -> bool {
     !std::env::args().any(|a| a == "--bench")
+}
+
+/// One keep-alive connection issuing `request` back to back until `end`;
+/// latencies of requests started before `start` (the warm-up) are dropped.
+/// A failed connection is reopened.
+pub async fn drive<F>(addr: SocketAddr, start: Instant, end: Instant, mut request: F) -> Outcome
+where
+    F: AsyncFnMut(&mut SendRequest<Full<Bytes>>, &HeaderValue) -> Result<(), String>,
+{
+    let host = HeaderValue::from_str(&addr.to_string()).expect("a socket address is a valid Host");
+    let mut out = Outcome {
+        latencies: Vec::with_capacity(64 * 1024),
+        ..Outcome::default()
+    };
+    let mut sender = None;
+    while Instant::now() < end {
+        if sender.is_none() {
+            match connect(addr).await {
+                Ok(conn) => sender = Some(conn),
+                Err(e) => {
+                    out.error(e);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        let conn = sender.as_mut().expect("connected above");
+        let t0 = Instant::now();
+        match request(conn, &host).await {
+            Ok(()) if t0 >= start => out.latencies.push(t0.elapsed()),
+            Ok(()) => {}
+            Err(e) => {
+                out.error(e);
+                if conn.is_closed() {
+                    sender = None;
+                }
+            }
+        }
+    }
+    out
 }
