@@ -26,6 +26,10 @@ pub enum AuditEvent {
     ConsentRevoked,
     LoginSucceeded,
     LoginFailed,
+    UserCreated,
+    MembershipChanged,
+    LoggedOut,
+    GrantRevoked,
 }
 
 impl AuditEvent {
@@ -44,6 +48,10 @@ impl AuditEvent {
         AuditEvent::ConsentRevoked,
         AuditEvent::LoginSucceeded,
         AuditEvent::LoginFailed,
+        AuditEvent::UserCreated,
+        AuditEvent::MembershipChanged,
+        AuditEvent::LoggedOut,
+        AuditEvent::GrantRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +70,10 @@ impl AuditEvent {
             AuditEvent::ConsentRevoked => "consent_revoked",
             AuditEvent::LoginSucceeded => "login_succeeded",
             AuditEvent::LoginFailed => "login_failed",
+            AuditEvent::UserCreated => "user_created",
+            AuditEvent::MembershipChanged => "membership_changed",
+            AuditEvent::LoggedOut => "logged_out",
+            AuditEvent::GrantRevoked => "grant_revoked",
         }
     }
 }
@@ -145,6 +157,13 @@ impl Actor {
     pub fn client(id: &str) -> Self {
         Self {
             kind: ActorKind::Client,
+            id: Some(id.to_owned()),
+        }
+    }
+
+    pub fn user(id: &str) -> Self {
+        Self {
+            kind: ActorKind::User,
             id: Some(id.to_owned()),
         }
     }

@@ -8,6 +8,7 @@ pub mod grants;
 pub mod resource;
 pub mod scope;
 pub mod secret;
+pub mod user;
 pub mod workspace;
 
 /// The longest name a person may give a workspace, client or key.

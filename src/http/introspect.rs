@@ -52,6 +52,9 @@ pub async fn introspect(
         ClientKind::Application => {
             caller.workspace_id.is_some() && caller.workspace_id == p.workspace_id
         }
+        // A third-party integration acts for users; it has no business
+        // reading other clients' tokens (RFC 7662 §2.1 and §4).
+        ClientKind::ThirdParty => false,
     };
     if !allowed {
         return Ok(inactive());

@@ -2,6 +2,8 @@
 //! PostgreSQL for several nodes). Queries are checked at run time and
 //! exercised by the same tests on both backends.
 
+pub mod auth;
+mod auth_sql;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -63,6 +65,9 @@ pub enum ClientKind {
     /// A resource server: authenticates to introspect tokens, holds no
     /// grant of its own.
     ResourceServer,
+    /// A third-party integration registered by the operator: uses the
+    /// authorization code grant on behalf of users (see [`auth`]).
+    ThirdParty,
 }
 
 impl ClientKind {
@@ -70,6 +75,7 @@ impl ClientKind {
         match self {
             ClientKind::Application => "application",
             ClientKind::ResourceServer => "resource_server",
+            ClientKind::ThirdParty => "third_party",
         }
     }
 
@@ -77,6 +83,7 @@ impl ClientKind {
         match s {
             "application" => Ok(ClientKind::Application),
             "resource_server" => Ok(ClientKind::ResourceServer),
+            "third_party" => Ok(ClientKind::ThirdParty),
             other => Err(StorageError::Corrupt(format!(
                 "unknown client kind {other:?}"
             ))),
@@ -239,8 +246,10 @@ pub struct SecretRotation {
     pub revoke_issued_tokens: bool,
 }
 
+/// Every query keyflow runs. The user-facing half (users, sessions,
+/// consent, codes, refresh tokens) lives in [`auth::AuthStore`].
 #[async_trait]
-pub trait Store: Send + Sync + fmt::Debug + 'static {
+pub trait Store: auth::AuthStore + Send + Sync + fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies this backend's migrations (idempotent).
@@ -419,5 +428,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::{Backend, Result, sql::impl_store};
+use super::{Backend, Result, auth_sql::impl_auth_store, sql::impl_store};
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -32,3 +32,4 @@ impl PostgresStore {
 }
 
 impl_store!(PostgresStore, Postgres, Backend::Postgres);
+impl_auth_store!(PostgresStore, Postgres);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use super::{Backend, Result, sql::impl_store};
+use super::{Backend, Result, auth_sql::impl_auth_store, sql::impl_store};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -40,3 +40,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, Sqlite, Backend::Sqlite);
+impl_auth_store!(SqliteStore, Sqlite);

@@ -1,0 +1,678 @@
+//! The queries behind [`AuthStore`](super::auth::AuthStore), written once in
+//! the SQL both backends speak and expanded into one implementation per
+//! backend by `impl_auth_store!`. It is invoked next to `impl_store!`, whose
+//! private helpers (`audit`, `bump`, `insert_client`, `insert_secret`) it
+//! uses, so that every audited change writes its entry in its own
+//! transaction.
+
+use crate::domain::secret::SecretHash;
+
+use super::auth::{
+    AuthCodeRecord, CodeState, ConnectedApp, ConsentRecord, Membership, OAuthClientRecord,
+    RefreshTokenRecord, SessionRecord, UserRecord,
+};
+use super::{Result, StorageError};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: String,
+    email: String,
+    name: Option<String>,
+    password_hash: String,
+    created_at: i64,
+}
+
+/// (workspace_id, workspace name, role)
+pub(super) type MembershipRow = (String, String, String);
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OAuthClientRow {
+    client_id: String,
+    public: bool,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    scopes: String,
+    logo_uri: Option<String>,
+    id_token_alg: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    id_hash: Vec<u8>,
+    user_id: String,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConsentRow {
+    user_id: String,
+    client_id: String,
+    workspace_id: String,
+    scope: String,
+    granted_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConnectedAppRow {
+    #[sqlx(flatten)]
+    consent: ConsentRow,
+    client_name: String,
+    logo_uri: Option<String>,
+    workspace_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuthCodeRow {
+    code_hash: Vec<u8>,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    workspace_id: String,
+    redirect_uri: String,
+    scope: String,
+    code_challenge: String,
+    nonce: Option<String>,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+    state: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshTokenRow {
+    token_hash: Vec<u8>,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    workspace_id: String,
+    scope: String,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+/// `SELECT <user columns> FROM users WHERE <condition>`, as a literal.
+macro_rules! select_users {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, email, name, password_hash, created_at FROM users WHERE ",
+            $condition
+        )
+    };
+}
+pub(super) use select_users;
+
+fn hash(bytes: &[u8], what: &str) -> Result<SecretHash> {
+    SecretHash::from_slice(bytes)
+        .ok_or_else(|| StorageError::Corrupt(format!("{what} hash is not 32 bytes")))
+}
+
+fn uri_list(json: &str) -> Result<Vec<String>> {
+    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("URI list: {e}")))
+}
+
+/// A URI list as the JSON array the `oauth_clients` columns hold.
+pub(super) fn uri_list_json(uris: &[String]) -> String {
+    serde_json::Value::from(uris).to_string()
+}
+
+pub(super) fn user(row: UserRow) -> UserRecord {
+    UserRecord {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        password_hash: row.password_hash,
+        created_at: row.created_at,
+    }
+}
+
+pub(super) fn membership(row: MembershipRow) -> Result<Membership> {
+    Ok(Membership {
+        role: row.2.parse().map_err(StorageError::Corrupt)?,
+        workspace_id: row.0,
+        workspace_name: row.1,
+    })
+}
+
+pub(super) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClientRecord> {
+    Ok(OAuthClientRecord {
+        redirect_uris: uri_list(&row.redirect_uris)?,
+        post_logout_redirect_uris: uri_list(&row.post_logout_redirect_uris)?,
+        id_token_alg: row.id_token_alg.parse().map_err(StorageError::Corrupt)?,
+        client_id: row.client_id,
+        public: row.public,
+        scopes: row.scopes,
+        logo_uri: row.logo_uri,
+    })
+}
+
+pub(super) fn session(row: SessionRow) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        id_hash: hash(&row.id_hash, "session")?,
+        user_id: row.user_id,
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    })
+}
+
+pub(super) fn consent(row: ConsentRow) -> ConsentRecord {
+    ConsentRecord {
+        user_id: row.user_id,
+        client_id: row.client_id,
+        workspace_id: row.workspace_id,
+        scope: row.scope,
+        granted_at: row.granted_at,
+    }
+}
+
+pub(super) fn connected_app(row: ConnectedAppRow) -> ConnectedApp {
+    ConnectedApp {
+        consent: consent(row.consent),
+        client_name: row.client_name,
+        logo_uri: row.logo_uri,
+        workspace_name: row.workspace_name,
+    }
+}
+
+pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
+    Ok(AuthCodeRecord {
+        code_hash: hash(&row.code_hash, "authorization code")?,
+        state: CodeState::parse(&row.state)?,
+        family_id: row.family_id,
+        client_id: row.client_id,
+        user_id: row.user_id,
+        workspace_id: row.workspace_id,
+        redirect_uri: row.redirect_uri,
+        scope: row.scope,
+        code_challenge: row.code_challenge,
+        nonce: row.nonce,
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    })
+}
+
+pub(super) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        token_hash: hash(&row.token_hash, "refresh token")?,
+        family_id: row.family_id,
+        client_id: row.client_id,
+        user_id: row.user_id,
+        workspace_id: row.workspace_id,
+        scope: row.scope,
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        rotated_at: row.rotated_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
+/// How long an exchanged or expired code is kept after it expires, so that
+/// a late replay is still recognised as one (RFC 6749 §4.1.2) and revokes
+/// its family.
+pub(super) const CODE_REPLAY_WINDOW: i64 = 3_600;
+
+macro_rules! impl_auth_store {
+    ($store:ty, $db:ty) => {
+        // An unnamed const gives the expansion its own imports; the impls
+        // inside apply as anywhere else, and the store's private helpers stay
+        // reachable because this is still the backend's module.
+        const _: () = {
+            use $crate::clock::UnixTime;
+            use $crate::domain::audit::AuditEntry;
+            use $crate::domain::secret::SecretHash;
+            use $crate::domain::user::Role;
+            use $crate::storage::auth::{
+                AuthCodeRecord, AuthStore, CodeState, ConnectedApp, ConsentRecord, Issuance, Membership,
+                OAuthClientRecord, RefreshTokenRecord, SessionRecord, UserRecord,
+            };
+            use $crate::storage::{auth_sql, sql, ClientRecord, NewSecret, Result, StorageError};
+
+            impl $store {
+                /// Stores what one exchange hands out, inside the transaction
+                /// that consumed the code or refresh token (RFC 9700 §4.14.2):
+                /// either both happen or neither does.
+                async fn insert_issuance(
+                    conn: &mut <$db as sqlx::Database>::Connection,
+                    issuance: &Issuance,
+                ) -> Result<()> {
+                    let a = &issuance.access;
+                    sqlx::query(
+                        "INSERT INTO issued_access_tokens (jti, family_id, client_id, expires_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&a.jti).bind(&a.family_id).bind(&a.client_id).bind(a.expires_at)
+                    .execute(&mut *conn).await?;
+                    let Some(r) = &issuance.refresh else { return Ok(()) };
+                    sqlx::query(
+                        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, workspace_id, scope, \
+                         auth_time, created_at, expires_at, rotated_at, revoked_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&r.token_hash.0[..]).bind(&r.family_id).bind(&r.client_id)
+                    .bind(&r.user_id).bind(&r.workspace_id).bind(&r.scope).bind(r.auth_time)
+                    .bind(r.created_at).bind(r.expires_at).bind(r.rotated_at).bind(r.revoked_at)
+                    .execute(conn).await?;
+                    Ok(())
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl AuthStore for $store {
+                async fn create_user(
+                    &self,
+                    user: &UserRecord,
+                    memberships: &[(String, Role)],
+                    audit: &AuditEntry,
+                ) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&user.id).bind(&user.email).bind(&user.name).bind(&user.password_hash)
+                    .bind(user.created_at).execute(&mut *tx).await
+                    .map_err(StorageError::from_write)?;
+                    // Not `from_write`: a workspace named twice must not read as
+                    // "email taken". A missing workspace fails the foreign key.
+                    for (workspace_id, role) in memberships {
+                        sqlx::query(
+                            "INSERT INTO memberships (user_id, workspace_id, role, created_at) VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(&user.id).bind(workspace_id).bind(role.as_str()).bind(user.created_at)
+                        .execute(&mut *tx).await?;
+                    }
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn set_membership(
+                    &self,
+                    user_id: &str,
+                    workspace_id: &str,
+                    role: Role,
+                    audit: &AuditEntry,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    // Checked up front rather than read from a foreign-key error,
+                    // whose text differs between backends.
+                    let both: Option<(String,)> = sqlx::query_as(
+                        "SELECT u.id FROM users u JOIN workspaces w ON w.id = $2 WHERE u.id = $1",
+                    )
+                    .bind(user_id).bind(workspace_id).fetch_optional(&mut *tx).await?;
+                    if both.is_none() {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO memberships (user_id, workspace_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (user_id, workspace_id) DO UPDATE SET role = excluded.role",
+                    )
+                    .bind(user_id).bind(workspace_id).bind(role.as_str()).bind(audit.occurred_at)
+                    .execute(&mut *tx).await?;
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+                    let row: Option<auth_sql::UserRow> =
+                        sqlx::query_as(auth_sql::select_users!("email = $1"))
+                            .bind(email).fetch_optional(&self.pool).await?;
+                    Ok(row.map(auth_sql::user))
+                }
+
+                async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>> {
+                    let row: Option<auth_sql::UserRow> =
+                        sqlx::query_as(auth_sql::select_users!("id = $1"))
+                            .bind(id).fetch_optional(&self.pool).await?;
+                    Ok(row.map(auth_sql::user))
+                }
+
+                async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>> {
+                    let rows: Vec<auth_sql::MembershipRow> = sqlx::query_as(
+                        "SELECT m.workspace_id, w.name, m.role FROM memberships m \
+                         JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 \
+                         ORDER BY w.name, m.workspace_id",
+                    )
+                    .bind(user_id).fetch_all(&self.pool).await?;
+                    rows.into_iter().map(auth_sql::membership).collect()
+                }
+
+                async fn create_oauth_client(
+                    &self,
+                    client: &ClientRecord,
+                    oauth: &OAuthClientRecord,
+                    secret: Option<&NewSecret>,
+                    audit: &AuditEntry,
+                ) -> Result<()> {
+                    debug_assert_eq!(client.client_id, oauth.client_id);
+                    let mut tx = self.begin_write().await?;
+                    Self::insert_client(&mut tx, client).await?;
+                    sqlx::query(
+                        "INSERT INTO oauth_clients (client_id, public, redirect_uris, post_logout_redirect_uris, \
+                         scopes, logo_uri, id_token_alg) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&client.client_id).bind(oauth.public)
+                    .bind(auth_sql::uri_list_json(&oauth.redirect_uris))
+                    .bind(auth_sql::uri_list_json(&oauth.post_logout_redirect_uris))
+                    .bind(&oauth.scopes).bind(&oauth.logo_uri).bind(oauth.id_token_alg.as_str())
+                    .execute(&mut *tx).await?;
+                    if let Some(secret) = secret {
+                        Self::insert_secret(&mut tx, &client.client_id, secret, client.created_at).await?;
+                    }
+                    Self::audit(&mut tx, audit).await?;
+                    // Nodes cache clients; a new one must become visible to all.
+                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn oauth_client(
+                    &self,
+                    client_id: &str,
+                ) -> Result<Option<(ClientRecord, OAuthClientRecord)>> {
+                    let oauth: Option<auth_sql::OAuthClientRow> = sqlx::query_as(
+                        "SELECT client_id, public, redirect_uris, post_logout_redirect_uris, scopes, logo_uri, \
+                         id_token_alg FROM oauth_clients WHERE client_id = $1",
+                    )
+                    .bind(client_id).fetch_optional(&self.pool).await?;
+                    let Some(oauth) = oauth else { return Ok(None) };
+                    let client: Option<sql::ClientRow> =
+                        sqlx::query_as(sql::select_clients!("c.client_id = $1"))
+                            .bind(client_id).fetch_optional(&self.pool).await?;
+                    // Gone in between: the foreign key cascaded the settings too.
+                    let Some(client) = client else { return Ok(None) };
+                    let (client, _) = sql::client(client)?;
+                    Ok(Some((client, auth_sql::oauth_client(oauth)?)))
+                }
+
+                async fn create_session(&self, s: &SessionRecord, audit: &AuditEntry) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&s.id_hash.0[..]).bind(&s.user_id).bind(s.auth_time).bind(s.created_at)
+                    .bind(s.expires_at).execute(&mut *tx).await?;
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn session(
+                    &self,
+                    id_hash: &SecretHash,
+                    now: UnixTime,
+                ) -> Result<Option<SessionRecord>> {
+                    let row: Option<auth_sql::SessionRow> = sqlx::query_as(
+                        "SELECT id_hash, user_id, auth_time, created_at, expires_at FROM sessions \
+                         WHERE id_hash = $1 AND expires_at > $2",
+                    )
+                    .bind(&id_hash.0[..]).bind(now).fetch_optional(&self.pool).await?;
+                    row.map(auth_sql::session).transpose()
+                }
+
+                async fn delete_session(&self, id_hash: &SecretHash) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                        .bind(&id_hash.0[..]).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                    workspace_id: &str,
+                ) -> Result<Option<ConsentRecord>> {
+                    let row: Option<auth_sql::ConsentRow> = sqlx::query_as(
+                        "SELECT user_id, client_id, workspace_id, scope, granted_at FROM consents \
+                         WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3",
+                    )
+                    .bind(user_id).bind(client_id).bind(workspace_id).fetch_optional(&self.pool)
+                    .await?;
+                    Ok(row.map(auth_sql::consent))
+                }
+
+                async fn save_consent(&self, c: &ConsentRecord, audit: &AuditEntry) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO consents (user_id, client_id, workspace_id, scope, granted_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id, workspace_id) \
+                         DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
+                    )
+                    .bind(&c.user_id).bind(&c.client_id).bind(&c.workspace_id).bind(&c.scope)
+                    .bind(c.granted_at).execute(&mut *tx).await?;
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>> {
+                    let rows: Vec<auth_sql::ConnectedAppRow> = sqlx::query_as(
+                        "SELECT co.user_id, co.client_id, co.workspace_id, co.scope, co.granted_at, \
+                         c.name AS client_name, o.logo_uri, w.name AS workspace_name \
+                         FROM consents co JOIN clients c ON c.client_id = co.client_id \
+                         LEFT JOIN oauth_clients o ON o.client_id = co.client_id \
+                         JOIN workspaces w ON w.id = co.workspace_id \
+                         WHERE co.user_id = $1 ORDER BY co.granted_at DESC, co.client_id, co.workspace_id",
+                    )
+                    .bind(user_id).fetch_all(&self.pool).await?;
+                    Ok(rows.into_iter().map(auth_sql::connected_app).collect())
+                }
+
+                async fn revoke_consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                    workspace_id: &str,
+                    now: UnixTime,
+                    audit: &AuditEntry,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let n = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3")
+                        .bind(user_id).bind(client_id).bind(workspace_id).execute(&mut *tx).await?
+                        .rows_affected();
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    // Until nothing is left, as in `revoke_family`.
+                    while sqlx::query(
+                        "UPDATE refresh_tokens SET revoked_at = $4 \
+                         WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
+                    )
+                    .bind(user_id).bind(client_id).bind(workspace_id).bind(now).execute(&mut *tx)
+                    .await?.rows_affected() > 0 {}
+                    // Every family of the grant starts with a code, and codes are
+                    // kept while their family has live access tokens (see
+                    // `purge_expired_auth`), so the codes find the families of
+                    // tokens issued without a refresh token too.
+                    let denied = sqlx::query(
+                        "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) \
+                         SELECT t.jti, t.client_id, t.expires_at, $4 FROM issued_access_tokens t \
+                         WHERE t.expires_at > $4 AND t.family_id IN ( \
+                           SELECT family_id FROM refresh_tokens WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 \
+                           UNION \
+                           SELECT family_id FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3) \
+                         ON CONFLICT (jti) DO NOTHING",
+                    )
+                    .bind(user_id).bind(client_id).bind(workspace_id).bind(now).execute(&mut *tx)
+                    .await?.rows_affected();
+                    // Refresh tokens are checked in the database; only the
+                    // denylist is cached by verifiers, so only it moves the epoch.
+                    if denied > 0 {
+                        Self::bump(&mut tx, sql::BUMP_REVOCATIONS).await?;
+                    }
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn insert_auth_code(&self, c: &AuthCodeRecord) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO authorization_codes (code_hash, family_id, client_id, user_id, workspace_id, \
+                         redirect_uri, scope, code_challenge, nonce, auth_time, created_at, expires_at, state) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    )
+                    .bind(&c.code_hash.0[..]).bind(&c.family_id).bind(&c.client_id).bind(&c.user_id)
+                    .bind(&c.workspace_id).bind(&c.redirect_uri).bind(&c.scope)
+                    .bind(&c.code_challenge).bind(&c.nonce).bind(c.auth_time).bind(c.created_at)
+                    .bind(c.expires_at).bind(c.state.as_str()).execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn auth_code(
+                    &self,
+                    code_hash: &SecretHash,
+                ) -> Result<Option<AuthCodeRecord>> {
+                    let row: Option<auth_sql::AuthCodeRow> = sqlx::query_as(
+                        "SELECT code_hash, family_id, client_id, user_id, workspace_id, redirect_uri, scope, \
+                         code_challenge, nonce, auth_time, created_at, expires_at, state \
+                         FROM authorization_codes WHERE code_hash = $1",
+                    )
+                    .bind(&code_hash.0[..]).fetch_optional(&self.pool).await?;
+                    row.map(auth_sql::auth_code).transpose()
+                }
+
+                async fn redeem_auth_code(
+                    &self,
+                    code_hash: &SecretHash,
+                    now: UnixTime,
+                    issuance: &Issuance,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    // RFC 6749 §4.1.2: a code is used once. Check and claim are
+                    // one conditional UPDATE, so of two concurrent redemptions
+                    // exactly one sees the code pending.
+                    let n = sqlx::query(
+                        "UPDATE authorization_codes SET state = $3 \
+                         WHERE code_hash = $1 AND state = $4 AND expires_at > $2",
+                    )
+                    .bind(&code_hash.0[..]).bind(now).bind(CodeState::Exchanged.as_str())
+                    .bind(CodeState::Pending.as_str()).execute(&mut *tx).await?.rows_affected();
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    Self::insert_issuance(&mut tx, issuance).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn refresh_token(
+                    &self,
+                    token_hash: &SecretHash,
+                ) -> Result<Option<RefreshTokenRecord>> {
+                    let row: Option<auth_sql::RefreshTokenRow> = sqlx::query_as(
+                        "SELECT token_hash, family_id, client_id, user_id, workspace_id, scope, auth_time, \
+                         created_at, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
+                    )
+                    .bind(&token_hash.0[..]).fetch_optional(&self.pool).await?;
+                    row.map(auth_sql::refresh_token).transpose()
+                }
+
+                async fn rotate_refresh_token(
+                    &self,
+                    token_hash: &SecretHash,
+                    now: UnixTime,
+                    rotated_not_before: UnixTime,
+                    issuance: &Issuance,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    // RFC 9700 §4.14.2: a refresh token is replaced on use. A
+                    // retry inside the grace period (a response lost on the way
+                    // back) may use it again; the first rotation time is kept so
+                    // the grace period cannot be stretched by retrying.
+                    let n = sqlx::query(
+                        "UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $2) \
+                         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
+                         AND (rotated_at IS NULL OR rotated_at >= $3)",
+                    )
+                    .bind(&token_hash.0[..]).bind(now).bind(rotated_not_before).execute(&mut *tx)
+                    .await?.rows_affected();
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    Self::insert_issuance(&mut tx, issuance).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn revoke_family(
+                    &self,
+                    family_id: &str,
+                    now: UnixTime,
+                    audit: &AuditEntry,
+                ) -> Result<u64> {
+                    let mut tx = self.begin_write().await?;
+                    // Repeated until nothing is left: under PostgreSQL's READ
+                    // COMMITTED, an UPDATE that waited for a concurrent rotation
+                    // sees the rotated row but not the successor it inserted; the
+                    // next pass does. (SQLite serialises writers; its second
+                    // pass finds nothing.)
+                    let mut revoked = 0;
+                    loop {
+                        let n = sqlx::query(
+                            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(family_id).bind(now).execute(&mut *tx).await?.rows_affected();
+                        if n == 0 {
+                            break;
+                        }
+                        revoked += n;
+                    }
+                    let denied = sqlx::query(
+                        "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) \
+                         SELECT jti, client_id, expires_at, $2 FROM issued_access_tokens \
+                         WHERE family_id = $1 AND expires_at > $2 ON CONFLICT (jti) DO NOTHING",
+                    )
+                    .bind(family_id).bind(now).execute(&mut *tx).await?.rows_affected();
+                    if denied > 0 {
+                        Self::bump(&mut tx, sql::BUMP_REVOCATIONS).await?;
+                    }
+                    // Audited even when nothing was left to revoke: a replayed
+                    // code or refresh token is worth recording either way.
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(revoked)
+                }
+
+                async fn rate_limit_tat(&self, bucket: &str) -> Result<Option<i64>> {
+                    let row: Option<(i64,)> = sqlx::query_as("SELECT tat FROM rate_limit_state WHERE bucket = $1")
+                        .bind(bucket).fetch_optional(&self.pool).await?;
+                    Ok(row.map(|(tat,)| tat))
+                }
+
+                async fn purge_expired_auth(&self, now: UnixTime) -> Result<u64> {
+                    let mut tx = self.begin_write().await?;
+                    let mut purged = 0;
+                    for statement in [
+                        "DELETE FROM sessions WHERE expires_at <= $1",
+                        "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+                        "DELETE FROM issued_access_tokens WHERE expires_at <= $1",
+                    ] {
+                        purged += sqlx::query(statement).bind(now).execute(&mut *tx).await?.rows_affected();
+                    }
+                    // A code outlives its expiry by the replay window, and also
+                    // while its family has live access tokens, because revoking
+                    // the consent finds those tokens through it.
+                    purged += sqlx::query(
+                        "DELETE FROM authorization_codes WHERE expires_at <= $1 AND NOT EXISTS \
+                         (SELECT 1 FROM issued_access_tokens t \
+                          WHERE t.family_id = authorization_codes.family_id AND t.expires_at > $2)",
+                    )
+                    .bind(now - auth_sql::CODE_REPLAY_WINDOW).bind(now).execute(&mut *tx).await?
+                    .rows_affected();
+                    tx.commit().await?;
+                    Ok(purged)
+                }
+            }
+        };
+    };
+}
+
+pub(super) use impl_auth_store;
