@@ -15,6 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::keyring::{self, Keyring, KeyringError};
 use crate::crypto::master_key::MasterKey;
+use crate::login_throttle::LoginThrottle;
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, StoreBackend};
 use crate::storage::{Backend, Epochs, StorageError, Store};
@@ -45,6 +46,8 @@ pub struct App {
     pub token_limiter: RateLimiter,
     pub usage: UsageRecorder,
     pub metrics: Metrics,
+    /// Failed sign-ins per account and IP, in the shared database.
+    pub login_throttle: LoginThrottle,
     sync: Mutex<SyncState>,
 }
 
@@ -100,6 +103,7 @@ impl App {
             .api_keys(Arc::clone(&api_keys) as Arc<dyn ApiKeyAuthenticator>)
             .rate_limiter(Arc::new(key_limiter))
             .build();
+        let login_throttle = LoginThrottle::new(Arc::clone(&store));
         let app = Arc::new(Self {
             settings: Arc::new(settings),
             store,
@@ -112,6 +116,7 @@ impl App {
             token_limiter: RateLimiter::in_memory(),
             usage: UsageRecorder::default(),
             metrics: Metrics::new(),
+            login_throttle,
             sync: Mutex::new(SyncState {
                 epochs: None,
                 keyring_built: Instant::now(),
@@ -168,6 +173,7 @@ impl App {
             self.store
                 .purge_rate_limits(crate::rate_limit::now_us())
                 .await?;
+            self.store.purge_expired_auth(self.clock.now()).await?;
         }
         if revoked {
             self.reload_revocations().await;

@@ -9,6 +9,12 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
 
+mod accounts;
+mod auth;
+
+pub use accounts::{ClientCommand, UserCommand};
+pub use auth::{AuthArgs, AuthSettings};
+
 use crate::crypto::signing::Algorithm;
 use crate::domain::api_key::ApiKeyType;
 use crate::domain::resource::ResourcePolicy;
@@ -47,6 +53,12 @@ pub enum Command {
     ResourceServer(ResourceServerCommand),
     /// Manage a workspace's API keys, locally or on a remote keyflow (--url).
     Apikey(ApikeyArgs),
+    /// Manage users who sign in to connect integrations.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage third-party OAuth clients (authorization code with PKCE).
+    #[command(subcommand)]
+    Client(ClientCommand),
 }
 
 #[derive(Debug, Args)]
@@ -311,6 +323,9 @@ pub struct GlobalArgs {
     /// Log filter in `tracing` EnvFilter syntax; `info` for serve, `warn` for other commands.
     #[arg(long, env = "KEYFLOW_LOG", global = true)]
     pub log: Option<String>,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// The optional configuration file.
@@ -358,6 +373,7 @@ pub struct Settings {
     pub token_rate_limit: u32,
     /// Default API key limits per key type.
     pub api_key_limits: ApiKeyLimits,
+    pub auth: AuthSettings,
 }
 
 /// Requests per minute an API key may make, by key type; keys may override.
@@ -474,6 +490,7 @@ impl Settings {
             rotation_due_days: args.rotation_due_days,
             token_rate_limit: args.token_rate_limit,
             api_key_limits: file.api_key_rate_limits.unwrap_or_default(),
+            auth: AuthSettings::from_args(&args.auth)?,
         })
     }
 
@@ -481,6 +498,11 @@ impl Settings {
     /// HTTPS and keyflow is not terminating TLS itself.
     pub fn requires_forwarded_https(&self) -> bool {
         self.issuer.starts_with("https://") && self.tls.is_none()
+    }
+
+    /// Cookies are `Secure` when the issuer is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
     }
 }
 

@@ -1,6 +1,7 @@
 //! keyflow: an OAuth 2.0 / OpenID Connect authorization server and API-key
 //! manager. See `docs/architecture.md` for how the modules fit together.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod app;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod leased_cache;
+pub mod login_throttle;
 pub mod metrics;
 pub mod rate_limit;
 pub mod server;

@@ -227,3 +227,42 @@ async fn rotated_signing_keys_reach_every_node_and_old_tokens_still_verify() {
         }
     }
 }
+
+/// Sessions live in the database and CSRF tokens are keyed by the shared
+/// master key, so each step of the flow may land on a different node.
+#[tokio::test]
+async fn each_step_of_the_browser_flow_can_hit_a_different_node() {
+    use common::browser::{Browser, PASSWORD, client, user};
+    use keyflow::domain::user::Role;
+    for db in TestDb::all().await {
+        let issuer = ["--issuer", "http://keyflow.localhost"];
+        let a = TestServer::start(&db.url, MASTER, &issuer).await;
+        let b = TestServer::start(&db.url, MASTER, &issuer).await;
+        let ws = workspace(&a, "demo").await;
+        user(&a, "ann@example.com", &[(&ws.workspace.id, Role::Member)]).await;
+        let (client_id, _) = client(&a, "https://make.example/cb", false, &["openid"]).await;
+        let verifier = "v".repeat(43);
+        let mut url = url::Url::parse(&a.url("/oauth/authorize")).unwrap();
+        url.query_pairs_mut().extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "https://make.example/cb"),
+            ("scope", "openid"),
+            (
+                "code_challenge",
+                &keyflow::domain::pkce::s256_challenge(&verifier),
+            ),
+            ("code_challenge_method", "S256"),
+        ]);
+        let browser = Browser::new();
+        let login = browser.get(url.as_str()).await;
+        // The login form from A is posted to B, and the consent from B to A.
+        let consent = browser
+            .sign_in(&b, &login, "ann@example.com", PASSWORD)
+            .await;
+        assert_eq!(consent.status, 200, "{}", consent.html);
+        let back = browser.decide(&a, &consent, "allow", None).await;
+        assert_eq!(back.status, 303, "{}", back.html);
+        assert!(back.redirect_params().contains_key("code"));
+    }
+}

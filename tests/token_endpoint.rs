@@ -475,13 +475,15 @@ async fn discovery_lists_what_is_implemented() {
         assert_eq!(
             m["grant_types_supported"],
             json!([
+                "authorization_code",
+                "refresh_token",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:token-exchange"
             ])
         );
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post"])
+            json!(["client_secret_basic", "client_secret_post", "none"])
         );
         let scopes = m["scopes_supported"].as_array().unwrap();
         assert!(scopes.contains(&json!("api:read")) && scopes.contains(&json!("keys:write")));

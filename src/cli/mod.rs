@@ -1,9 +1,11 @@
 //! The `keyflow` command line.
 
 mod apikey;
+mod client;
 mod keys;
 mod resource_server;
 mod serve;
+mod user;
 mod workspace;
 
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
         Command::Apikey(args) => apikey::run(args, &settings).await,
+        Command::User(cmd) => user::run(cmd, &settings).await,
+        Command::Client(cmd) => client::run(cmd, &settings).await,
     }
 }
 

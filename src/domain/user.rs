@@ -14,6 +14,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, Params, Version};
 use zeroize::Zeroizing;
 
+use crate::domain::scope::ScopeSet;
+
 /// A user's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
@@ -52,6 +54,20 @@ impl FromStr for Role {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| format!("unknown role {s:?}: use owner, admin or member"))
     }
+}
+
+/// Scopes that act as the workspace's administrator. Only owners and admins
+/// may hand them to a client; for members they are left out of the grant
+/// (RFC 6749 §3.3 lets the server grant less than was asked).
+pub const ADMIN_SCOPES: &[&str] = &["workspace:admin", "keys:write"];
+
+/// What `role` may grant of `requested`.
+pub fn grantable(requested: &ScopeSet, role: Role) -> ScopeSet {
+    requested
+        .iter()
+        .filter(|s| role.administers() || !ADMIN_SCOPES.contains(s))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Emails are compared case-insensitively: stored and looked up trimmed and
@@ -161,6 +177,16 @@ mod tests {
         for bad in ["", "ann", "@x", "ann@", "a@b@c", "a b@c"] {
             assert_eq!(normalize_email(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn members_cannot_grant_admin_scopes() {
+        let asked = ScopeSet::parse("openid api:read keys:write workspace:admin").unwrap();
+        assert_eq!(
+            grantable(&asked, Role::Member).to_string(),
+            "api:read openid"
+        );
+        assert_eq!(grantable(&asked, Role::Admin), asked);
     }
 
     #[test]

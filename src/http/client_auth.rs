@@ -15,6 +15,9 @@ use crate::domain::secret::PlainSecret;
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A public client (RFC 6749 §2.1) names itself with `client_id` and
+    /// proves nothing; PKCE binds its code instead.
+    None,
 }
 
 #[derive(Debug)]
@@ -40,6 +43,11 @@ impl ClientCredentials {
                 (None, Some(_)) => Err(OAuthError::invalid_request(
                     "client_secret was sent without client_id",
                 )),
+                (Some(client_id), None) => Ok(Self {
+                    method: AuthMethod::None,
+                    client_id,
+                    secret: PlainSecret::new(String::new()),
+                }),
                 _ => Err(OAuthError::invalid_client(
                     "client authentication is required: use HTTP Basic or client_id and client_secret in the body",
                 )),
@@ -69,6 +77,9 @@ impl ClientCredentials {
     /// Checks the credentials. An unknown client and a wrong secret get the
     /// same answer, so client ids cannot be probed.
     pub async fn authenticate(&self, app: &App) -> Result<AuthenticatedClient, OAuthError> {
+        if self.method == AuthMethod::None {
+            return self.public_client(app).await;
+        }
         match app
             .clients
             .authenticate(&self.client_id, self.secret.expose())
@@ -80,6 +91,33 @@ impl ClientCredentials {
                 tracing::info!(client_id = %self.client_id, method = ?self.method, %reason, "client authentication failed");
                 Err(OAuthError::invalid_client("client authentication failed"))
             }
+        }
+    }
+}
+
+impl ClientCredentials {
+    /// Only clients registered as public may use `none`; a confidential
+    /// client that leaves out its secret is refused like a wrong secret.
+    async fn public_client(&self, app: &App) -> Result<AuthenticatedClient, OAuthError> {
+        let public = app
+            .store
+            .oauth_client(&self.client_id)
+            .await
+            .map_err(|e| OAuthError::unavailable(&e))?
+            .is_some_and(|(_, oauth)| oauth.public);
+        if !public {
+            tracing::info!(client_id = %self.client_id, "client sent no secret but is not public");
+            return Err(OAuthError::invalid_client(
+                "client authentication is required: use HTTP Basic or client_id and client_secret in the body",
+            ));
+        }
+        match app.clients.find(&self.client_id).await {
+            Ok(entry) => Ok(AuthenticatedClient {
+                entry,
+                secret_id: String::new(),
+            }),
+            Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
+            Err(_) => Err(OAuthError::invalid_client("client authentication failed")),
         }
     }
 }
@@ -163,6 +201,14 @@ mod tests {
         let mut form = OAuthForm::parse(b"client_id=app_x&client_secret=s").unwrap();
         let e = ClientCredentials::extract(&headers(&basic("app_x:s")), &mut form).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn a_bare_client_id_is_the_none_method() {
+        let mut form = OAuthForm::parse(b"client_id=cli_x").unwrap();
+        let c = ClientCredentials::extract(&HeaderMap::new(), &mut form).unwrap();
+        assert_eq!(c.method, AuthMethod::None);
+        assert_eq!(c.client_id, "cli_x");
     }
 
     #[test]

@@ -52,9 +52,8 @@ pub async fn introspect(
         ClientKind::Application => {
             caller.workspace_id.is_some() && caller.workspace_id == p.workspace_id
         }
-        // A third-party integration acts for users; it has no business
-        // reading other clients' tokens (RFC 7662 §2.1 and §4).
-        ClientKind::ThirdParty => false,
+        // A third-party client may introspect only its own tokens.
+        ClientKind::ThirdParty => caller.client_id == p.client_id,
     };
     if !allowed {
         return Ok(inactive());

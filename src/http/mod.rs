@@ -1,6 +1,9 @@
 //! The HTTP layer: routes, extractors, error mapping and middleware.
 
+pub mod account;
 pub mod api;
+pub mod authorize;
+pub mod browser;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
@@ -8,11 +11,13 @@ pub mod form;
 pub mod health;
 pub mod introspect;
 pub mod jwks;
+pub mod logout;
 mod middleware;
 pub mod origin;
 pub mod response;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 use std::sync::Arc;
 
@@ -25,7 +30,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use discovery::{INTROSPECTION_PATH, JWKS_PATH, REVOCATION_LIST_PATH, REVOCATION_PATH, TOKEN_PATH};
+use discovery::{
+    AUTHORIZATION_PATH, DECISION_PATH, INTROSPECTION_PATH, JWKS_PATH, LOGIN_PATH,
+    REVOCATION_LIST_PATH, REVOCATION_PATH, TOKEN_PATH,
+};
 use error::{ErrorCode, OAuthError};
 
 pub const OIDC_DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -33,6 +41,14 @@ pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
 /// Route templates, which double as the bounded `endpoint` metric label.
 pub const ROUTES: &[&str] = &[
+    AUTHORIZATION_PATH,
+    DECISION_PATH,
+    LOGIN_PATH,
+    userinfo::USERINFO_PATH,
+    logout::END_SESSION_PATH,
+    logout::CONFIRM_PATH,
+    account::APPS_PATH,
+    account::DISCONNECT_PATH,
     TOKEN_PATH,
     REVOCATION_PATH,
     INTROSPECTION_PATH,
@@ -57,6 +73,23 @@ pub const OPERATIONAL_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 pub fn router(app: Arc<App>) -> Router {
     let mut router = Router::new()
+        .route(AUTHORIZATION_PATH, get(authorize::authorize))
+        .route(DECISION_PATH, post(authorize::decision))
+        .route(
+            LOGIN_PATH,
+            get(authorize::login::login_page).post(authorize::login::login_submit),
+        )
+        .route(
+            userinfo::USERINFO_PATH,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(
+            logout::END_SESSION_PATH,
+            get(logout::end_session_get).post(logout::end_session_post),
+        )
+        .route(logout::CONFIRM_PATH, post(logout::confirm))
+        .route(account::APPS_PATH, get(account::apps))
+        .route(account::DISCONNECT_PATH, post(account::disconnect))
         .route(TOKEN_PATH, post(token::token).fallback(post_only))
         .route(REVOCATION_PATH, post(revoke::revoke).fallback(post_only))
         .route(

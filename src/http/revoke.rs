@@ -24,6 +24,7 @@ pub async fn revoke(
 ) -> Result<Response, OAuthError> {
     let (caller, token) = client_and_token(&app, &headers, form).await?;
     let Ok(principal) = app.verifier.verify_access_token(&token).await else {
+        revoke_refresh_token(&app, &caller.record().client_id, &token, origin).await?;
         return Ok(revoked());
     };
     // §2.1: a client may revoke only the tokens issued to it.
@@ -50,6 +51,44 @@ pub async fn revoke(
         .map_err(|e| OAuthError::unavailable(&e))?;
     app.reload_revocations().await;
     Ok(revoked())
+}
+
+/// §2.1: revoking a refresh token also revokes the access tokens of the
+/// same grant; keyflow revokes the grant's whole family.
+async fn revoke_refresh_token(
+    app: &App,
+    caller: &str,
+    token: &str,
+    origin: crate::domain::audit::Origin,
+) -> Result<(), OAuthError> {
+    let hash = app.clients.hasher().hash_str(token);
+    let found = app
+        .store
+        .refresh_token(&hash)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?;
+    let Some(rt) = found.filter(|rt| rt.revoked_at.is_none()) else {
+        return Ok(());
+    };
+    if rt.client_id != caller {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the token was not issued to this client",
+        ));
+    }
+    let audit = AuditContext {
+        actor: Actor::client(caller),
+        origin,
+    }
+    .entry(AuditEvent::TokenRevoked, app.clock.now())
+    .workspace(&rt.workspace_id)
+    .details(serde_json::json!({"refreshTokenFamily": rt.family_id, "clientId": caller}));
+    app.store
+        .revoke_family(&rt.family_id, app.clock.now(), &audit)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?;
+    app.reload_revocations().await;
+    Ok(())
 }
 
 fn revoked() -> Response {

@@ -2,6 +2,8 @@
 //! ports, real HTTP, and an independent JWT library to check tokens.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
 
+pub mod browser;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::jwk::JwkSet;

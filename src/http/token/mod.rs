@@ -1,8 +1,13 @@
 //! The token endpoint (RFC 6749 §3.2). The request is parsed once into a
 //! typed [`TokenRequest`]; each grant type has its own handler module.
 
+mod authorization_code;
 mod client_credentials;
+mod refresh_token;
 mod token_exchange;
+mod user_tokens;
+
+pub use user_tokens::OFFLINE_ACCESS;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,16 +26,27 @@ use crate::app::App;
 /// Grant types the endpoint serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
+    /// RFC 6749 §4.1, with PKCE.
+    AuthorizationCode,
+    /// RFC 6749 §6, with rotation.
+    RefreshToken,
     ClientCredentials,
     /// RFC 8693, for trading an API key for a short-lived access token.
     TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: &'static [GrantType] = &[GrantType::ClientCredentials, GrantType::TokenExchange];
+    pub const ALL: &'static [GrantType] = &[
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::TokenExchange,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
@@ -39,6 +55,8 @@ impl GrantType {
     /// A short name for metric labels.
     pub fn label(self) -> &'static str {
         match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::TokenExchange => "token_exchange",
         }
@@ -59,6 +77,8 @@ impl FromStr for GrantType {
 /// A token request, typed by its grant.
 #[derive(Debug)]
 pub enum TokenRequest {
+    AuthorizationCode(authorization_code::AuthorizationCodeRequest),
+    RefreshToken(refresh_token::RefreshTokenRequest),
     ClientCredentials(crate::domain::grants::client_credentials::ClientCredentialsRequest),
     TokenExchange(token_exchange::TokenExchangeRequest),
 }
@@ -66,6 +86,10 @@ pub enum TokenRequest {
 impl TokenRequest {
     fn parse(grant: GrantType, form: &mut OAuthForm) -> Result<Self, OAuthError> {
         match grant {
+            GrantType::AuthorizationCode => {
+                authorization_code::parse(form).map(TokenRequest::AuthorizationCode)
+            }
+            GrantType::RefreshToken => refresh_token::parse(form).map(TokenRequest::RefreshToken),
             GrantType::ClientCredentials => {
                 client_credentials::parse(form).map(TokenRequest::ClientCredentials)
             }
@@ -86,6 +110,11 @@ pub struct TokenResponse {
     /// RFC 8693 §2.2.1, for token exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// OIDC Core §3.1.3.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
     /// The client's rate-limit state, sent as headers.
     #[serde(skip)]
     pub rate_limit: Option<crate::rate_limit::Decision>,
@@ -150,13 +179,19 @@ async fn handle(
         None => None,
     };
     match (request, client) {
+        (TokenRequest::TokenExchange(r), _) => token_exchange::handle(app, r).await,
+        (_, None) => Err(OAuthError::invalid_client(
+            "client authentication is required",
+        )),
         (TokenRequest::ClientCredentials(r), Some(client)) => {
             client_credentials::handle(app, &client, r).await
         }
-        (TokenRequest::TokenExchange(r), _) => token_exchange::handle(app, r).await,
-        (TokenRequest::ClientCredentials(_), None) => Err(OAuthError::invalid_client(
-            "client authentication is required",
-        )),
+        (TokenRequest::AuthorizationCode(r), Some(client)) => {
+            authorization_code::handle(app, &client, r).await
+        }
+        (TokenRequest::RefreshToken(r), Some(client)) => {
+            refresh_token::handle(app, &client, r).await
+        }
     }
 }
 
@@ -185,6 +220,8 @@ fn respond(
         expires_in: issued.expires_in,
         scope: grant.scope.to_string(),
         issued_token_type,
+        refresh_token: None,
+        id_token: None,
         rate_limit: None,
     })
 }

@@ -1,0 +1,96 @@
+//! The pages people see, rendered server-side from `templates/` by askama.
+//! They work without JavaScript; field names (`username`, `password`,
+//! `workspace`, `decision`) are the interface browsers and tests use.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+/// The application asking for access, as shown to the user.
+#[derive(Debug, Clone)]
+pub struct ClientView {
+    pub name: String,
+    pub logo_uri: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScopeView {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkspaceView {
+    pub id: String,
+    pub name: String,
+}
+
+/// One connected app on the account page.
+#[derive(Debug, Clone)]
+pub struct AppView {
+    pub client_id: String,
+    pub client_name: String,
+    pub logo_uri: Option<String>,
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub scopes: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub granted_on: String,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    /// The application the user is signing in for, if any.
+    pub client: Option<ClientView>,
+    pub csrf: String,
+    /// The authorization request's query string, carried through the form.
+    pub request: String,
+    /// A local path to go to after signing in, when not in an OAuth flow.
+    pub return_to: String,
+    pub username: String,
+    pub error: Option<String>,
+    /// Seconds until another attempt may succeed, when throttled.
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    pub client: ClientView,
+    pub user_email: String,
+    pub csrf: String,
+    pub request: String,
+    pub scopes: Vec<ScopeView>,
+    /// One entry: shown as text. Several: a `<select name="workspace">`.
+    pub workspaces: Vec<WorkspaceView>,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "apps.html")]
+pub struct AppsPage {
+    pub user_email: String,
+    pub csrf: String,
+    pub apps: Vec<AppView>,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    pub csrf: String,
+    pub client: Option<ClientView>,
+    pub client_id: String,
+    pub post_logout_redirect_uri: String,
+    pub state: String,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "signed_out.html")]
+pub struct SignedOutPage {}

@@ -1,0 +1,110 @@
+//! The authorization_code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.6).
+
+use super::TokenResponse;
+use super::user_tokens::{Replay, UserGrant, invalid_grant, mint, revoke_grant, third_party};
+use crate::app::App;
+use crate::clients::AuthenticatedClient;
+use crate::domain::pkce;
+use crate::domain::scope::ScopeSet;
+use crate::http::error::OAuthError;
+use crate::http::form::OAuthForm;
+use crate::storage::auth::CodeState;
+
+#[derive(Debug)]
+pub struct AuthorizationCodeRequest {
+    code: String,
+    redirect_uri: String,
+    code_verifier: String,
+    resources: Vec<String>,
+}
+
+pub(super) fn parse(form: &mut OAuthForm) -> Result<AuthorizationCodeRequest, OAuthError> {
+    Ok(AuthorizationCodeRequest {
+        code: form.require("code")?,
+        // Required because keyflow's authorization endpoint always
+        // requires it (RFC 6749 §4.1.3).
+        redirect_uri: form.require("redirect_uri")?,
+        // RFC 9700 §2.1.1: every code is bound to a PKCE challenge.
+        code_verifier: form.require("code_verifier")?,
+        resources: form.take_all("resource"),
+    })
+}
+
+pub(super) async fn handle(
+    app: &App,
+    client: &AuthenticatedClient,
+    r: AuthorizationCodeRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let oauth = third_party(app, client).await?;
+    let hash = app.clients.hasher().hash_str(&r.code);
+    let store = &app.store;
+    let code = store
+        .auth_code(&hash)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?
+        .ok_or_else(|| invalid_grant("the authorization code is invalid"))?;
+    // RFC 6749 §4.1.3: issued to this client. A code stolen by another
+    // client gets the same answer as an unknown one.
+    if code.client_id != oauth.client_id {
+        tracing::warn!(client_id = %oauth.client_id, "a client presented another client's code");
+        return Err(invalid_grant("the authorization code is invalid"));
+    }
+    if code.state == CodeState::Exchanged {
+        return Err(revoke_grant(
+            app,
+            &code.family_id,
+            &code.client_id,
+            &code.workspace_id,
+            Replay::Code,
+        )
+        .await);
+    }
+    let now = app.clock.now();
+    if now >= code.expires_at {
+        return Err(invalid_grant("the authorization code has expired"));
+    }
+    if code.redirect_uri != r.redirect_uri {
+        return Err(invalid_grant(
+            "redirect_uri differs from the one in the authorization request",
+        ));
+    }
+    if !pkce::verify(&r.code_verifier, &code.code_challenge) {
+        return Err(invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    let user = store
+        .user_by_id(&code.user_id)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?
+        .ok_or_else(|| invalid_grant("the user no longer exists"))?;
+    let scope = ScopeSet::parse(&code.scope).unwrap_or_default();
+    let grant = UserGrant {
+        oauth: &oauth,
+        family_id: &code.family_id,
+        user: &user,
+        workspace_id: &code.workspace_id,
+        granted: &scope,
+        scope: &scope,
+        auth_time: code.auth_time,
+        nonce: code.nonce.as_deref(),
+        resources: &r.resources,
+    };
+    let (response, issuance) = mint(app, &grant)?;
+    let redeemed = store
+        .redeem_auth_code(&hash, now, &issuance)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?;
+    if !redeemed {
+        // Another request redeemed it between our read and our write.
+        return Err(revoke_grant(
+            app,
+            &code.family_id,
+            &code.client_id,
+            &code.workspace_id,
+            Replay::Code,
+        )
+        .await);
+    }
+    Ok(response)
+}

@@ -1,0 +1,283 @@
+//! After the flow: the connected apps page, disconnecting, signing out
+//! (RP-Initiated Logout) and the UserInfo endpoint's refusals.
+
+mod common;
+
+use common::browser::{Browser, PASSWORD, Page, client, user};
+use common::{MASTER, basic, post_form, workspace};
+use keyflow::domain::pkce::s256_challenge;
+use keyflow::domain::user::Role;
+use keyflow::testing::{TestDb, TestServer};
+
+const REDIRECT: &str = "https://make.example/cb";
+const SIGNED_OUT: &str = "https://make.example/signed-out";
+const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";
+const EMAIL: &str = "ann@example.com";
+
+struct Connected {
+    node: TestServer,
+    browser: Browser,
+    client_id: String,
+    secret: String,
+    tokens: serde_json::Value,
+    _db: TestDb,
+}
+
+/// A user who connected the client, with tokens from the code exchange.
+async fn connected() -> Connected {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let ws = workspace(&node, "Acme").await;
+    user(&node, EMAIL, &[(&ws.workspace.id, Role::Owner)]).await;
+    let (client_id, secret) = client(
+        &node,
+        REDIRECT,
+        false,
+        &["openid", "offline_access", "api:read"],
+    )
+    .await;
+    let secret = secret.unwrap();
+    let browser = Browser::new();
+    let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", &client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid offline_access api:read"),
+        ("code_challenge", &s256_challenge(VERIFIER)),
+        ("code_challenge_method", "S256"),
+        ("nonce", "n-1"),
+    ]);
+    let login = browser.get(url.as_str()).await;
+    let consent = browser.sign_in(&node, &login, EMAIL, PASSWORD).await;
+    let back = browser.decide(&node, &consent, "allow", None).await;
+    let code = back.redirect_params()["code"].clone();
+    let a = post_form(
+        &node,
+        Some(&basic(&client_id, &secret)),
+        &format!(
+            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        ),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    Connected {
+        node,
+        browser,
+        client_id,
+        secret,
+        tokens: a.json,
+        _db: db,
+    }
+}
+
+impl Connected {
+    async fn refresh(&self) -> common::Answer {
+        post_form(
+            &self.node,
+            Some(&basic(&self.client_id, &self.secret)),
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                self.tokens["refresh_token"].as_str().unwrap()
+            ),
+        )
+        .await
+    }
+
+    async fn apps(&self) -> Page {
+        self.browser.get(&self.node.url("/account/apps")).await
+    }
+}
+
+#[tokio::test]
+async fn connected_apps_lists_and_disconnects_revoking_refresh_tokens() {
+    let c = connected().await;
+    let page = c.apps().await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Make"), "{}", page.html);
+    assert!(page.html.contains("Acme"));
+    assert!(page.html.contains("offline_access"));
+    let csrf = page.field("csrf");
+    let workspace_id = page.field("workspace");
+    // Without the CSRF token nothing happens.
+    let p = c
+        .browser
+        .post(
+            &c.node.url("/account/apps/disconnect"),
+            &[
+                ("client_id", c.client_id.as_str()),
+                ("workspace", &workspace_id),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    assert_eq!(c.refresh().await.status, 200, "still connected");
+    let p = c
+        .browser
+        .post(
+            &c.node.url("/account/apps/disconnect"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("client_id", &c.client_id),
+                ("workspace", &workspace_id),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let page = c.apps().await;
+    assert!(!page.html.contains("name=\"client_id\""), "{}", page.html);
+    let a = c.refresh().await;
+    assert_eq!(a.json["error"], "invalid_grant", "{}", a.json);
+    // A signed-out browser is sent to the login page.
+    let p = Browser::new().get(&c.node.url("/account/apps")).await;
+    assert_eq!(p.status, 303);
+    assert!(p.location.unwrap().starts_with("/login"));
+}
+
+#[tokio::test]
+async fn logout_with_a_hint_ends_the_session_and_returns_to_the_client() {
+    let c = connected().await;
+    let id_token = c.tokens["id_token"].as_str().unwrap();
+    let mut url = url::Url::parse(&c.node.url("/oauth/logout")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("id_token_hint", id_token),
+        ("post_logout_redirect_uri", SIGNED_OUT),
+        ("state", "bye"),
+    ]);
+    let p = c.browser.get(url.as_str()).await;
+    assert_eq!(p.status, 303, "{}", p.html);
+    assert_eq!(
+        p.location.as_deref(),
+        Some(&*format!("{SIGNED_OUT}?state=bye"))
+    );
+    // The session is gone: the account page asks for a login again.
+    assert_eq!(c.apps().await.status, 303);
+}
+
+#[tokio::test]
+async fn logout_refuses_unregistered_redirects_and_confirms_without_a_hint() {
+    let c = connected().await;
+    let mut url = url::Url::parse(&c.node.url("/oauth/logout")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("client_id", c.client_id.as_str()),
+        ("post_logout_redirect_uri", "https://evil.example/"),
+    ]);
+    let p = c.browser.get(url.as_str()).await;
+    assert_eq!((p.status, p.location), (400, None));
+    let p = c
+        .browser
+        .get(&c.node.url("/oauth/logout?id_token_hint=not.a.token"))
+        .await;
+    assert_eq!(p.status, 400);
+    // No hint: the user confirms, so another site cannot sign them out.
+    let confirm = c.browser.get(&c.node.url("/oauth/logout")).await;
+    assert_eq!(confirm.status, 200);
+    assert_eq!(c.apps().await.status, 200, "still signed in");
+    let csrf = confirm.field("csrf");
+    let p = c
+        .browser
+        .post(
+            &c.node.url("/oauth/logout/confirm"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(p.status, 200);
+    assert!(p.html.contains("signed out"), "{}", p.html);
+    assert_eq!(c.apps().await.status, 303);
+}
+
+#[tokio::test]
+async fn userinfo_needs_an_openid_access_token() {
+    let c = connected().await;
+    let at = c.tokens["access_token"].as_str().unwrap();
+    let http = common::http();
+    let res = http
+        .post(c.node.url("/oauth/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "POST works as GET");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body.get("email").is_none(), "no email scope, no email");
+    let res = http
+        .get(c.node.url("/oauth/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let ws = workspace(&c.node, "Machines").await;
+    let cc = common::token(&c.node, &ws, "api:read").await;
+    let res = http
+        .get(c.node.url("/oauth/userinfo"))
+        .bearer_auth(cc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_revokes_its_grant() {
+    let c = connected().await;
+    let rt = c.tokens["refresh_token"].as_str().unwrap();
+    let res = common::http()
+        .post(c.node.url("/oauth/revoke"))
+        .header("authorization", basic(&c.client_id, &c.secret))
+        .form(&[("token", rt)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(c.refresh().await.json["error"], "invalid_grant");
+    let res = common::http()
+        .get(c.node.url("/oauth/userinfo"))
+        .bearer_auth(c.tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the grant's access token is revoked too");
+}
+
+#[tokio::test]
+async fn discovery_describes_the_oidc_provider() {
+    let c = connected().await;
+    let m = common::get_json(c.node.url("/.well-known/openid-configuration")).await;
+    let issuer = &c.node.issuer;
+    assert_eq!(
+        m["authorization_endpoint"],
+        format!("{issuer}/oauth/authorize")
+    );
+    assert_eq!(m["userinfo_endpoint"], format!("{issuer}/oauth/userinfo"));
+    assert_eq!(m["end_session_endpoint"], format!("{issuer}/oauth/logout"));
+    assert_eq!(m["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        m["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(m["subject_types_supported"], serde_json::json!(["public"]));
+    assert_eq!(m["id_token_signing_alg_values_supported"][0], "RS256");
+    for g in ["authorization_code", "refresh_token", "client_credentials"] {
+        assert!(
+            m["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&g.into()),
+            "{g}"
+        );
+    }
+}
