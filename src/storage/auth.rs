@@ -242,9 +242,10 @@ pub trait AuthStore: Send + Sync {
     /// The user's consents, newest first.
     async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>>;
 
-    /// Deletes the consent and revokes every refresh token of the user,
-    /// client and workspace, with the access tokens issued with them, in
-    /// one transaction. False when there was no consent.
+    /// Deletes the consent, revokes every refresh token of the user, client
+    /// and workspace with the access tokens issued with them, and spends
+    /// their pending codes, in one transaction. False when there was no
+    /// consent.
     async fn revoke_consent(
         &self,
         user_id: &str,

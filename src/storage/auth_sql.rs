@@ -488,6 +488,13 @@ macro_rules! impl_auth_store {
                     )
                     .bind(user_id).bind(client_id).bind(workspace_id).bind(now).execute(&mut *tx)
                     .await?.rows_affected() > 0 {}
+                    // A code issued just before the disconnect must not
+                    // outlive it: marked used, its redemption is refused.
+                    sqlx::query(
+                        "UPDATE authorization_codes SET state = 'exchanged' \
+                         WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 AND state = 'pending'",
+                    )
+                    .bind(user_id).bind(client_id).bind(workspace_id).execute(&mut *tx).await?;
                     // Every family of the grant starts with a code, and codes are
                     // kept while their family has live access tokens (see
                     // `purge_expired_auth`), so the codes find the families of

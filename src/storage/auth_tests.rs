@@ -344,6 +344,12 @@ async fn revoking_consent_revokes_the_grant_and_its_tokens() {
         let tokens = issue("at-3", "fam-c", None);
         assert!(store.redeem_auth_code(&h(3), 1_010, &tokens).await.unwrap());
 
+        // A code issued just before the disconnect, not yet redeemed.
+        store
+            .insert_auth_code(&code(4, "fam-d", 1_260))
+            .await
+            .unwrap();
+
         let epoch = store.epochs().await.unwrap().revocations;
         let revoked = entry(AuditEvent::ConsentRevoked);
         let revoke = store.revoke_consent("u1", "tp_1", "w1", 1_200, &revoked);
@@ -357,6 +363,12 @@ async fn revoking_consent_revokes_the_grant_and_its_tokens() {
         );
         assert_eq!(store.epochs().await.unwrap().revocations, epoch + 1);
         assert_eq!(store.consent("u1", "tp_1", "w1").await.unwrap(), None);
+        let pending = store.auth_code(&h(4)).await.unwrap().unwrap();
+        assert_eq!(
+            pending.state,
+            CodeState::Exchanged,
+            "pending codes are spent"
+        );
         assert_eq!(store.connected_apps("u1").await.unwrap().len(), 1);
         assert_eq!(last_event(&store).await, AuditEvent::ConsentRevoked);
 
