@@ -466,3 +466,148 @@ async fn the_cli_manages_api_keys_on_a_remote_keyflow_with_a_key_file() {
     let (clean, _) = terminate(server);
     assert!(clean);
 }
+
+fn keyflow_stdin(dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .env_remove("KEYFLOW_MASTER_KEY")
+        .args(["--database-url", db_url, "--keys-dir", "keys"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run keyflow");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn operators_create_users_and_third_party_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = "sqlite://keyflow.db";
+    let ws = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "create", "--name", "demo", "--json"],
+    ));
+    let ws_id = ws["workspaceId"].as_str().unwrap();
+    let create = [
+        "user",
+        "create",
+        "--email",
+        "Ann@Example.com",
+        "--password-stdin",
+        "--name",
+        "Ann",
+        "--workspace",
+        ws_id,
+        "--role",
+        "owner",
+        "--json",
+    ];
+    let user = json_stdout(&keyflow_stdin(dir.path(), db, &create, "a long password\n"));
+    let user_id = user["userId"].as_str().unwrap();
+    assert!(user_id.starts_with("usr_"));
+    // The same email (in any case) is refused; so is a short password.
+    let dup = keyflow_stdin(dir.path(), db, &create, "a long password\n");
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
+    let mut short = create;
+    short[3] = "bob@example.com";
+    let out = keyflow_stdin(dir.path(), db, &short, "short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
+
+    let other = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &["workspace", "create", "--name", "second", "--json"],
+    ));
+    let added = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &[
+            "user",
+            "add-to-workspace",
+            "--user",
+            user_id,
+            "--workspace",
+            other["workspaceId"].as_str().unwrap(),
+            "--role",
+            "admin",
+            "--json",
+        ],
+    ));
+    assert_eq!(added["role"], "admin");
+
+    let confidential = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Make",
+            "--redirect-uri",
+            "https://make.example/cb",
+            "--redirect-uri",
+            "https://make.example/cb2",
+            "--scope",
+            "openid",
+            "--scope",
+            "api:read",
+            "--logo-uri",
+            "https://make.example/logo.png",
+            "--json",
+        ],
+    ));
+    assert!(
+        confidential["clientId"]
+            .as_str()
+            .unwrap()
+            .starts_with("cli_")
+    );
+    assert!(
+        confidential["clientSecret"]
+            .as_str()
+            .unwrap()
+            .starts_with("sec_")
+    );
+    let public = json_stdout(&keyflow(
+        dir.path(),
+        db,
+        &[
+            "client",
+            "create",
+            "--name",
+            "CLI app",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+            "--public",
+            "--json",
+        ],
+    ));
+    assert!(public.get("clientSecret").is_none(), "{public}");
+    for bad in [
+        vec!["--redirect-uri", "http://make.example/cb"],
+        vec!["--redirect-uri", "https://make.example/cb#frag"],
+        vec![
+            "--redirect-uri",
+            "https://make.example/cb",
+            "--scope",
+            "nope",
+        ],
+    ] {
+        let mut args = vec!["client", "create", "--name", "Bad"];
+        args.extend(bad.iter().copied());
+        let out = keyflow(dir.path(), db, &args);
+        assert!(!out.status.success(), "{bad:?}");
+    }
+}
