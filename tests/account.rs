@@ -281,3 +281,53 @@ async fn discovery_describes_the_oidc_provider() {
         );
     }
 }
+
+#[tokio::test]
+async fn signing_in_outside_a_flow_lands_on_the_account_pages_only() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let ws = workspace(&node, "Acme").await;
+    user(&node, EMAIL, &[(&ws.workspace.id, Role::Member)]).await;
+    for (return_to, lands) in [
+        ("/account/apps", "/account/apps"),
+        ("https://evil.example/", "/account/apps"),
+        ("//evil.example/account/", "/account/apps"),
+    ] {
+        let browser = Browser::new();
+        let mut url = url::Url::parse(&node.url("/login")).unwrap();
+        url.query_pairs_mut().append_pair("return_to", return_to);
+        let login = browser.get(url.as_str()).await;
+        assert_eq!(login.status, 200);
+        let p = browser.sign_in(&node, &login, EMAIL, PASSWORD).await;
+        assert_eq!(p.status, 303, "{}", p.html);
+        assert_eq!(p.location.as_deref(), Some(lands), "{return_to}");
+        let apps = browser.get(&node.url("/account/apps")).await;
+        assert_eq!(apps.status, 200);
+        assert!(apps.html.contains(EMAIL));
+    }
+}
+
+#[tokio::test]
+async fn max_age_asks_for_the_password_again() {
+    let c = connected().await;
+    let mut url = url::Url::parse(&c.node.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", c.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid api:read"),
+        ("code_challenge", &s256_challenge(VERIFIER)),
+        ("code_challenge_method", "S256"),
+    ]);
+    // Consent is remembered: straight back with a code.
+    let p = c.browser.get(url.as_str()).await;
+    assert_eq!(p.status, 303);
+    // max_age=0: the session is too old, whatever its age.
+    url.query_pairs_mut().append_pair("max_age", "0");
+    let login = c.browser.get(url.as_str()).await;
+    assert_eq!(login.status, 200);
+    assert!(login.html.contains("name=\"password\""));
+    let p = c.browser.sign_in(&c.node, &login, EMAIL, PASSWORD).await;
+    assert_eq!(p.status, 303, "after a fresh login the flow goes on");
+    assert!(p.redirect_params().contains_key("code"));
+}

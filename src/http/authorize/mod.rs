@@ -134,9 +134,11 @@ pub(super) async fn proceed(
     fresh_login: bool,
 ) -> Response {
     let now = app.clock.now();
-    // OIDC Core §3.1.2.1: prompt=login and max_age demand a recent login.
+    // OIDC Core §3.1.2.1: prompt=login and max_age demand a recent login
+    // (and max_age=0 is equivalent to prompt=login).
     let stale = |s: &SignedIn| {
-        !fresh_login && (r.prompt.login || r.max_age.is_some_and(|m| now - s.session.auth_time > m))
+        !fresh_login
+            && (r.prompt.login || r.max_age.is_some_and(|m| now - s.session.auth_time >= m))
     };
     let session = match signed_in {
         Some(s) if !stale(&s) => s,
