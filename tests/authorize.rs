@@ -521,3 +521,21 @@ async fn repeated_login_failures_are_throttled() {
         .await;
     assert_eq!(p.status, 401);
 }
+
+#[tokio::test]
+async fn the_authorization_endpoint_also_takes_post() {
+    let s = setup().await;
+    let url = authorize_url(&s, &[]);
+    let (_, query) = url.split_once('?').unwrap();
+    let res = s
+        .browser
+        .http
+        .post(s.node.url("/oauth/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("name=\"password\""));
+}

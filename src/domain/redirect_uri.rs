@@ -85,6 +85,9 @@ pub fn find_match<'a>(
 /// `base` with `params` appended to its query (RFC 6749 §4.1.2: the
 /// registered query component is retained).
 pub fn with_params(base: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return base.to_owned();
+    }
     match Url::parse(base) {
         Ok(mut url) => {
             {
@@ -159,5 +162,6 @@ mod tests {
             with_params("https://a/cb?x=1", &[("code", "c d"), ("state", "s")]),
             "https://a/cb?x=1&code=c+d&state=s"
         );
+        assert_eq!(with_params("https://a/out", &[]), "https://a/out");
     }
 }

@@ -73,7 +73,10 @@ pub const OPERATIONAL_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 pub fn router(app: Arc<App>) -> Router {
     let mut router = Router::new()
-        .route(AUTHORIZATION_PATH, get(authorize::authorize))
+        .route(
+            AUTHORIZATION_PATH,
+            get(authorize::authorize).post(authorize::authorize_post),
+        )
         .route(DECISION_PATH, post(authorize::decision))
         .route(
             LOGIN_PATH,

@@ -48,6 +48,24 @@ pub async fn authorize(
     proceed(&app, &headers, request, &query, signed_in, false).await
 }
 
+/// `POST /oauth/authorize`: OIDC Core §3.1.2.1 requires POST as well, with
+/// the parameters form-encoded in the body.
+pub async fn authorize_post(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let bytes = axum::body::to_bytes(body, super::form::MAX_FORM_BYTES).await;
+    let Some(query) = bytes.ok().and_then(|b| String::from_utf8(b.to_vec()).ok()) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is broken",
+            "The request is too large or not valid UTF-8.",
+        );
+    };
+    authorize(State(app), headers, RawQuery(Some(query))).await
+}
+
 /// Parses and checks an authorization request; the error is the response
 /// to send (an error page, or a redirect to the client).
 pub(super) async fn check(app: &App, query: &str) -> Result<AuthorizationRequest, Response> {
