@@ -49,15 +49,17 @@ pub(super) async fn handle(
         tracing::warn!(client_id = %oauth.client_id, "a client presented another client's code");
         return Err(invalid_grant("the authorization code is invalid"));
     }
-    if code.state == CodeState::Exchanged {
-        return Err(revoke_grant(
+    let replayed = || {
+        revoke_grant(
             app,
             &code.family_id,
             &code.client_id,
             &code.workspace_id,
             Replay::Code,
         )
-        .await);
+    };
+    if code.state == CodeState::Exchanged {
+        return Err(replayed().await);
     }
     let now = app.clock.now();
     if now >= code.expires_at {
@@ -97,14 +99,7 @@ pub(super) async fn handle(
         .map_err(|e| OAuthError::unavailable(&e))?;
     if !redeemed {
         // Another request redeemed it between our read and our write.
-        return Err(revoke_grant(
-            app,
-            &code.family_id,
-            &code.client_id,
-            &code.workspace_id,
-            Replay::Code,
-        )
-        .await);
+        return Err(replayed().await);
     }
     Ok(response)
 }

@@ -6,19 +6,13 @@ use crate::clients::AuthenticatedClient;
 use crate::domain::grants::client_credentials::{
     ClientCredentialsError, ClientCredentialsRequest, decide,
 };
-use crate::domain::scope::ScopeSet;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
 use crate::rate_limit::{Category, now_us};
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
     // A scope of only spaces names no scope: the defaults apply, as if omitted.
-    let scope = form
-        .take("scope")
-        .map(|s| ScopeSet::parse(&s))
-        .transpose()
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
-        .filter(|s| !s.is_empty());
+    let scope = super::optional_scope(form)?;
     Ok(ClientCredentialsRequest {
         scope,
         resources: form.take_all("resource"),

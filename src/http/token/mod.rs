@@ -195,6 +195,18 @@ async fn handle(
     }
 }
 
+/// RFC 6749 §3.3: the `scope` parameter. A scope of only spaces names no
+/// scope, as if omitted.
+fn optional_scope(
+    form: &mut OAuthForm,
+) -> Result<Option<crate::domain::scope::ScopeSet>, OAuthError> {
+    form.take("scope")
+        .map(|s| crate::domain::scope::ScopeSet::parse(&s))
+        .transpose()
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))
+        .map(|s| s.filter(|s| !s.is_empty()))
+}
+
 /// Signs an access token for `grant` with the configured algorithm's
 /// active key, as every grant's answer does.
 fn respond(

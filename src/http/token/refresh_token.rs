@@ -18,12 +18,7 @@ pub struct RefreshTokenRequest {
 }
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<RefreshTokenRequest, OAuthError> {
-    let scope = form
-        .take("scope")
-        .map(|s| ScopeSet::parse(&s))
-        .transpose()
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
-        .filter(|s| !s.is_empty());
+    let scope = super::optional_scope(form)?;
     Ok(RefreshTokenRequest {
         refresh_token: form.require("refresh_token")?,
         scope,

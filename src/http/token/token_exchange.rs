@@ -40,12 +40,7 @@ pub(super) fn parse(form: &mut OAuthForm) -> Result<TokenExchangeRequest, OAuthE
             "delegation (actor_token) is not supported",
         ));
     }
-    let scope = form
-        .take("scope")
-        .map(|s| ScopeSet::parse(&s))
-        .transpose()
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidScope, e.to_string()))?
-        .filter(|s| !s.is_empty());
+    let scope = super::optional_scope(form)?;
     Ok(TokenExchangeRequest {
         subject_token,
         scope,
