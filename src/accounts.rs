@@ -88,10 +88,18 @@ pub async fn create_user(
         password_hash,
         created_at: now,
     };
-    let audit = ctx.entry(AuditEvent::UserCreated, now).details(serde_json::json!({
-        "userId": user.id,
-        "memberships": new.memberships.iter().map(|(w, r)| serde_json::json!({"workspaceId": w, "role": r.as_str()})).collect::<Vec<_>>(),
-    }));
+    let memberships: Vec<_> = new
+        .memberships
+        .iter()
+        .map(|(w, r)| serde_json::json!({"workspaceId": w, "role": r.as_str()}))
+        .collect();
+    let mut audit = ctx
+        .entry(AuditEvent::UserCreated, now)
+        .details(serde_json::json!({"userId": user.id, "memberships": memberships}));
+    // With one workspace, the event shows in that workspace's audit log.
+    if let [(workspace, _)] = new.memberships.as_slice() {
+        audit = audit.workspace(workspace);
+    }
     match store.create_user(&user, &new.memberships, &audit).await {
         Ok(()) => Ok(user.id),
         Err(StorageError::Conflict) => Err(AccountError::EmailTaken),

@@ -331,3 +331,49 @@ async fn max_age_asks_for_the_password_again() {
     assert_eq!(p.status, 303, "after a fresh login the flow goes on");
     assert!(p.redirect_params().contains_key("code"));
 }
+
+#[tokio::test]
+async fn disconnecting_revokes_codes_not_yet_redeemed() {
+    let c = connected().await;
+    let mut url = url::Url::parse(&c.node.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", c.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid api:read"),
+        ("code_challenge", &s256_challenge(VERIFIER)),
+        ("code_challenge_method", "S256"),
+    ]);
+    let code = c.browser.get(url.as_str()).await.redirect_params()["code"].clone();
+    let apps = c.apps().await;
+    let csrf = apps.field("csrf");
+    let workspace_id = apps.field("workspace");
+    let p = c
+        .browser
+        .post(
+            &c.node.url("/account/apps/disconnect"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("client_id", &c.client_id),
+                ("workspace", &workspace_id),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let a = post_form(
+        &c.node,
+        Some(&basic(&c.client_id, &c.secret)),
+        &format!(
+            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        ),
+    )
+    .await;
+    assert_eq!(a.json["error"], "invalid_grant", "{}", a.json);
+    assert!(
+        a.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+}

@@ -28,9 +28,13 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+async fn setup_with(args: &[&str]) -> Setup {
     let db = TestDb::sqlite();
     let clock = Arc::new(MockClock::new(SystemClock.now()));
-    let node = TestServer::start_with_clock(&db.url, MASTER, &[], clock.clone()).await;
+    let node = TestServer::start_with_clock(&db.url, MASTER, args, clock.clone()).await;
     let ws = workspace(&node, "Acme").await;
     user(&node, EMAIL, &[(&ws.workspace.id, Role::Owner)]).await;
     let (client_id, secret) = client(
@@ -538,4 +542,31 @@ async fn the_authorization_endpoint_also_takes_post() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("name=\"password\""));
+}
+
+/// RFC 8707 §2.2: the token request may name the authorization request's
+/// resources or fewer, never others; refreshes keep the same bound.
+#[tokio::test]
+async fn resources_named_at_authorization_bound_the_tokens() {
+    const REPORTS: &str = "https://reports.example/";
+    const BILLING: &str = "https://billing.example/";
+    let s = setup_with(&["--resource", &format!("{REPORTS},{BILLING}")]).await;
+    let c = allow(&s, &[("resource", REPORTS)]).await.redirect_params()["code"].clone();
+    let other = format!(
+        "{}&resource={}",
+        redeem_body(&c, VERIFIER),
+        "https%3A%2F%2Fbilling.example%2F"
+    );
+    assert_error(&exchange(&s, None, &other).await, 400, "invalid_target");
+    let a = exchange(&s, None, &redeem_body(&c, VERIFIER)).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let set = common::jwks(&s.node).await;
+    let at = common::verify(
+        a.json["access_token"].as_str().unwrap(),
+        &set,
+        &s.node.issuer,
+        REPORTS,
+    )
+    .expect("the audience is the resource named at authorization");
+    assert_eq!(at.claims["aud"], REPORTS);
 }

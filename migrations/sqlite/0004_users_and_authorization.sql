@@ -64,12 +64,14 @@ CREATE TABLE authorization_codes (
     workspace_id    TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     redirect_uri    TEXT NOT NULL,
     scope           TEXT NOT NULL,
+    -- RFC 8707 resource indicators the grant is limited to, space-separated.
+    resources       TEXT NOT NULL DEFAULT '',
     code_challenge  TEXT NOT NULL,
     nonce           TEXT,
     auth_time       INTEGER NOT NULL,
     created_at      INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL,
-    state           TEXT NOT NULL CHECK (state IN ('pending', 'exchanged'))
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'exchanged', 'revoked'))
 );
 -- Revoking a consent finds the families its codes started.
 CREATE INDEX authorization_codes_by_grant ON authorization_codes (user_id, client_id, workspace_id);
@@ -83,6 +85,7 @@ CREATE TABLE refresh_tokens (
     user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     scope         TEXT NOT NULL,
+    resources     TEXT NOT NULL DEFAULT '',
     auth_time     INTEGER NOT NULL,
     created_at    INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL,

@@ -101,7 +101,7 @@ pub async fn disconnect(
     )
     .workspace(workspace)
     .origin(origin)
-    .details(json!({"client_id": client_id}));
+    .details(json!({"clientId": client_id}));
     match app
         .store
         .revoke_consent(&session.user.id, client_id, workspace, now, &audit)

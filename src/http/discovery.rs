@@ -23,9 +23,9 @@ pub const REVOCATION_PATH: &str = "/oauth/revoke";
 pub const INTROSPECTION_PATH: &str = "/oauth/introspect";
 pub const REVOCATION_LIST_PATH: &str = crate::verifier::remote::REVOCATIONS_PATH;
 
-const CLIENT_AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post"];
-/// The token endpoint also serves public clients (RFC 7636, RFC 8252).
-const TOKEN_AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+/// Public clients (RFC 6749 §2.1) name themselves with `client_id` alone
+/// at the token, revocation and introspection endpoints.
+const CLIENT_AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
 /// OIDC Core §5.4 claims, plus the ID token's own.
 const CLAIMS: &[&str] = &[
     "iss",
@@ -103,7 +103,7 @@ impl Metadata {
             prompt_values_supported: vec!["none", "login", "consent", "select_account"],
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
-            token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS.to_vec(),
+            token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.to_vec(),
             scopes_supported: settings.scopes.names().map(str::to_owned).collect(),
             access_token_signing_alg_values_supported: algorithms,
         }

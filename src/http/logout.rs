@@ -214,7 +214,7 @@ async fn finish(app: &App, session: Option<SignedIn>, origin: Origin, c: Checked
             app.clock.now(),
         )
         .origin(origin)
-        .details(serde_json::json!({"client_id": c.client_id}));
+        .details(serde_json::json!({"clientId": c.client_id}));
         if let Err(e) = app.store.append_audit(&audit).await {
             tracing::error!(error = %e, "auditing a logout failed");
         }

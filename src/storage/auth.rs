@@ -99,6 +99,8 @@ pub enum CodeState {
     Pending,
     /// Redeemed once; any further attempt is a replay (RFC 6749 §4.1.2).
     Exchanged,
+    /// Spent unredeemed because the user withdrew consent.
+    Revoked,
 }
 
 impl CodeState {
@@ -106,6 +108,7 @@ impl CodeState {
         match self {
             CodeState::Pending => "pending",
             CodeState::Exchanged => "exchanged",
+            CodeState::Revoked => "revoked",
         }
     }
 
@@ -113,6 +116,7 @@ impl CodeState {
         match s {
             "pending" => Ok(CodeState::Pending),
             "exchanged" => Ok(CodeState::Exchanged),
+            "revoked" => Ok(CodeState::Revoked),
             other => Err(super::StorageError::Corrupt(format!(
                 "unknown authorization code state {other:?}"
             ))),
@@ -132,6 +136,9 @@ pub struct AuthCodeRecord {
     pub workspace_id: String,
     pub redirect_uri: String,
     pub scope: String,
+    /// RFC 8707 §2.1: the resources named in the authorization request,
+    /// which bound what the token request may name.
+    pub resources: Vec<String>,
     /// RFC 7636 §4.2, S256: BASE64URL(SHA256(code_verifier)).
     pub code_challenge: String,
     pub nonce: Option<String>,
@@ -151,6 +158,8 @@ pub struct RefreshTokenRecord {
     pub workspace_id: String,
     /// The scope of the grant; a refresh may ask for less, never more.
     pub scope: String,
+    /// The grant's resource indicators (RFC 8707 §2.2), as on its code.
+    pub resources: Vec<String>,
     pub auth_time: UnixTime,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
@@ -243,7 +252,7 @@ pub trait AuthStore: Send + Sync {
     async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>>;
 
     /// Deletes the consent, revokes every refresh token of the user, client
-    /// and workspace with the access tokens issued with them, and spends
+    /// and workspace with the access tokens issued with them, and revokes
     /// their pending codes, in one transaction. False when there was no
     /// consent.
     async fn revoke_consent(

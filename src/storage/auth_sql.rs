@@ -72,6 +72,7 @@ pub(super) struct AuthCodeRow {
     workspace_id: String,
     redirect_uri: String,
     scope: String,
+    resources: String,
     code_challenge: String,
     nonce: Option<String>,
     auth_time: i64,
@@ -88,6 +89,7 @@ pub(super) struct RefreshTokenRow {
     user_id: String,
     workspace_id: String,
     scope: String,
+    resources: String,
     auth_time: i64,
     created_at: i64,
     expires_at: i64,
@@ -179,6 +181,12 @@ pub(super) fn connected_app(row: ConnectedAppRow) -> ConnectedApp {
     }
 }
 
+/// Resource indicators are absolute URIs, which hold no spaces, so a
+/// space-separated list stores them on both backends alike.
+pub(super) fn split_resources(stored: &str) -> Vec<String> {
+    stored.split_whitespace().map(str::to_owned).collect()
+}
+
 pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
     Ok(AuthCodeRecord {
         code_hash: hash(&row.code_hash, "authorization code")?,
@@ -189,6 +197,7 @@ pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
         workspace_id: row.workspace_id,
         redirect_uri: row.redirect_uri,
         scope: row.scope,
+        resources: split_resources(&row.resources),
         code_challenge: row.code_challenge,
         nonce: row.nonce,
         auth_time: row.auth_time,
@@ -205,6 +214,7 @@ pub(super) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> 
         user_id: row.user_id,
         workspace_id: row.workspace_id,
         scope: row.scope,
+        resources: split_resources(&row.resources),
         auth_time: row.auth_time,
         created_at: row.created_at,
         expires_at: row.expires_at,
@@ -252,13 +262,13 @@ macro_rules! impl_auth_store {
                     let Some(r) = &issuance.refresh else { return Ok(()) };
                     sqlx::query(
                         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, workspace_id, scope, \
-                         auth_time, created_at, expires_at, rotated_at, revoked_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                         auth_time, created_at, expires_at, rotated_at, revoked_at, resources) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(&r.token_hash.0[..]).bind(&r.family_id).bind(&r.client_id)
                     .bind(&r.user_id).bind(&r.workspace_id).bind(&r.scope).bind(r.auth_time)
                     .bind(r.created_at).bind(r.expires_at).bind(r.rotated_at).bind(r.revoked_at)
-                    .execute(conn).await?;
+                    .bind(r.resources.join(" ")).execute(conn).await?;
                     Ok(())
                 }
             }
@@ -491,7 +501,7 @@ macro_rules! impl_auth_store {
                     // A code issued just before the disconnect must not
                     // outlive it: marked used, its redemption is refused.
                     sqlx::query(
-                        "UPDATE authorization_codes SET state = 'exchanged' \
+                        "UPDATE authorization_codes SET state = 'revoked' \
                          WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 AND state = 'pending'",
                     )
                     .bind(user_id).bind(client_id).bind(workspace_id).execute(&mut *tx).await?;
@@ -523,13 +533,14 @@ macro_rules! impl_auth_store {
                 async fn insert_auth_code(&self, c: &AuthCodeRecord) -> Result<()> {
                     sqlx::query(
                         "INSERT INTO authorization_codes (code_hash, family_id, client_id, user_id, workspace_id, \
-                         redirect_uri, scope, code_challenge, nonce, auth_time, created_at, expires_at, state) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         redirect_uri, scope, code_challenge, nonce, auth_time, created_at, expires_at, state, resources) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )
                     .bind(&c.code_hash.0[..]).bind(&c.family_id).bind(&c.client_id).bind(&c.user_id)
                     .bind(&c.workspace_id).bind(&c.redirect_uri).bind(&c.scope)
                     .bind(&c.code_challenge).bind(&c.nonce).bind(c.auth_time).bind(c.created_at)
-                    .bind(c.expires_at).bind(c.state.as_str()).execute(&self.pool).await?;
+                    .bind(c.expires_at).bind(c.state.as_str()).bind(c.resources.join(" "))
+                    .execute(&self.pool).await?;
                     Ok(())
                 }
 
@@ -538,7 +549,7 @@ macro_rules! impl_auth_store {
                     code_hash: &SecretHash,
                 ) -> Result<Option<AuthCodeRecord>> {
                     let row: Option<auth_sql::AuthCodeRow> = sqlx::query_as(
-                        "SELECT code_hash, family_id, client_id, user_id, workspace_id, redirect_uri, scope, \
+                        "SELECT code_hash, family_id, client_id, user_id, workspace_id, redirect_uri, scope, resources, \
                          code_challenge, nonce, auth_time, created_at, expires_at, state \
                          FROM authorization_codes WHERE code_hash = $1",
                     )
@@ -575,7 +586,7 @@ macro_rules! impl_auth_store {
                     token_hash: &SecretHash,
                 ) -> Result<Option<RefreshTokenRecord>> {
                     let row: Option<auth_sql::RefreshTokenRow> = sqlx::query_as(
-                        "SELECT token_hash, family_id, client_id, user_id, workspace_id, scope, auth_time, \
+                        "SELECT token_hash, family_id, client_id, user_id, workspace_id, scope, resources, auth_time, \
                          created_at, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
                     )
                     .bind(&token_hash.0[..]).fetch_optional(&self.pool).await?;

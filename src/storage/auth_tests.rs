@@ -60,6 +60,7 @@ fn code(byte: u8, family: &str, expires_at: UnixTime) -> AuthCodeRecord {
         workspace_id: "w1".into(),
         redirect_uri: "https://app.example/cb".into(),
         scope: "openid".into(),
+        resources: vec!["https://api.example/".into()],
         code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         nonce: Some("n-0S6_WzA2Mj".into()),
         auth_time: 990,
@@ -77,6 +78,7 @@ fn refresh(byte: u8, family: &str, expires_at: UnixTime) -> RefreshTokenRecord {
         user_id: "u1".into(),
         workspace_id: "w1".into(),
         scope: "openid".into(),
+        resources: vec!["https://api.example/".into()],
         auth_time: 990,
         created_at: 1_000,
         expires_at,
@@ -366,8 +368,8 @@ async fn revoking_consent_revokes_the_grant_and_its_tokens() {
         let pending = store.auth_code(&h(4)).await.unwrap().unwrap();
         assert_eq!(
             pending.state,
-            CodeState::Exchanged,
-            "pending codes are spent"
+            CodeState::Revoked,
+            "pending codes are revoked"
         );
         assert_eq!(store.connected_apps("u1").await.unwrap().len(), 1);
         assert_eq!(last_event(&store).await, AuditEvent::ConsentRevoked);

@@ -55,6 +55,9 @@ pub struct AuthorizationRequest {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
+    /// RFC 8707 §2.1 resource indicators; the token request may name these
+    /// or fewer.
+    pub resources: Vec<String>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
@@ -193,6 +196,7 @@ pub fn validate(
         state: raw.state,
         nonce: raw.nonce,
         code_challenge,
+        resources: raw.resources,
         prompt,
         max_age,
         login_hint: raw.login_hint,

@@ -126,7 +126,7 @@ pub async fn decision(
     )
     .workspace(&m.workspace_id)
     .origin(origin)
-    .details(json!({"client_id": client_id, "scope": scope.to_string()}));
+    .details(json!({"clientId": client_id, "scope": scope.to_string()}));
     if let Err(e) = app.store.save_consent(&consent, &audit).await {
         return unavailable(&e);
     }

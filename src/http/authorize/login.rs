@@ -76,8 +76,10 @@ pub(super) fn form_page(
     failure: Option<(StatusCode, String, Option<u64>)>,
 ) -> Response {
     let (binding, new) = login_binding(headers);
+    // A throttled answer says when to retry; the template words it.
     let (status, error, retry_after) = match failure {
-        Some((s, e, r)) => (s, Some(e), r),
+        Some((s, _, Some(r))) => (s, None, Some(r)),
+        Some((s, e, None)) => (s, Some(e), None),
         None => (StatusCode::OK, None, None),
     };
     let mut res = page(

@@ -24,7 +24,7 @@ use crate::domain::grants::authorization_code::{
 use crate::domain::redirect_uri::with_params;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::PlainSecret;
-use crate::domain::user::grantable;
+use crate::domain::user::{ADMIN_SCOPES, grantable};
 use crate::storage::StorageError;
 use crate::storage::auth::{AuthCodeRecord, CodeState, Membership};
 
@@ -223,9 +223,10 @@ async fn remembered<'m>(
             continue;
         };
         let granted = ScopeSet::parse(&c.scope).unwrap_or_default();
-        let covers = grantable(&r.scope, m.role)
-            .iter()
-            .all(|s| granted.contains(s));
+        // A role that grants nothing of the request is never "covered":
+        // the consent form refuses it instead.
+        let grantable = grantable(&r.scope, m.role);
+        let covers = !grantable.is_empty() && grantable.iter().all(|s| granted.contains(s));
         if covers && best.is_none_or(|(_, at)| c.granted_at > at) {
             best = Some((m, c.granted_at));
         }
@@ -256,6 +257,7 @@ fn consent_form(
         .scope
         .iter()
         .map(|s| ScopeView {
+            admin_only: ADMIN_SCOPES.contains(&s),
             name: s.to_owned(),
             description: app
                 .settings
@@ -302,6 +304,7 @@ pub(super) async fn issue_code(
         workspace_id: workspace_id.to_owned(),
         redirect_uri: r.redirect_uri.clone(),
         scope: scope.to_string(),
+        resources: r.resources.clone(),
         code_challenge: r.code_challenge.clone(),
         nonce: r.nonce.clone(),
         auth_time: session.session.auth_time,

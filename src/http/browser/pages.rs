@@ -16,6 +16,8 @@ pub struct ClientView {
 pub struct ScopeView {
     pub name: String,
     pub description: String,
+    /// Granted only in workspaces where the user is an owner or admin.
+    pub admin_only: bool,
 }
 
 #[derive(Debug, Clone)]

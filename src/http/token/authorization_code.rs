@@ -1,11 +1,14 @@
 //! The authorization_code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.6).
 
 use super::TokenResponse;
-use super::user_tokens::{Replay, UserGrant, invalid_grant, mint, revoke_grant, third_party};
+use super::user_tokens::{
+    Replay, UserGrant, invalid_grant, mint, revoke_grant, role_in, third_party,
+};
 use crate::app::App;
 use crate::clients::AuthenticatedClient;
 use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
+use crate::domain::user::grantable;
 use crate::http::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::storage::auth::CodeState;
@@ -58,8 +61,14 @@ pub(super) async fn handle(
             Replay::Code,
         )
     };
-    if code.state == CodeState::Exchanged {
-        return Err(replayed().await);
+    match code.state {
+        CodeState::Pending => {}
+        CodeState::Exchanged => return Err(replayed().await),
+        CodeState::Revoked => {
+            return Err(invalid_grant(
+                "the authorization code was revoked when the user disconnected the app",
+            ));
+        }
     }
     let now = app.clock.now();
     if now >= code.expires_at {
@@ -80,7 +89,16 @@ pub(super) async fn handle(
         .await
         .map_err(|e| OAuthError::unavailable(&e))?
         .ok_or_else(|| invalid_grant("the user no longer exists"))?;
-    let scope = ScopeSet::parse(&code.scope).unwrap_or_default();
+    // The user may have left the workspace or changed role since consenting.
+    let scope = match role_in(app, &code.user_id, &code.workspace_id).await? {
+        Some(role) => grantable(&ScopeSet::parse(&code.scope).unwrap_or_default(), role),
+        None => return Err(invalid_grant("the user no longer belongs to the workspace")),
+    };
+    if scope.is_empty() {
+        return Err(invalid_grant(
+            "the user's role no longer grants any of the scopes",
+        ));
+    }
     let grant = UserGrant {
         oauth: &oauth,
         family_id: &code.family_id,
@@ -90,6 +108,7 @@ pub(super) async fn handle(
         scope: &scope,
         auth_time: code.auth_time,
         nonce: code.nonce.as_deref(),
+        granted_resources: &code.resources,
         resources: &r.resources,
     };
     let (response, issuance) = mint(app, &grant)?;

@@ -2,7 +2,9 @@
 //! (RFC 9700 §4.14.2).
 
 use super::TokenResponse;
-use super::user_tokens::{Replay, UserGrant, invalid_grant, mint, revoke_grant, third_party};
+use super::user_tokens::{
+    Replay, UserGrant, invalid_grant, mint, revoke_grant, role_in, third_party,
+};
 use crate::app::App;
 use crate::clients::AuthenticatedClient;
 use crate::domain::scope::ScopeSet;
@@ -73,13 +75,8 @@ pub(super) async fn handle(
         ));
     }
     // The user may have left the workspace or lost a role since.
-    let role = store
-        .memberships(&token.user_id)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .find(|m| m.workspace_id == token.workspace_id)
-        .map(|m| m.role)
+    let role = role_in(app, &token.user_id, &token.workspace_id)
+        .await?
         .ok_or_else(|| invalid_grant("the user no longer belongs to the workspace"))?;
     let user = store
         .user_by_id(&token.user_id)
@@ -87,6 +84,12 @@ pub(super) async fn handle(
         .map_err(unavailable)?
         .ok_or_else(|| invalid_grant("the user no longer exists"))?;
     let scope = grantable(&requested, role);
+    if scope.is_empty() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "the user's role no longer grants any of the requested scopes",
+        ));
+    }
     let grant = UserGrant {
         oauth: &oauth,
         family_id: &token.family_id,
@@ -96,6 +99,7 @@ pub(super) async fn handle(
         scope: &scope,
         auth_time: token.auth_time,
         nonce: None,
+        granted_resources: &token.resources,
         resources: &r.resources,
     };
     let (response, issuance) = mint(app, &grant)?;

@@ -12,6 +12,7 @@ use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
 use crate::domain::id_token::{self, IdTokenInput, IdentityClaims};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::PlainSecret;
+use crate::domain::user::Role;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::storage::ClientKind;
 use crate::storage::auth::{
@@ -36,6 +37,9 @@ pub(super) struct UserGrant<'a> {
     pub scope: &'a ScopeSet,
     pub auth_time: UnixTime,
     pub nonce: Option<&'a str>,
+    /// The resources the grant was limited to at authorization.
+    pub granted_resources: &'a [String],
+    /// The resources this token request names.
     pub resources: &'a [String],
 }
 
@@ -60,6 +64,22 @@ pub(super) async fn third_party(
     }
 }
 
+/// The user's role in the workspace, if they still belong to it.
+pub(super) async fn role_in(
+    app: &App,
+    user_id: &str,
+    workspace_id: &str,
+) -> Result<Option<Role>, OAuthError> {
+    Ok(app
+        .store
+        .memberships(user_id)
+        .await
+        .map_err(|e| OAuthError::unavailable(&e))?
+        .into_iter()
+        .find(|m| m.workspace_id == workspace_id)
+        .map(|m| m.role))
+}
+
 pub(super) fn invalid_grant(description: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
 }
@@ -72,16 +92,36 @@ fn signing_failed(e: &dyn std::fmt::Display) -> OAuthError {
     )
 }
 
+/// RFC 8707 §2.2: the token request may name the resources of the
+/// authorization request or fewer; naming none means all of them. A grant
+/// that named none at authorization may name any the server serves.
+fn audience(app: &App, g: &UserGrant<'_>) -> Result<Vec<String>, OAuthError> {
+    let requested = if g.resources.is_empty() {
+        g.granted_resources
+    } else {
+        g.resources
+    };
+    if !g.granted_resources.is_empty()
+        && let Some(r) = requested.iter().find(|r| !g.granted_resources.contains(r))
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            format!("resource {r:?} was not named in the authorization request"),
+        ));
+    }
+    app.settings
+        .resources
+        .audience(requested)
+        .map_err(|e| OAuthError::new(ErrorCode::InvalidTarget, e.to_string()))
+}
+
 /// Signs the tokens and describes the rows that record them; nothing is
 /// stored here, so the caller writes them in the transaction that
 /// consumes the code or refresh token.
 pub(super) fn mint(app: &App, g: &UserGrant<'_>) -> Result<(TokenResponse, Issuance), OAuthError> {
     let settings = &app.settings;
     let now = app.clock.now();
-    let audience = settings
-        .resources
-        .audience(g.resources)
-        .map_err(|e| OAuthError::new(ErrorCode::InvalidTarget, e.to_string()))?;
+    let audience = audience(app, g)?;
     let grant = Grant {
         subject: g.user.id.clone(),
         client_id: g.oauth.client_id.clone(),
@@ -141,6 +181,7 @@ pub(super) fn mint(app: &App, g: &UserGrant<'_>) -> Result<(TokenResponse, Issua
             user_id: g.user.id.clone(),
             workspace_id: g.workspace_id.to_owned(),
             scope: g.granted.to_string(),
+            resources: g.granted_resources.to_vec(),
             auth_time: g.auth_time,
             created_at: now,
             expires_at: now + settings.auth.refresh_token_ttl,
@@ -192,7 +233,7 @@ pub(super) async fn revoke_grant(
     let now = app.clock.now();
     let audit = AuditEntry::new(AuditEvent::GrantRevoked, Actor::client(client_id), now)
         .workspace(workspace_id)
-        .details(serde_json::json!({"family_id": family_id, "reason": reason}));
+        .details(serde_json::json!({"familyId": family_id, "reason": reason}));
     match app.store.revoke_family(family_id, now, &audit).await {
         Ok(n) => {
             app.reload_revocations().await;
