@@ -429,6 +429,7 @@ macro_rules! impl_auth_store {
                 }
 
                 async fn delete_session(&self, id_hash: &SecretHash) -> Result<()> {
+                    let _turn = self.write_turn().await;
                     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                         .bind(&id_hash.0[..]).execute(&self.pool).await?;
                     Ok(())
@@ -531,6 +532,7 @@ macro_rules! impl_auth_store {
                 }
 
                 async fn insert_auth_code(&self, c: &AuthCodeRecord) -> Result<()> {
+                    let _turn = self.write_turn().await;
                     sqlx::query(
                         "INSERT INTO authorization_codes (code_hash, family_id, client_id, user_id, workspace_id, \
                          redirect_uri, scope, code_challenge, nonce, auth_time, created_at, expires_at, state, resources) \

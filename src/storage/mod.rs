@@ -7,6 +7,7 @@ mod auth_sql;
 mod postgres;
 mod sql;
 mod sqlite;
+mod write;
 
 use std::fmt;
 use std::sync::Arc;

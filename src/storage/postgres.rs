@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres};
 
+use super::write::{Turn, WriteTx};
 use super::{Backend, Result, auth_sql::impl_auth_store, sql::impl_store};
 
 #[derive(Debug, Clone)]
@@ -26,8 +27,13 @@ impl PostgresStore {
         sqlx::migrate!("migrations/postgres")
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
-        Ok(self.pool.begin().await?)
+    async fn begin_write(&self) -> Result<WriteTx<Postgres>> {
+        Ok(WriteTx::new(self.pool.begin().await?, None))
+    }
+
+    /// Row locks suffice: writers do not queue.
+    async fn write_turn(&self) -> Turn {
+        None
     }
 }
 

@@ -629,6 +629,7 @@ macro_rules! impl_store {
             }
 
             async fn purge_revocations(&self, now: $crate::clock::UnixTime) -> $crate::storage::Result<u64> {
+                let _turn = self.write_turn().await;
                 Ok(sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
                     .bind(now)
                     .execute(&self.pool)
@@ -637,6 +638,7 @@ macro_rules! impl_store {
             }
 
             async fn append_audit(&self, entry: &$crate::domain::audit::AuditEntry) -> $crate::storage::Result<()> {
+                let _turn = self.write_turn().await;
                 let mut conn = self.pool.acquire().await?;
                 Self::audit(&mut conn, entry).await
             }
@@ -830,6 +832,7 @@ macro_rules! impl_store {
                 emission: i64,
                 tolerance: i64,
             ) -> $crate::storage::Result<std::result::Result<i64, i64>> {
+                let _turn = self.write_turn().await;
                 let advanced: Option<(i64,)> = sqlx::query_as(
                     "INSERT INTO rate_limit_state (bucket, tat) VALUES ($1, $2 + $3) \
                      ON CONFLICT (bucket) DO UPDATE SET tat = \
@@ -854,6 +857,7 @@ macro_rules! impl_store {
             }
 
             async fn purge_rate_limits(&self, now: i64) -> $crate::storage::Result<u64> {
+                let _turn = self.write_turn().await;
                 Ok(sqlx::query("DELETE FROM rate_limit_state WHERE tat < $1")
                     .bind(now)
                     .execute(&self.pool)

@@ -6,13 +6,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool};
 
+use super::write::{Turn, WriteTurns, WriteTx};
 use super::{Backend, Result, auth_sql::impl_auth_store, sql::impl_store};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer: this node's writers queue here.
+    turns: WriteTurns,
 }
 
 impl SqliteStore {
@@ -27,15 +30,27 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            turns: WriteTurns::serialized(),
+        })
     }
 
     fn migrator() -> sqlx::migrate::Migrator {
         sqlx::migrate!("migrations/sqlite")
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    async fn begin_write(&self) -> Result<WriteTx<Sqlite>> {
+        let turn = self.turns.take().await;
+        Ok(WriteTx::new(
+            self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            turn,
+        ))
+    }
+
+    /// For a single statement that writes outside a transaction.
+    async fn write_turn(&self) -> Turn {
+        self.turns.take().await
     }
 }
 
