@@ -121,3 +121,80 @@ async fn keyflow_serves_tls_itself_when_given_a_certificate() {
     // Plain HTTP to the TLS port gets no service.
     assert!(http().get(node.url("/healthz")).send().await.is_err());
 }
+
+/// Session and CSRF cookies are `Secure` when the issuer is https, and
+/// always HttpOnly and SameSite=Lax.
+#[tokio::test]
+async fn cookies_are_secure_under_an_https_issuer() {
+    use common::browser::{PASSWORD, client, user};
+    use keyflow::domain::user::Role;
+    for (issuer, secure) in [("https://auth.example.com", true), ("", false)] {
+        let db = TestDb::sqlite();
+        let mut args = vec!["--trusted-proxy", "127.0.0.1/32"];
+        if !issuer.is_empty() {
+            args.extend(["--issuer", issuer]);
+        }
+        let node = TestServer::start(&db.url, MASTER, &args).await;
+        let ws = workspace(&node, "demo").await;
+        user(&node, "ann@example.com", &[(&ws.workspace.id, Role::Owner)]).await;
+        let (client_id, _) = client(&node, "https://make.example/cb", false, &["openid"]).await;
+        let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
+        url.query_pairs_mut().extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "https://make.example/cb"),
+            ("scope", "openid"),
+            (
+                "code_challenge",
+                &keyflow::domain::pkce::s256_challenge(&"v".repeat(43)),
+            ),
+            ("code_challenge_method", "S256"),
+        ]);
+        let res = http()
+            .get(url.as_str())
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let set_cookie = |res: &reqwest::Response| {
+            res.headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let binding = set_cookie(&res).pop().expect("the CSRF binding cookie");
+        let page = common::browser::Page {
+            status: 200,
+            location: None,
+            retry_after: None,
+            html: res.text().await.unwrap(),
+        };
+        let field = |name: &str| page.field(name);
+        let pair = binding.split(';').next().unwrap().to_owned();
+        let res = http()
+            .post(node.url("/login"))
+            .header("x-forwarded-proto", "https")
+            .header("cookie", pair)
+            .form(&[
+                ("username", "ann@example.com"),
+                ("password", PASSWORD),
+                ("csrf", &field("csrf")),
+                ("request", &field("request")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "the consent page");
+        let session = set_cookie(&res)
+            .into_iter()
+            .find(|c| c.starts_with("keyflow_session="))
+            .expect("a session cookie");
+        for cookie in [&binding, &session] {
+            assert!(cookie.contains("HttpOnly"), "{cookie}");
+            assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+            assert_eq!(cookie.contains("Secure"), secure, "{cookie}");
+        }
+    }
+}

@@ -6,13 +6,15 @@ mod common;
 
 use std::sync::Arc;
 
-use common::browser::{Browser, PASSWORD, client, user};
+use common::browser::{Browser, PASSWORD, client, client_signing_with, user};
 use common::{MASTER, workspace};
 use keyflow::clock::{Clock, MockClock, SystemClock};
+use keyflow::crypto::signing::Algorithm;
 use keyflow::domain::user::Role;
 use keyflow::testing::{TestDb, TestServer};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreUserInfoClaims,
 };
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
@@ -186,5 +188,78 @@ async fn openidconnect_relying_party_signs_in_refreshes_and_detects_reuse() {
             .await;
         assert!(format!("{after:?}").contains("invalid_grant"), "{after:?}");
         node.stop().await;
+    }
+}
+
+/// OIDC Core §3.1.3.7: a client that registered ES256 or EdDSA gets ID
+/// tokens signed with it, and the RP checks signature and at_hash.
+#[tokio::test]
+async fn id_tokens_use_the_clients_registered_algorithm() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let ws = workspace(&node, "Acme").await;
+    user(
+        &node,
+        "ann@example.com",
+        &[(&ws.workspace.id, Role::Member)],
+    )
+    .await;
+    let http = rp_http();
+    for (alg, core_alg) in [
+        (Algorithm::ES256, CoreJwsSigningAlgorithm::EcdsaP256Sha256),
+        (Algorithm::EdDSA, CoreJwsSigningAlgorithm::EdDsa),
+    ] {
+        let (client_id, secret) =
+            client_signing_with(&node, REDIRECT, false, &["openid", "api:read"], alg).await;
+        let metadata = CoreProviderMetadata::discover_async(
+            IssuerUrl::new(node.issuer.clone()).unwrap(),
+            &http,
+        )
+        .await
+        .expect("discovery");
+        let rp = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(client_id),
+            secret.map(ClientSecret::new),
+        )
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (auth_url, _, nonce) = rp
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("api:read".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let browser = Browser::new();
+        let login = browser.get(auth_url.as_str()).await;
+        let consent = browser
+            .sign_in(&node, &login, "ann@example.com", PASSWORD)
+            .await;
+        let back = browser.decide(&node, &consent, "allow", None).await;
+        let tokens = rp
+            .exchange_code(AuthorizationCode::new(
+                back.redirect_params()["code"].clone(),
+            ))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("code exchange");
+        let id_token = tokens.id_token().expect("ID token");
+        assert_eq!(id_token.signing_alg().unwrap(), &core_alg);
+        let id_verifier = rp
+            .id_token_verifier()
+            .set_allowed_algs(vec![core_alg.clone()]);
+        let claims = id_token.claims(&id_verifier, &nonce).expect("verifies");
+        let at_hash = AccessTokenHash::from_token(
+            tokens.access_token(),
+            id_token.signing_alg().unwrap(),
+            id_token.signing_key(&id_verifier).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims.access_token_hash(), Some(&at_hash), "{alg:?}");
     }
 }

@@ -193,6 +193,17 @@ pub async fn client(
     public: bool,
     scopes: &[&str],
 ) -> (String, Option<String>) {
+    client_signing_with(node, redirect_uri, public, scopes, Algorithm::RS256).await
+}
+
+/// A registered client whose ID tokens use `alg`.
+pub async fn client_signing_with(
+    node: &TestServer,
+    redirect_uri: &str,
+    public: bool,
+    scopes: &[&str],
+    alg: Algorithm,
+) -> (String, Option<String>) {
     let created = accounts::create_client(
         node.app.store.as_ref(),
         node.app.clients.hasher(),
@@ -204,7 +215,7 @@ pub async fn client(
             public,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             logo_uri: None,
-            id_token_alg: Algorithm::RS256,
+            id_token_alg: alg,
         },
         node.app.clock.now(),
         &AuditContext::system(),
