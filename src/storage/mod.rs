@@ -3,6 +3,7 @@
 //! exercised by the same tests on both backends.
 
 pub mod auth;
+mod auth_rows;
 mod auth_sql;
 mod postgres;
 mod sql;

@@ -1,0 +1,214 @@
+//! Rows as the queries of `auth_sql.rs` read them, and their conversion
+//! into records; data that cannot be valid becomes `StorageError::Corrupt`.
+
+use crate::domain::secret::SecretHash;
+
+use super::auth::{
+    AuthCodeRecord, CodeState, ConnectedApp, ConsentRecord, Membership, OAuthClientRecord,
+    RefreshTokenRecord, SessionRecord, UserRecord,
+};
+use super::{Result, StorageError};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: String,
+    email: String,
+    name: Option<String>,
+    password_hash: String,
+    created_at: i64,
+}
+
+/// (workspace_id, workspace name, role)
+pub(super) type MembershipRow = (String, String, String);
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OAuthClientRow {
+    client_id: String,
+    public: bool,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    scopes: String,
+    logo_uri: Option<String>,
+    id_token_alg: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    id_hash: Vec<u8>,
+    user_id: String,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConsentRow {
+    user_id: String,
+    client_id: String,
+    workspace_id: String,
+    scope: String,
+    granted_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ConnectedAppRow {
+    #[sqlx(flatten)]
+    consent: ConsentRow,
+    client_name: String,
+    logo_uri: Option<String>,
+    workspace_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuthCodeRow {
+    code_hash: Vec<u8>,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    workspace_id: String,
+    redirect_uri: String,
+    scope: String,
+    resources: String,
+    code_challenge: String,
+    nonce: Option<String>,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+    state: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshTokenRow {
+    token_hash: Vec<u8>,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    workspace_id: String,
+    scope: String,
+    resources: String,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+fn hash(bytes: &[u8], what: &str) -> Result<SecretHash> {
+    SecretHash::from_slice(bytes)
+        .ok_or_else(|| StorageError::Corrupt(format!("{what} hash is not 32 bytes")))
+}
+
+fn uri_list(json: &str) -> Result<Vec<String>> {
+    serde_json::from_str(json).map_err(|e| StorageError::Corrupt(format!("URI list: {e}")))
+}
+
+/// A URI list as the JSON array the `oauth_clients` columns hold.
+pub(super) fn uri_list_json(uris: &[String]) -> String {
+    serde_json::Value::from(uris).to_string()
+}
+
+pub(super) fn user(row: UserRow) -> UserRecord {
+    UserRecord {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        password_hash: row.password_hash,
+        created_at: row.created_at,
+    }
+}
+
+pub(super) fn membership(row: MembershipRow) -> Result<Membership> {
+    Ok(Membership {
+        role: row.2.parse().map_err(StorageError::Corrupt)?,
+        workspace_id: row.0,
+        workspace_name: row.1,
+    })
+}
+
+pub(super) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClientRecord> {
+    Ok(OAuthClientRecord {
+        redirect_uris: uri_list(&row.redirect_uris)?,
+        post_logout_redirect_uris: uri_list(&row.post_logout_redirect_uris)?,
+        id_token_alg: row.id_token_alg.parse().map_err(StorageError::Corrupt)?,
+        client_id: row.client_id,
+        public: row.public,
+        scopes: row.scopes,
+        logo_uri: row.logo_uri,
+    })
+}
+
+pub(super) fn session(row: SessionRow) -> Result<SessionRecord> {
+    Ok(SessionRecord {
+        id_hash: hash(&row.id_hash, "session")?,
+        user_id: row.user_id,
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    })
+}
+
+pub(super) fn consent(row: ConsentRow) -> ConsentRecord {
+    ConsentRecord {
+        user_id: row.user_id,
+        client_id: row.client_id,
+        workspace_id: row.workspace_id,
+        scope: row.scope,
+        granted_at: row.granted_at,
+    }
+}
+
+pub(super) fn connected_app(row: ConnectedAppRow) -> ConnectedApp {
+    ConnectedApp {
+        consent: consent(row.consent),
+        client_name: row.client_name,
+        logo_uri: row.logo_uri,
+        workspace_name: row.workspace_name,
+    }
+}
+
+/// Resource indicators are absolute URIs, which hold no spaces, so a
+/// space-separated list stores them on both backends alike.
+pub(super) fn split_resources(stored: &str) -> Vec<String> {
+    stored.split_whitespace().map(str::to_owned).collect()
+}
+
+pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
+    Ok(AuthCodeRecord {
+        code_hash: hash(&row.code_hash, "authorization code")?,
+        state: CodeState::parse(&row.state)?,
+        family_id: row.family_id,
+        client_id: row.client_id,
+        user_id: row.user_id,
+        workspace_id: row.workspace_id,
+        redirect_uri: row.redirect_uri,
+        scope: row.scope,
+        resources: split_resources(&row.resources),
+        code_challenge: row.code_challenge,
+        nonce: row.nonce,
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    })
+}
+
+pub(super) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        token_hash: hash(&row.token_hash, "refresh token")?,
+        family_id: row.family_id,
+        client_id: row.client_id,
+        user_id: row.user_id,
+        workspace_id: row.workspace_id,
+        scope: row.scope,
+        resources: split_resources(&row.resources),
+        auth_time: row.auth_time,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        rotated_at: row.rotated_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
+/// How long an exchanged or expired code is kept after it expires, so that
+/// a late replay is still recognised as one (RFC 6749 §4.1.2) and revokes
+/// its family.
+pub(super) const CODE_REPLAY_WINDOW: i64 = 3_600;
