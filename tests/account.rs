@@ -377,3 +377,70 @@ async fn disconnecting_revokes_codes_not_yet_redeemed() {
             .contains("revoked")
     );
 }
+
+/// An owner may hand an integration the workspace's administrative scope;
+/// the management API then acts for that user, and audits them as actor.
+#[tokio::test]
+async fn integrations_acting_for_an_owner_use_the_management_api() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let ws = workspace(&node, "Acme").await;
+    let owner = user(&node, EMAIL, &[(&ws.workspace.id, Role::Owner)]).await;
+    let (client_id, secret) = client(&node, REDIRECT, false, &["openid", "workspace:admin"]).await;
+    let browser = Browser::new();
+    let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "workspace:admin"),
+        ("code_challenge", &s256_challenge(VERIFIER)),
+        ("code_challenge_method", "S256"),
+    ]);
+    let login = browser.get(url.as_str()).await;
+    let consent = browser.sign_in(&node, &login, EMAIL, PASSWORD).await;
+    assert!(
+        consent
+            .html
+            .contains("Only in workspaces where you are an owner or admin")
+    );
+    let back = browser.decide(&node, &consent, "allow", None).await;
+    let code = back.redirect_params()["code"].clone();
+    let a = post_form(
+        &node,
+        Some(&basic(&client_id, secret.as_deref().unwrap())),
+        &format!(
+            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        ),
+    )
+    .await;
+    assert_eq!(a.json["scope"], "workspace:admin", "{}", a.json);
+    let token = a.json["access_token"].as_str().unwrap();
+    let path = format!(
+        "/v1/workspace/{}/application-token/regenerate",
+        ws.workspace.id
+    );
+    let res = common::http()
+        .post(node.url(&path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let log = common::http()
+        .get(node.url(&format!(
+            "/v1/workspace/{}/audit-logs?event=secret_regenerated",
+            ws.workspace.id
+        )))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let entry = &log["items"][0];
+    assert_eq!(entry["actor"]["type"], "user", "{log}");
+    assert_eq!(entry["actor"]["id"], owner);
+}

@@ -14,7 +14,7 @@ use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::domain::api_key::ApiKeyType;
-use crate::domain::audit::{Actor, AuditContext};
+use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
@@ -59,10 +59,7 @@ fn authorize(
 }
 
 fn context(principal: &Principal, origin: crate::domain::audit::Origin) -> AuditContext {
-    AuditContext {
-        actor: Actor::client(&principal.client_id),
-        origin,
-    }
+    super::audit_context(principal, origin)
 }
 
 impl From<ApiKeyError> for ApiError {

@@ -12,7 +12,6 @@ use serde_json::json;
 use super::{ApiError, authorize, optional_json_body};
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::audit::{Actor, AuditContext};
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
 use crate::verifier::Principal;
@@ -75,10 +74,7 @@ pub async fn regenerate(
         grace_seconds: request.grace_period_seconds,
         revoke_issued_tokens: request.revoke_issued_tokens,
     };
-    let ctx = AuditContext {
-        actor: Actor::client(&principal.client_id),
-        origin,
-    };
+    let ctx = super::audit_context(&principal, origin);
     let now = app.clock.now();
     let rotated = workspaces::rotate_secret(
         app.store.as_ref(),

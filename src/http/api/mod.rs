@@ -93,6 +93,22 @@ impl IntoResponse for ApiError {
 
 /// Access tokens of the workspace itself, with `workspace:admin`. Another
 /// workspace's token gets 404 whatever its scopes.
+/// Who acts: the user, when a person authorized the token (a third-party
+/// integration acting for them), else the client itself.
+pub fn audit_context(
+    principal: &Principal,
+    origin: crate::domain::audit::Origin,
+) -> crate::domain::audit::AuditContext {
+    use crate::domain::audit::Actor;
+    crate::domain::audit::AuditContext {
+        actor: match &principal.user_id {
+            Some(user) => Actor::user(user),
+            None => Actor::client(&principal.client_id),
+        },
+        origin,
+    }
+}
+
 pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiError> {
     if principal.kind != CredentialKind::AccessToken {
         return Err(Rejection::missing_bearer().into());
