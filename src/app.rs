@@ -15,6 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::crypto::keyring::{self, Keyring, KeyringError};
 use crate::crypto::master_key::MasterKey;
+use crate::domain::user::PasswordChecks;
 use crate::login_throttle::LoginThrottle;
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, StoreBackend};
@@ -48,6 +49,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Failed sign-ins per account and IP, in the shared database.
     pub login_throttle: LoginThrottle,
+    /// Argon2id verifications, one per core at a time.
+    pub password_checks: PasswordChecks,
     sync: Mutex<SyncState>,
 }
 
@@ -117,6 +120,7 @@ impl App {
             usage: UsageRecorder::default(),
             metrics: Metrics::new(),
             login_throttle,
+            password_checks: PasswordChecks::per_core(),
             sync: Mutex::new(SyncState {
                 epochs: None,
                 keyring_built: Instant::now(),

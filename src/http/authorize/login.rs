@@ -184,11 +184,11 @@ pub async fn login_submit(
         Err(e) => return unavailable(&e),
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Argon2id takes tens of milliseconds: keep it off the async workers.
-    let ok =
-        tokio::task::spawn_blocking(move || verify_password(password.expose(), stored.as_deref()))
-            .await
-            .unwrap_or(false);
+    let ok = app
+        .password_checks
+        .run(move || verify_password(password.expose(), stored.as_deref()))
+        .await
+        .unwrap_or(false);
     let now = app.clock.now();
     let Some(user) = user.filter(|_| ok) else {
         return failed(&app, &email, origin, now)
