@@ -36,7 +36,7 @@
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -254,39 +254,10 @@ struct Introspect {
     body: Bytes,
 }
 
-/// Runs `keyflow <args> --json` and parses the one JSON object it prints.
-fn cli_json(dir: &Path, args: &[&str]) -> serde_json::Value {
-    let shown = args.join(" ");
-    let out = keyflow(dir)
-        .args(args)
-        .arg("--json")
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap_or_else(|e| panic!("running `keyflow {shown}`: {e}"));
-    assert!(
-        out.status.success(),
-        "`keyflow {shown} --json` failed: {}",
-        out.status
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "`keyflow {shown} --json` printed invalid JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn string_field(json: &serde_json::Value, name: &str) -> String {
-    json[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("CLI JSON has no string {name:?}: {json}"))
-        .to_owned()
-}
-
 /// Creates a workspace, a secret API key in it and a resource server; returns
 /// the resource server's Basic credentials and the request body.
 fn introspect_setup(dir: &Path) -> Introspect {
-    let workspace = cli_json(dir, &["workspace", "create", "--name", "bench"]);
+    let workspace = cli_json(dir, &["workspace", "create", "--name", "bench"], None);
     let workspace_id = string_field(&workspace, "workspaceId");
     let api_key = cli_json(
         dir,
@@ -302,9 +273,10 @@ fn introspect_setup(dir: &Path) -> Introspect {
             "--scope",
             "api:read",
         ],
+        None,
     );
     let key = string_field(&api_key, "key");
-    let resource_server = cli_json(dir, &["resource-server", "create", "--name", "bench"]);
+    let resource_server = cli_json(dir, &["resource-server", "create", "--name", "bench"], None);
     let credentials = format!(
         "{}:{}",
         string_field(&resource_server, "clientId"),

@@ -46,7 +46,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -83,50 +83,6 @@ struct Client {
     id: String,
     /// `Authorization: Basic …` for the token endpoint.
     auth: HeaderValue,
-}
-
-/// Runs `keyflow <args> --json`, with `stdin` on standard input, and parses
-/// the one JSON object it prints.
-fn cli_json(dir: &Path, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
-    use std::io::Write;
-    let shown = args.join(" ");
-    let mut child = keyflow(dir)
-        .args(args)
-        .arg("--json")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("running `keyflow {shown}`: {e}"));
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        writeln!(pipe, "{input}").expect("writing to the CLI's stdin");
-    }
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("waiting for `keyflow {shown}`: {e}"));
-    assert!(
-        out.status.success(),
-        "`keyflow {shown} --json` failed: {}",
-        out.status
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "`keyflow {shown} --json` printed invalid JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn string_field(json: &serde_json::Value, name: &str) -> String {
-    json[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("CLI JSON has no string {name:?}: {json}"))
-        .to_owned()
 }
 
 /// A workspace, its owner and a confidential client.
