@@ -23,6 +23,33 @@ struct Connected {
     _db: TestDb,
 }
 
+/// An authorization request for `client_id`, with PKCE (`VERIFIER`).
+fn authorize_url(node: &TestServer, client_id: &str, scope: &str) -> url::Url {
+    let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", scope),
+        ("code_challenge", &s256_challenge(VERIFIER)),
+        ("code_challenge_method", "S256"),
+    ]);
+    url
+}
+
+/// Redeems `code` at the token endpoint with HTTP Basic.
+async fn redeem(node: &TestServer, client_id: &str, secret: &str, code: &str) -> common::Answer {
+    post_form(
+        node,
+        Some(&basic(client_id, secret)),
+        &format!(
+            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+        ),
+    )
+    .await
+}
+
 /// A user who connected the client, with tokens from the code exchange.
 async fn connected() -> Connected {
     let db = TestDb::sqlite();
@@ -38,29 +65,12 @@ async fn connected() -> Connected {
     .await;
     let secret = secret.unwrap();
     let browser = Browser::new();
-    let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", &client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid offline_access api:read"),
-        ("code_challenge", &s256_challenge(VERIFIER)),
-        ("code_challenge_method", "S256"),
-        ("nonce", "n-1"),
-    ]);
+    let mut url = authorize_url(&node, &client_id, "openid offline_access api:read");
+    url.query_pairs_mut().append_pair("nonce", "n-1");
     let login = browser.get(url.as_str()).await;
     let consent = browser.sign_in(&node, &login, EMAIL, PASSWORD).await;
     let back = browser.decide(&node, &consent, "allow", None).await;
-    let code = back.redirect_params()["code"].clone();
-    let a = post_form(
-        &node,
-        Some(&basic(&client_id, &secret)),
-        &format!(
-            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
-            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-        ),
-    )
-    .await;
+    let a = redeem(&node, &client_id, &secret, &back.redirect_params()["code"]).await;
     assert_eq!(a.status, 200, "{}", a.json);
     Connected {
         node,
@@ -88,6 +98,22 @@ impl Connected {
     async fn apps(&self) -> Page {
         self.browser.get(&self.node.url("/account/apps")).await
     }
+
+    /// Presses Disconnect on the connected apps page.
+    async fn disconnect(&self) -> Page {
+        let apps = self.apps().await;
+        let (csrf, workspace) = (apps.field("csrf"), apps.field("workspace"));
+        self.browser
+            .post(
+                &self.node.url("/account/apps/disconnect"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("client_id", &self.client_id),
+                    ("workspace", &workspace),
+                ],
+            )
+            .await
+    }
 }
 
 #[tokio::test]
@@ -98,7 +124,6 @@ async fn connected_apps_lists_and_disconnects_revoking_refresh_tokens() {
     assert!(page.html.contains("Make"), "{}", page.html);
     assert!(page.html.contains("Acme"));
     assert!(page.html.contains("offline_access"));
-    let csrf = page.field("csrf");
     let workspace_id = page.field("workspace");
     // Without the CSRF token nothing happens.
     let p = c
@@ -113,17 +138,7 @@ async fn connected_apps_lists_and_disconnects_revoking_refresh_tokens() {
         .await;
     assert_eq!(p.status, 403);
     assert_eq!(c.refresh().await.status, 200, "still connected");
-    let p = c
-        .browser
-        .post(
-            &c.node.url("/account/apps/disconnect"),
-            &[
-                ("csrf", csrf.as_str()),
-                ("client_id", &c.client_id),
-                ("workspace", &workspace_id),
-            ],
-        )
-        .await;
+    let p = c.disconnect().await;
     assert_eq!(p.status, 303);
     let page = c.apps().await;
     assert!(!page.html.contains("name=\"client_id\""), "{}", page.html);
@@ -310,15 +325,7 @@ async fn signing_in_outside_a_flow_lands_on_the_account_pages_only() {
 #[tokio::test]
 async fn max_age_asks_for_the_password_again() {
     let c = connected().await;
-    let mut url = url::Url::parse(&c.node.url("/oauth/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", c.client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid api:read"),
-        ("code_challenge", &s256_challenge(VERIFIER)),
-        ("code_challenge_method", "S256"),
-    ]);
+    let mut url = authorize_url(&c.node, &c.client_id, "openid api:read");
     // Consent is remembered: straight back with a code.
     let p = c.browser.get(url.as_str()).await;
     assert_eq!(p.status, 303);
@@ -335,40 +342,10 @@ async fn max_age_asks_for_the_password_again() {
 #[tokio::test]
 async fn disconnecting_revokes_codes_not_yet_redeemed() {
     let c = connected().await;
-    let mut url = url::Url::parse(&c.node.url("/oauth/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", c.client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid api:read"),
-        ("code_challenge", &s256_challenge(VERIFIER)),
-        ("code_challenge_method", "S256"),
-    ]);
+    let url = authorize_url(&c.node, &c.client_id, "openid api:read");
     let code = c.browser.get(url.as_str()).await.redirect_params()["code"].clone();
-    let apps = c.apps().await;
-    let csrf = apps.field("csrf");
-    let workspace_id = apps.field("workspace");
-    let p = c
-        .browser
-        .post(
-            &c.node.url("/account/apps/disconnect"),
-            &[
-                ("csrf", csrf.as_str()),
-                ("client_id", &c.client_id),
-                ("workspace", &workspace_id),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, 303);
-    let a = post_form(
-        &c.node,
-        Some(&basic(&c.client_id, &c.secret)),
-        &format!(
-            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
-            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-        ),
-    )
-    .await;
+    assert_eq!(c.disconnect().await.status, 303);
+    let a = redeem(&c.node, &c.client_id, &c.secret, &code).await;
     assert_eq!(a.json["error"], "invalid_grant", "{}", a.json);
     assert!(
         a.json["error_description"]
@@ -388,15 +365,7 @@ async fn integrations_acting_for_an_owner_use_the_management_api() {
     let owner = user(&node, EMAIL, &[(&ws.workspace.id, Role::Owner)]).await;
     let (client_id, secret) = client(&node, REDIRECT, false, &["openid", "workspace:admin"]).await;
     let browser = Browser::new();
-    let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("scope", "workspace:admin"),
-        ("code_challenge", &s256_challenge(VERIFIER)),
-        ("code_challenge_method", "S256"),
-    ]);
+    let url = authorize_url(&node, &client_id, "workspace:admin");
     let login = browser.get(url.as_str()).await;
     let consent = browser.sign_in(&node, &login, EMAIL, PASSWORD).await;
     assert!(
@@ -406,15 +375,7 @@ async fn integrations_acting_for_an_owner_use_the_management_api() {
     );
     let back = browser.decide(&node, &consent, "allow", None).await;
     let code = back.redirect_params()["code"].clone();
-    let a = post_form(
-        &node,
-        Some(&basic(&client_id, secret.as_deref().unwrap())),
-        &format!(
-            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
-            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-        ),
-    )
-    .await;
+    let a = redeem(&node, &client_id, secret.as_deref().unwrap(), &code).await;
     assert_eq!(a.json["scope"], "workspace:admin", "{}", a.json);
     let token = a.json["access_token"].as_str().unwrap();
     let path = format!(
