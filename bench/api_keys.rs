@@ -406,19 +406,7 @@ fn introspection_bench(dir: TempDir) -> u64 {
         .expect("building the load-generator runtime");
     let out = runtime.block_on(run_load(server.addr, &req, warmup, measure));
     report_load(&out, warmup, measure, threads);
-    println!("server mem  {}", memory_of(pid));
-    match server.stop() {
-        Some(status) => println!("server stopped: {status}"),
-        None => println!("server stopped: exit status unknown"),
-    }
-    let log = server.log();
-    if !log.trim().is_empty() {
-        println!(
-            "server log ({} lines):\n{}",
-            log.lines().count(),
-            log.lines().take(20).collect::<Vec<_>>().join("\n")
-        );
-    }
+    server.report_and_stop();
     out.errors
 }
 

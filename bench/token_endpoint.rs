@@ -201,19 +201,7 @@ fn main() -> ExitCode {
         report(phase, &out, threads);
         errors += out.errors;
     }
-    println!("\nserver memory after the run: {}", memory_of(pid));
-    match server.stop() {
-        Some(status) => println!("server stopped: {status}"),
-        None => println!("server stopped: exit status unknown"),
-    }
-    let log = server.log();
-    if !log.trim().is_empty() {
-        println!(
-            "server log ({} lines):\n{}",
-            log.lines().count(),
-            log.lines().take(20).collect::<Vec<_>>().join("\n")
-        );
-    }
+    server.report_and_stop();
     if errors > 0 {
         eprintln!("{errors} token requests failed");
         return ExitCode::FAILURE;

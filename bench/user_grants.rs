@@ -785,19 +785,7 @@ fn main() -> ExitCode {
 
     let rows = [refresh_row, flows_row, login_row];
     summary(&rows);
-    println!("\nserver memory after the run: {}", memory_of(pid));
-    match server.stop() {
-        Some(status) => println!("server stopped: {status}"),
-        None => println!("server stopped: exit status unknown"),
-    }
-    let log = server.log();
-    if !log.trim().is_empty() {
-        println!(
-            "server log ({} lines):\n{}",
-            log.lines().count(),
-            log.lines().take(20).collect::<Vec<_>>().join("\n")
-        );
-    }
+    server.report_and_stop();
     let errors: u64 = rows.iter().map(|r| r.errors).sum();
     if errors > 0 {
         eprintln!("{errors} requests failed");

@@ -5,7 +5,6 @@ mod common;
 
 use common::browser::{Browser, PASSWORD, Page, client, user};
 use common::{MASTER, basic, post_form, workspace};
-use keyflow::domain::pkce::s256_challenge;
 use keyflow::domain::user::Role;
 use keyflow::testing::{TestDb, TestServer};
 
@@ -25,16 +24,7 @@ struct Connected {
 
 /// An authorization request for `client_id`, with PKCE (`VERIFIER`).
 fn authorize_url(node: &TestServer, client_id: &str, scope: &str) -> url::Url {
-    let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", scope),
-        ("code_challenge", &s256_challenge(VERIFIER)),
-        ("code_challenge_method", "S256"),
-    ]);
-    url
+    common::browser::authorize_url(node, client_id, REDIRECT, scope, VERIFIER)
 }
 
 /// Redeems `code` at the token endpoint with HTTP Basic.

@@ -138,18 +138,13 @@ async fn cookies_are_secure_under_an_https_issuer() {
         let ws = workspace(&node, "demo").await;
         user(&node, "ann@example.com", &[(&ws.workspace.id, Role::Owner)]).await;
         let (client_id, _) = client(&node, "https://make.example/cb", false, &["openid"]).await;
-        let mut url = url::Url::parse(&node.url("/oauth/authorize")).unwrap();
-        url.query_pairs_mut().extend_pairs([
-            ("response_type", "code"),
-            ("client_id", client_id.as_str()),
-            ("redirect_uri", "https://make.example/cb"),
-            ("scope", "openid"),
-            (
-                "code_challenge",
-                &keyflow::domain::pkce::s256_challenge(&"v".repeat(43)),
-            ),
-            ("code_challenge_method", "S256"),
-        ]);
+        let url = common::browser::authorize_url(
+            &node,
+            &client_id,
+            "https://make.example/cb",
+            "openid",
+            &"v".repeat(43),
+        );
         let res = http()
             .get(url.as_str())
             .header("x-forwarded-proto", "https")

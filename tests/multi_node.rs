@@ -241,19 +241,13 @@ async fn each_step_of_the_browser_flow_can_hit_a_different_node() {
         let ws = workspace(&a, "demo").await;
         user(&a, "ann@example.com", &[(&ws.workspace.id, Role::Member)]).await;
         let (client_id, _) = client(&a, "https://make.example/cb", false, &["openid"]).await;
-        let verifier = "v".repeat(43);
-        let mut url = url::Url::parse(&a.url("/oauth/authorize")).unwrap();
-        url.query_pairs_mut().extend_pairs([
-            ("response_type", "code"),
-            ("client_id", client_id.as_str()),
-            ("redirect_uri", "https://make.example/cb"),
-            ("scope", "openid"),
-            (
-                "code_challenge",
-                &keyflow::domain::pkce::s256_challenge(&verifier),
-            ),
-            ("code_challenge_method", "S256"),
-        ]);
+        let url = common::browser::authorize_url(
+            &a,
+            &client_id,
+            "https://make.example/cb",
+            "openid",
+            &"v".repeat(43),
+        );
         let browser = Browser::new();
         let login = browser.get(url.as_str()).await;
         // The login form from A is posted to B, and the consent from B to A.

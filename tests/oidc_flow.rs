@@ -17,8 +17,9 @@ use openidconnect::core::{
     CoreUserInfoClaims,
 };
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    RedirectUrl, RefreshToken, Scope, TokenResponse,
 };
 
 const REDIRECT: &str = "https://make.example/oauth/callback";
@@ -29,6 +30,35 @@ fn rp_http() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("RP client")
+}
+
+/// The client as discovery configures it: endpoints and keys from
+/// keyflow's metadata, nothing set by hand but the redirect URI.
+type RelyingParty = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+async fn relying_party(
+    node: &TestServer,
+    http: &reqwest::Client,
+    client_id: &str,
+    secret: Option<String>,
+) -> RelyingParty {
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(node.issuer.clone()).unwrap(), http)
+            .await
+            .expect("discovery");
+    CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.to_owned()),
+        secret.map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap())
 }
 
 #[tokio::test]
@@ -50,18 +80,7 @@ async fn openidconnect_relying_party_signs_in_refreshes_and_detects_reuse() {
         let http = rp_http();
 
         // Discovery, as any OIDC relying party starts.
-        let metadata = CoreProviderMetadata::discover_async(
-            IssuerUrl::new(node.issuer.clone()).unwrap(),
-            &http,
-        )
-        .await
-        .expect("discovery");
-        let rp = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(client_id.clone()),
-            secret.map(ClientSecret::new),
-        )
-        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let rp = relying_party(&node, &http, &client_id, secret).await;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (auth_url, state, nonce) = rp
             .authorize_url(
@@ -211,18 +230,7 @@ async fn id_tokens_use_the_clients_registered_algorithm() {
     ] {
         let (client_id, secret) =
             client_signing_with(&node, REDIRECT, false, &["openid", "api:read"], alg).await;
-        let metadata = CoreProviderMetadata::discover_async(
-            IssuerUrl::new(node.issuer.clone()).unwrap(),
-            &http,
-        )
-        .await
-        .expect("discovery");
-        let rp = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(client_id),
-            secret.map(ClientSecret::new),
-        )
-        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let rp = relying_party(&node, &http, &client_id, secret).await;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (auth_url, _, nonce) = rp
             .authorize_url(

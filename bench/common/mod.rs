@@ -82,6 +82,27 @@ impl Server {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// Prints the server's memory, stops it, and shows its log if it wrote
+    /// one: how every bench ends.
+    pub fn report_and_stop(&mut self) {
+        println!(
+            "\nserver memory after the run: {}",
+            memory_of(self.child.id())
+        );
+        match self.stop() {
+            Some(status) => println!("server stopped: {status}"),
+            None => println!("server stopped: exit status unknown"),
+        }
+        let log = self.log();
+        if !log.trim().is_empty() {
+            println!(
+                "server log ({} lines):\n{}",
+                log.lines().count(),
+                log.lines().take(20).collect::<Vec<_>>().join("\n")
+            );
+        }
+    }
+
     /// SIGTERM, then wait for the graceful shutdown; SIGKILL as a last resort.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         if let Ok(Some(status)) = self.child.try_wait() {

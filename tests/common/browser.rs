@@ -166,6 +166,30 @@ async fn page(res: reqwest::Response) -> Page {
     }
 }
 
+/// An authorization request for `client_id` with PKCE (the S256 challenge
+/// of `verifier`).
+pub fn authorize_url(
+    node: &TestServer,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    verifier: &str,
+) -> url::Url {
+    let mut url = url::Url::parse(&node.url("/oauth/authorize")).expect("authorize URL");
+    url.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", scope),
+        (
+            "code_challenge",
+            &keyflow::domain::pkce::s256_challenge(verifier),
+        ),
+        ("code_challenge_method", "S256"),
+    ]);
+    url
+}
+
 /// A user in one workspace with `role`.
 pub async fn user(node: &TestServer, email: &str, workspaces: &[(&str, Role)]) -> String {
     accounts::create_user(
