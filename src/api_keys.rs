@@ -31,6 +31,9 @@ pub enum ApiKeyError {
     Invalid(String),
     #[error("no such API key")]
     NotFound,
+    /// The caller lacks `scope`, which the key would hold (or holds).
+    #[error("{description}")]
+    Forbidden { scope: String, description: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -203,13 +206,31 @@ impl ApiKeys {
                     "a {key_type} key may not carry {s:?}"
                 )));
             }
-            if !creator.scopes.contains(s) {
-                return Err(ApiKeyError::Invalid(format!(
-                    "you do not hold {s:?}, so no key of yours may"
-                )));
-            }
         }
-        Ok(())
+        api_key::may_act_on(&creator.scopes, scopes).map_err(|s| ApiKeyError::Forbidden {
+            scope: s.to_owned(),
+            description: format!(
+                "your credential does not hold {s}; request it in the token or use a credential that has it"
+            ),
+        })
+    }
+
+    /// The key `id` of the workspace, when the caller may act on it.
+    async fn find_for(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        creator: &Creator,
+    ) -> Result<ApiKeyRecord, ApiKeyError> {
+        let key = self.find(workspace_id, id).await?;
+        let scopes = ScopeSet::parse(&key.scopes).unwrap_or_default();
+        api_key::may_act_on(&creator.scopes, &scopes).map_err(|s| ApiKeyError::Forbidden {
+            scope: s.to_owned(),
+            description: format!(
+                "this key holds {s}, which your credential does not; only a credential holding every scope of a key may change, roll or revoke it"
+            ),
+        })?;
+        Ok(key)
     }
 
     pub async fn create(
@@ -298,7 +319,7 @@ impl ApiKeys {
         mut changes: ApiKeyChanges,
         creator: &Creator,
     ) -> Result<ApiKeyRecord, ApiKeyError> {
-        let current = self.find(workspace_id, id).await?;
+        let current = self.find_for(workspace_id, id, creator).await?;
         if let Some(name) = &changes.name {
             changes.name = Some(valid_name(name)?.to_owned());
         }
@@ -326,6 +347,7 @@ impl ApiKeys {
         id: &str,
         creator: &Creator,
     ) -> Result<(), ApiKeyError> {
+        self.find_for(workspace_id, id, creator).await?;
         let audit = creator
             .audit
             .entry(AuditEvent::ApiKeyRevoked, self.clock.now())
@@ -352,7 +374,7 @@ impl ApiKeys {
                 "expiresOldInSeconds must be 0 to {MAX_OVERLAP_SECONDS}"
             )));
         }
-        let old = self.find(workspace_id, id).await?;
+        let old = self.find_for(workspace_id, id, creator).await?;
         let now = self.clock.now();
         let record = ApiKeyRecord {
             id: uuid::Uuid::new_v4().to_string(),

@@ -8,51 +8,12 @@ mod resource_api;
 
 use std::sync::Arc;
 
+use common::keys::*;
 use common::*;
 use keyflow::clock::MockClock;
 use keyflow::testing::{TestDb, TestServer};
 use keyflow::verifier::Verifier;
-use keyflow::workspaces::CreatedWorkspace;
-use serde_json::{Value, json};
-
-const KEYS_SCOPES: &str = "keys%3Awrite+api%3Aread+api%3Awrite+events%3Awrite";
-
-fn keys_path(ws: &CreatedWorkspace) -> String {
-    format!("/v1/workspace/{}/api-keys", ws.workspace.id)
-}
-
-async fn send(
-    node: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    auth: &str,
-    body: Option<Value>,
-) -> Answer {
-    let mut req = http().request(method, node.url(path)).bearer_auth(auth);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    if res.status() == 204 {
-        return Answer {
-            status: 204,
-            headers: res.headers().clone(),
-            json: Value::Null,
-        };
-    }
-    answer(res).await
-}
-
-async fn create(node: &TestServer, ws: &CreatedWorkspace, auth: &str, body: Value) -> Answer {
-    send(
-        node,
-        reqwest::Method::POST,
-        &keys_path(ws),
-        auth,
-        Some(body),
-    )
-    .await
-}
+use serde_json::json;
 
 /// The example API, accepting API keys through keyflow's own checker.
 async fn api(node: &TestServer) -> String {
@@ -121,10 +82,6 @@ async fn the_lifecycle_of_a_key() {
                 "client keys only write events",
             ),
             (
-                json!({"name": "x", "type": "secret", "scopes": ["workspace:admin"]}),
-                "beyond the creator",
-            ),
-            (
                 json!({"name": "x", "type": "secret", "scopes": ["nope:x"]}),
                 "unknown scope",
             ),
@@ -144,6 +101,22 @@ async fn the_lifecycle_of_a_key() {
         ] {
             assert_eq!(create(&node, &ws, &admin, body).await.status, 400, "{why}");
         }
+        // Beyond the creator's own scopes: 403, naming the scope.
+        let beyond = create(
+            &node,
+            &ws,
+            &admin,
+            json!({"name": "x", "type": "secret", "scopes": ["workspace:admin"]}),
+        )
+        .await;
+        assert_eq!(beyond.status, 403, "{}", beyond.json);
+        assert_eq!(beyond.json["error"], "insufficient_scope");
+        assert!(
+            beyond.json["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("does not hold workspace:admin")
+        );
 
         // Use: the verifier accepts keys as Bearer tokens, scopes hold.
         let used = use_key(&url, &sk_key, true).await;
@@ -332,7 +305,7 @@ async fn who_may_manage_keys() {
         &node,
         &a,
         &admin,
-        json!({"name": "s", "type": "secret", "scopes": ["api:read", "api:write"]}),
+        json!({"name": "s", "type": "secret", "scopes": ["api:read", "api:write", "keys:write"]}),
     )
     .await;
     let sk = sk.json["key"].as_str().unwrap().to_owned();
@@ -345,7 +318,7 @@ async fn who_may_manage_keys() {
     .await;
     let rk = rk.json["key"].as_str().unwrap().to_owned();
 
-    // A secret key may create keys within its own scopes.
+    // A secret key with keys:write may create keys within its own scopes.
     let child = create(
         &node,
         &a,
@@ -363,7 +336,7 @@ async fn who_may_manage_keys() {
         )
         .await
         .status,
-        400
+        403
     );
     // A read-only key may not; nor a token without keys:write.
     assert_eq!(

@@ -3,107 +3,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::binary::*;
 use common::{basic, get_json, http};
 use keyflow::testing::TestDb;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_keyflow");
-
-fn keyflow(dir: &Path, db_url: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .env_remove("KEYFLOW_MASTER_KEY")
-        .args(["--database-url", db_url, "--keys-dir", "keys"])
-        .args(args)
-        .output()
-        .expect("run keyflow")
-}
-
-/// Exactly one JSON object on stdout, nothing else there.
-fn json_stdout(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "stdout: {stdout}");
-    let v: Value = serde_json::from_str(&stdout).unwrap();
-    assert!(v.is_object());
-    v
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn serve(dir: &Path, db_url: &str, port: u16) -> Server {
-    let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(BIN)
-        .current_dir(dir)
-        .env_remove("KEYFLOW_MASTER_KEY")
-        .args([
-            "--database-url",
-            db_url,
-            "--keys-dir",
-            "keys",
-            "--listen",
-            &listen,
-            "serve",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http()
-        .get(format!("http://{listen}/healthz"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server
-}
-
-/// SIGTERM, then the exit status and everything the server logged.
-fn terminate(mut server: Server) -> (bool, String) {
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let stderr = server.0.stderr.take().unwrap();
-    let log: Vec<String> = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .collect();
-    let status = server.0.wait().unwrap();
-    (status.success(), log.join("\n"))
-}
 
 async fn jwks_kids(port: u16) -> Vec<String> {
     let set: Value = get_json(format!("http://127.0.0.1:{port}/oauth/jwks")).await;
@@ -390,6 +297,8 @@ async fn the_cli_manages_api_keys_on_a_remote_keyflow_with_a_key_file() {
             "secret",
             "--scope",
             "api:read",
+            "--scope",
+            "keys:write",
             "--json",
         ],
     ));

@@ -15,12 +15,15 @@ use keyflow::verifier::Verifier;
 use keyflow::workspaces::CreatedWorkspace;
 use serde_json::{Value, json};
 
+/// A token that holds every scope of the keys made here, so it may manage them.
+const ADMIN: &str = "keys%3Awrite+keys%3Aread+api%3Aread+api%3Awrite";
+
 async fn new_key(node: &TestServer, ws: &CreatedWorkspace, limits: Value) -> Value {
-    let admin = token(node, ws, "keys%3Awrite+api%3Aread+api%3Awrite").await;
+    let admin = token(node, ws, ADMIN).await;
     let res = http()
         .post(node.url(&format!("/v1/workspace/{}/api-keys", ws.workspace.id)))
         .bearer_auth(admin)
-        .json(&json!({"name": "k", "type": "secret", "scopes": ["api:read", "api:write"], "rateLimits": limits}))
+        .json(&json!({"name": "k", "type": "secret", "scopes": ["api:read", "api:write", "keys:read"], "rateLimits": limits}))
         .send()
         .await
         .unwrap();
@@ -142,7 +145,7 @@ async fn limits_are_changed_per_key_and_validated() {
     let node = TestServer::start(&db.url, MASTER, &[]).await;
     let ws = workspace(&node, "demo").await;
     let key = new_key(&node, &ws, json!({"token": 2})).await;
-    let admin = token(&node, &ws, "keys%3Awrite+api%3Aread+api%3Awrite").await;
+    let admin = token(&node, &ws, ADMIN).await;
     let path = format!(
         "/v1/workspace/{}/api-keys/{}",
         ws.workspace.id,

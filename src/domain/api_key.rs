@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{PlainSecret, random_base62, random_bytes};
 
 pub const PREFIX_CHARS: usize = 7;
@@ -60,7 +61,8 @@ impl ApiKeyType {
         }
     }
 
-    fn from_marker(s: &str) -> Option<Self> {
+    /// The type of a key, or of its prefix, from its marker.
+    pub fn of_key(s: &str) -> Option<Self> {
         [ApiKeyType::Secret, ApiKeyType::Client, ApiKeyType::ReadOnly]
             .into_iter()
             .find(|t| s.starts_with(t.marker()))
@@ -106,11 +108,11 @@ pub enum ApiKeyFormatError {
 
 /// Whether `token` looks like an API key at all (type marker).
 pub fn looks_like_api_key(token: &str) -> bool {
-    ApiKeyType::from_marker(token).is_some()
+    ApiKeyType::of_key(token).is_some()
 }
 
 pub fn parse(key: &str) -> Result<ParsedApiKey<'_>, ApiKeyFormatError> {
-    let key_type = ApiKeyType::from_marker(key).ok_or(ApiKeyFormatError::NotAnApiKey)?;
+    let key_type = ApiKeyType::of_key(key).ok_or(ApiKeyFormatError::NotAnApiKey)?;
     let expected = 3 + PREFIX_CHARS + 1 + SECRET_CHARS + CHECKSUM_CHARS;
     if key.len() != expected || !key.is_ascii() {
         return Err(ApiKeyFormatError::Malformed);
@@ -182,9 +184,102 @@ pub enum ApiKeyStatus {
     Revoked,
 }
 
+/// What a caller asks to do with a workspace's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAccess {
+    /// List keys: `keys:read` (or `keys:write`), any key type or a token.
+    Read,
+    /// Create, change, roll, deactivate, reactivate or revoke a key:
+    /// `keys:write`, held by a secret key or a token.
+    Write,
+}
+
+impl KeyAccess {
+    /// The scope the access needs; `keys:write` also serves for reading.
+    pub fn scope(self) -> &'static str {
+        match self {
+            KeyAccess::Read => KEYS_READ,
+            KeyAccess::Write => KEYS_WRITE,
+        }
+    }
+
+    /// Whether `caller`, holding `scopes`, may have this access at all.
+    pub fn allowed(self, caller: KeyCaller, scopes: &ScopeSet) -> bool {
+        let held =
+            scopes.contains(KEYS_WRITE) || (self == KeyAccess::Read && scopes.contains(KEYS_READ));
+        // Seed rule: only secret keys (and tokens) create and change keys.
+        let kind_may = self == KeyAccess::Read
+            || matches!(
+                caller,
+                KeyCaller::Token | KeyCaller::Key(ApiKeyType::Secret)
+            );
+        held && kind_may
+    }
+}
+
+/// The credential that asks for [`KeyAccess`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCaller {
+    /// An access token (of the workspace's application or a user's grant).
+    Token,
+    Key(ApiKeyType),
+}
+
+pub const KEYS_READ: &str = "keys:read";
+pub const KEYS_WRITE: &str = "keys:write";
+
+/// The one rule for acting on a key: a caller may create, change, roll,
+/// deactivate, reactivate or revoke a key only when the caller holds every
+/// scope of that key, so no credential manages one stronger than itself.
+/// Returns the first scope the caller lacks.
+pub fn may_act_on<'k>(caller: &ScopeSet, key: &'k ScopeSet) -> Result<(), &'k str> {
+    match key.iter().find(|s| !caller.contains(s)) {
+        Some(missing) => Err(missing),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn set(s: &str) -> ScopeSet {
+        ScopeSet::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_caller_acts_only_on_keys_it_outranks() {
+        let caller = set("api:read keys:write");
+        assert_eq!(may_act_on(&caller, &set("api:read")), Ok(()));
+        assert_eq!(may_act_on(&caller, &set("api:read keys:write")), Ok(()));
+        assert_eq!(
+            may_act_on(&caller, &set("api:read workspace:admin")),
+            Err("workspace:admin")
+        );
+        assert_eq!(may_act_on(&set(""), &set("api:read")), Err("api:read"));
+    }
+
+    #[test]
+    fn managing_keys_needs_keys_write_and_a_secret_key_or_token() {
+        let writer = set("keys:write api:read");
+        let reader = set("keys:read api:read");
+        let secret = KeyCaller::Key(ApiKeyType::Secret);
+        assert!(KeyAccess::Write.allowed(secret, &writer));
+        assert!(KeyAccess::Write.allowed(KeyCaller::Token, &writer));
+        assert!(!KeyAccess::Write.allowed(secret, &reader));
+        assert!(!KeyAccess::Write.allowed(KeyCaller::Token, &reader));
+        assert!(!KeyAccess::Write.allowed(KeyCaller::Key(ApiKeyType::ReadOnly), &writer));
+        assert!(!KeyAccess::Write.allowed(KeyCaller::Key(ApiKeyType::Client), &writer));
+        for kind in [
+            KeyCaller::Token,
+            secret,
+            KeyCaller::Key(ApiKeyType::ReadOnly),
+        ] {
+            assert!(KeyAccess::Read.allowed(kind, &reader), "{kind:?}");
+            assert!(KeyAccess::Read.allowed(kind, &writer), "{kind:?}");
+            assert!(!KeyAccess::Read.allowed(kind, &set("api:read")), "{kind:?}");
+        }
+    }
 
     #[test]
     fn crc32_matches_the_standard_check_value() {

@@ -80,6 +80,16 @@ impl Rejection {
         }
     }
 
+    /// `insufficient_scope` with a description that says what to do.
+    pub fn lacks_scope(scope: &str, description: String) -> Self {
+        Rejection::Bearer {
+            status: StatusCode::FORBIDDEN,
+            error: Some(BearerError::InsufficientScope),
+            description,
+            scope: Some(scope.to_owned()),
+        }
+    }
+
     pub fn legacy(status: StatusCode, message: impl Into<String>) -> Self {
         Rejection::Legacy {
             status,

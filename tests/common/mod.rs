@@ -2,7 +2,9 @@
 //! ports, real HTTP, and an independent JWT library to check tokens.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
 
+pub mod binary;
 pub mod browser;
+pub mod keys;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -13,7 +13,7 @@ use super::{ApiError, json_body, optional_json_body};
 use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::api_key::ApiKeyType;
+use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
@@ -22,13 +22,13 @@ use crate::rate_limit::Overrides;
 use crate::storage::{ApiKeyChanges, ApiKeyRecord};
 use crate::verifier::{CredentialKind, Principal, Rejection};
 
-/// Access tokens of the workspace with `scope` (keys:write also serves for
-/// reading), or the workspace's own `secret` API keys. Another workspace's
-/// credential gets 404.
+/// Who may touch a workspace's keys (docs/api-keys.md): access tokens of
+/// the workspace and its API keys, with the scope `access` needs; only
+/// secret keys and tokens write. Another workspace's credential gets 404.
 fn authorize(
     principal: &Principal,
     workspace_id: &str,
-    scope: &str,
+    access: KeyAccess,
     origin: AuditContext,
 ) -> Result<Creator, ApiError> {
     if principal.workspace_id.as_deref() != Some(workspace_id) {
@@ -37,19 +37,18 @@ fn authorize(
             _ => Err(Rejection::missing_bearer().into()),
         };
     }
-    match principal.kind {
-        CredentialKind::ApiKey if principal.client_id.starts_with(ApiKeyType::Secret.marker()) => {}
-        CredentialKind::ApiKey => {
-            return Err(Rejection::insufficient_scope(scope).into());
-        }
-        CredentialKind::AccessToken => {
-            if !(principal.has_scope(scope) || principal.has_scope("keys:write")) {
-                return Err(Rejection::insufficient_scope(scope).into());
-            }
-        }
+    let caller = match principal.kind {
+        CredentialKind::ApiKey => match ApiKeyType::of_key(&principal.client_id) {
+            Some(t) => KeyCaller::Key(t),
+            None => return Err(Rejection::insufficient_scope(access.scope()).into()),
+        },
+        CredentialKind::AccessToken => KeyCaller::Token,
         CredentialKind::AppKeyAndSecret | CredentialKind::AppKeyOnly => {
             return Err(Rejection::missing_bearer().into());
         }
+    };
+    if !access.allowed(caller, &principal.scopes) {
+        return Err(Rejection::insufficient_scope(access.scope()).into());
     }
     Ok(Creator {
         id: principal.subject.clone(),
@@ -67,6 +66,9 @@ impl From<ApiKeyError> for ApiError {
         match e {
             ApiKeyError::NotFound => ApiError::NotFound,
             ApiKeyError::Invalid(d) => ApiError::BadRequest(d),
+            ApiKeyError::Forbidden { scope, description } => {
+                Rejection::lacks_scope(&scope, description).into()
+            }
             ApiKeyError::Storage(e) => ApiError::storage(&e),
             other => ApiError::BadRequest(other.to_string()),
         }
@@ -141,7 +143,7 @@ pub async fn create(
     let creator = authorize(
         &principal,
         &workspace_id,
-        "keys:write",
+        KeyAccess::Write,
         context(&principal, origin),
     )?;
     let req: CreateRequest = json_body(&bytes)?;
@@ -180,7 +182,7 @@ pub async fn list(
     authorize(
         &principal,
         &workspace_id,
-        "keys:read",
+        KeyAccess::Read,
         AuditContext::system(),
     )?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -221,7 +223,7 @@ pub async fn update(
     let creator = authorize(
         &principal,
         &workspace_id,
-        "keys:write",
+        KeyAccess::Write,
         context(&principal, origin),
     )?;
     let req: PatchRequest = json_body(&bytes)?;
@@ -256,7 +258,7 @@ pub async fn revoke(
     let creator = authorize(
         &principal,
         &workspace_id,
-        "keys:write",
+        KeyAccess::Write,
         context(&principal, origin),
     )?;
     app.api_keys.revoke(&workspace_id, &id, &creator).await?;
@@ -280,7 +282,7 @@ pub async fn roll(
     let creator = authorize(
         &principal,
         &workspace_id,
-        "keys:write",
+        KeyAccess::Write,
         context(&principal, origin),
     )?;
     let req: RollRequest = optional_json_body(&bytes)?;
