@@ -3,8 +3,11 @@
 //! Authentication Cheat Sheet, "Protect against automated attacks").
 //!
 //! Each key is a GCRA bucket (see `rate_limit.rs`): a burst of failures is
-//! allowed, then one more per refill interval. Only failures count; the
-//! check before a password is verified reads the bucket without counting.
+//! allowed, then one more per refill interval. An attempt takes its step
+//! from every bucket *before* the password is checked, in one atomic update
+//! per bucket, so parallel attempts cannot all pass a check that none has
+//! counted yet; a successful sign-in gives its steps back. So only failures
+//! count, and no more password checks run than the budget allows.
 
 use std::sync::Arc;
 
@@ -51,37 +54,49 @@ impl LoginThrottle {
         b
     }
 
-    /// Seconds until a sign-in may be tried, when one must wait.
-    pub async fn retry_after(
+    /// Takes one attempt from the account's and the address's budgets.
+    /// `Err(seconds)` when either is spent: nothing is taken then, and the
+    /// password must not be checked.
+    pub async fn reserve(
         &self,
         email: &str,
         ip: Option<&str>,
         now_us: i64,
-    ) -> Result<Option<u64>, StorageError> {
-        let mut wait = 0i64;
+    ) -> Result<Result<Reservation, u64>, StorageError> {
+        let mut taken = Reservation(Vec::new());
         for (bucket, policy) in Self::buckets(email, ip) {
-            if let Some(tat) = self.store.rate_limit_tat(&bucket).await? {
-                wait = wait.max(tat - now_us - policy.tolerance());
-            }
-        }
-        Ok((wait > 0).then(|| (wait as u64).div_ceil(1_000_000)))
-    }
-
-    /// Counts one failure against the account and the address.
-    pub async fn record_failure(
-        &self,
-        email: &str,
-        ip: Option<&str>,
-        now_us: i64,
-    ) -> Result<(), StorageError> {
-        for (bucket, policy) in Self::buckets(email, ip) {
-            // A refused advance means the bucket is already full: nothing
-            // more to count.
-            let _ = self
+            let step = self
                 .store
                 .rate_limit_advance(&bucket, now_us, policy.refill_us, policy.tolerance())
+                .await;
+            match step {
+                Ok(Ok(_)) => taken.0.push((bucket, policy)),
+                Ok(Err(tat)) => {
+                    self.refund(taken).await?;
+                    let wait = (tat - now_us - policy.tolerance()).max(1);
+                    return Ok(Err((wait as u64).div_ceil(1_000_000)));
+                }
+                Err(e) => {
+                    self.refund(taken).await?;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Ok(taken))
+    }
+
+    /// Gives a reserved attempt back: the sign-in succeeded.
+    pub async fn refund(&self, reservation: Reservation) -> Result<(), StorageError> {
+        for (bucket, policy) in reservation.0 {
+            self.store
+                .rate_limit_refund(&bucket, policy.refill_us)
                 .await?;
         }
         Ok(())
     }
 }
+
+/// An attempt counted against its buckets; a failure simply keeps it.
+#[derive(Debug)]
+#[must_use = "a successful sign-in refunds its reservation"]
+pub struct Reservation(Vec<(String, Policy)>);

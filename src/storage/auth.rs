@@ -305,9 +305,9 @@ pub trait AuthStore: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<u64>;
 
-    /// GCRA state of a rate-limit bucket (see `rate_limit.rs`), read
-    /// without counting a request.
-    async fn rate_limit_tat(&self, bucket: &str) -> Result<Option<i64>>;
+    /// Gives back one step taken from a GCRA bucket by `rate_limit_advance`
+    /// (see `rate_limit.rs`), atomically.
+    async fn rate_limit_refund(&self, bucket: &str, emission_us: i64) -> Result<()>;
 
     /// Forgets expired sessions, refresh tokens and issued-token records,
     /// and codes an hour past expiry (so late replays are still caught)

@@ -451,10 +451,11 @@ macro_rules! impl_auth_store {
                     Ok(revoked)
                 }
 
-                async fn rate_limit_tat(&self, bucket: &str) -> Result<Option<i64>> {
-                    let row: Option<(i64,)> = sqlx::query_as("SELECT tat FROM rate_limit_state WHERE bucket = $1")
-                        .bind(bucket).fetch_optional(&self.pool).await?;
-                    Ok(row.map(|(tat,)| tat))
+                async fn rate_limit_refund(&self, bucket: &str, emission_us: i64) -> Result<()> {
+                    let _turn = self.write_turn().await;
+                    sqlx::query("UPDATE rate_limit_state SET tat = tat - $2 WHERE bucket = $1")
+                        .bind(bucket).bind(emission_us).execute(&self.pool).await?;
+                    Ok(())
                 }
 
                 async fn purge_expired_auth(&self, now: UnixTime) -> Result<u64> {

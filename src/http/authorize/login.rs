@@ -163,22 +163,23 @@ pub async fn login_submit(
             None,
         );
     };
-    let ip = origin.ip.clone();
-    match app
+    // The attempt is counted before the password is checked, so parallel
+    // attempts cannot outrun the budget (OWASP, "Account lockout").
+    let reservation = match app
         .login_throttle
-        .retry_after(&email, ip.as_deref(), now_us())
+        .reserve(&email, origin.ip.as_deref(), now_us())
         .await
     {
-        Ok(Some(wait)) => {
+        Ok(Ok(r)) => r,
+        Ok(Err(wait)) => {
             return retry(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many failed sign-ins.",
                 Some(wait),
             );
         }
-        Ok(None) => {}
         Err(e) => return unavailable(&e),
-    }
+    };
     let user = match app.store.user_by_email(&email).await {
         Ok(u) => u,
         Err(e) => return unavailable(&e),
@@ -195,6 +196,9 @@ pub async fn login_submit(
             .await
             .unwrap_or_else(|| retry(StatusCode::UNAUTHORIZED, "Wrong email or password.", None));
     };
+    if let Err(e) = app.login_throttle.refund(reservation).await {
+        return unavailable(&e);
+    }
     let session = match start_session(&app, &headers, &user, origin, now).await {
         Ok(s) => s,
         Err(res) => return res,
@@ -213,15 +217,9 @@ pub async fn login_submit(
     res
 }
 
-/// Counts and audits a failure; `Some` is the response when storage fails.
+/// Audits a failure (its attempt stays counted); `Some` is the response
+/// when storage fails.
 async fn failed(app: &App, email: &str, origin: Origin, now: i64) -> Option<Response> {
-    if let Err(e) = app
-        .login_throttle
-        .record_failure(email, origin.ip.as_deref(), now_us())
-        .await
-    {
-        return Some(unavailable(&e));
-    }
     // The email is recorded so that operators can see attacks on one
     // account; the password never is.
     let audit = AuditEntry::new(AuditEvent::LoginFailed, Actor::system(), now)
