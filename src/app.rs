@@ -38,9 +38,13 @@ pub struct App {
     pub master: Arc<MasterKey>,
     pub keyring: Arc<ArcSwap<Keyring>>,
     pub clients: Arc<ClientRegistry>,
-    /// Verifies keyflow's own access tokens, for its management API,
-    /// introspection and revocation.
+    /// Verifies keyflow's own access tokens for any of its audiences, for
+    /// revocation and UserInfo.
     pub verifier: Verifier,
+    /// The same, for `/v1`: only tokens meant for keyflow's management API.
+    pub management_verifier: Verifier,
+    /// The same, with no leeway on `exp`, for introspection.
+    pub introspection_verifier: Verifier,
     pub api_keys: Arc<ApiKeys>,
     /// Per-client limit of the token endpoint. In memory, per node: a
     /// shared store would cost a database write per token.
@@ -106,6 +110,7 @@ impl App {
             .api_keys(Arc::clone(&api_keys) as Arc<dyn ApiKeyAuthenticator>)
             .rate_limiter(Arc::new(key_limiter))
             .build();
+        let management_verifier = verifier.for_audiences(management_audiences(&settings));
         let login_throttle = LoginThrottle::new(Arc::clone(&store));
         let app = Arc::new(Self {
             settings: Arc::new(settings),
@@ -114,6 +119,8 @@ impl App {
             master: Arc::new(master),
             keyring,
             clients,
+            management_verifier,
+            introspection_verifier: verifier.exact_expiry(),
             verifier,
             api_keys,
             token_limiter: RateLimiter::in_memory(),
@@ -314,6 +321,18 @@ impl StoreRevocations {
 impl RevocationSource for StoreRevocations {
     async fn fetch(&self) -> Result<RevocationDocument, String> {
         self.document().await.map_err(|e| e.to_string())
+    }
+}
+
+/// The audiences `/v1` accepts: its own URL and the default audience, never
+/// the other resources tokens may be minted for.
+fn management_audiences(settings: &Settings) -> Vec<String> {
+    let own = format!("{}/v1", settings.issuer);
+    let default = settings.resources.default_audience().to_owned();
+    if own == default {
+        vec![own]
+    } else {
+        vec![own, default]
     }
 }
 

@@ -36,7 +36,7 @@ pub async fn introspect(
         )
     } else {
         (
-            app.verifier
+            app.introspection_verifier
                 .verify_access_token(&token)
                 .await
                 .map_err(|_| ()),

@@ -107,7 +107,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(api::router().layer(axum::middleware::from_fn_with_state(
-            app.verifier.clone(),
+            app.management_verifier.clone(),
             crate::verifier::rate_limited,
         )))
         .fallback(not_found);

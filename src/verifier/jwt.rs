@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::Deserialize;
 
-use super::{ALLOWED_ALGORITHMS, CredentialKind, Inner, Principal, Rejection};
+use super::{ALLOWED_ALGORITHMS, ClaimRules, CredentialKind, Inner, Principal, Rejection};
 use crate::clock::UnixTime;
 use crate::domain::scope::ScopeSet;
 
@@ -52,7 +52,11 @@ fn invalid(description: &str) -> Rejection {
     Rejection::invalid_token(description)
 }
 
-pub(super) async fn verify(v: &Inner, token: &str) -> Result<Principal, Rejection> {
+pub(super) async fn verify(
+    v: &Inner,
+    rules: &ClaimRules,
+    token: &str,
+) -> Result<Principal, Rejection> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -100,7 +104,7 @@ pub(super) async fn verify(v: &Inner, token: &str) -> Result<Principal, Rejectio
         .map_err(|_| invalid("the token payload is not base64url"))?;
     let claims: Claims =
         serde_json::from_slice(&payload).map_err(|_| invalid("the token claims are malformed"))?;
-    check_claims(v, &claims)?;
+    check_claims(v, rules, &claims)?;
     let scopes = ScopeSet::parse(claims.scope.as_deref().unwrap_or(""))
         .map_err(|_| invalid("the token's scope is malformed"))?;
     Ok(Principal {
@@ -118,18 +122,18 @@ pub(super) async fn verify(v: &Inner, token: &str) -> Result<Principal, Rejectio
     })
 }
 
-fn check_claims(v: &Inner, c: &Claims) -> Result<(), Rejection> {
+fn check_claims(v: &Inner, rules: &ClaimRules, c: &Claims) -> Result<(), Rejection> {
     let now = v.clock.now();
     if c.iss != v.issuer {
         return Err(invalid("the token was issued by another issuer"));
     }
-    if !c.aud.contains_any(&v.audiences) {
+    if !c.aud.contains_any(&rules.audiences) {
         return Err(invalid("the token is not meant for this resource (aud)"));
     }
-    if now >= c.exp + v.leeway {
+    if now >= c.exp + rules.exp_leeway {
         return Err(invalid("the token has expired"));
     }
-    if c.nbf.is_some_and(|nbf| now + v.leeway < nbf) || now + v.leeway < c.iat {
+    if c.nbf.is_some_and(|nbf| now + rules.leeway < nbf) || now + rules.leeway < c.iat {
         return Err(invalid("the token is not valid yet"));
     }
     if v.revocations.is_revoked(&c.jti, &c.client_id, c.iat) {

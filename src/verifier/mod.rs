@@ -115,8 +115,6 @@ pub const ALLOWED_ALGORITHMS: &[&str] = &["ES256", "RS256", "EdDSA"];
 
 struct Inner {
     issuer: String,
-    audiences: Vec<String>,
-    leeway: i64,
     clock: SharedClock,
     keys: KeyCache,
     revocations: Revocations,
@@ -126,14 +124,30 @@ struct Inner {
     limiter: Option<Arc<RateLimiter>>,
 }
 
+/// What a token's claims must satisfy here. Views of one verifier
+/// ([`Verifier::for_audiences`], [`Verifier::exact_expiry`]) differ only in
+/// these, and share keys, revocations and caches.
+#[derive(Debug)]
+struct ClaimRules {
+    audiences: Vec<String>,
+    /// Clock skew tolerated on `nbf` and `iat`.
+    leeway: i64,
+    /// Clock skew tolerated on `exp`.
+    exp_leeway: i64,
+}
+
 /// Cheap to clone; share one per service.
 #[derive(Clone)]
-pub struct Verifier(Arc<Inner>);
+pub struct Verifier {
+    shared: Arc<Inner>,
+    rules: Arc<ClaimRules>,
+}
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuer", &self.0.issuer)
+            .field("issuer", &self.shared.issuer)
+            .field("audiences", &self.rules.audiences)
             .finish_non_exhaustive()
     }
 }
@@ -224,22 +238,53 @@ impl VerifierBuilder {
     }
 
     pub fn build(self) -> Verifier {
-        Verifier(Arc::new(Inner {
-            issuer: self.issuer,
-            audiences: self.audiences,
-            leeway: self.leeway,
-            clock: self.clock,
-            keys: KeyCache::new(self.keys, self.min_refetch),
-            revocations: Revocations::new(self.revocations),
-            revocation_poll: self.revocation_poll,
-            legacy: self.legacy,
-            api_keys: self.api_keys,
-            limiter: self.limiter,
-        }))
+        Verifier {
+            rules: Arc::new(ClaimRules {
+                audiences: self.audiences,
+                leeway: self.leeway,
+                exp_leeway: self.leeway,
+            }),
+            shared: Arc::new(Inner {
+                issuer: self.issuer,
+                clock: self.clock,
+                keys: KeyCache::new(self.keys, self.min_refetch),
+                revocations: Revocations::new(self.revocations),
+                revocation_poll: self.revocation_poll,
+                legacy: self.legacy,
+                api_keys: self.api_keys,
+                limiter: self.limiter,
+            }),
+        }
     }
 }
 
 impl Verifier {
+    /// The same verifier accepting tokens only for `audiences`, for an API
+    /// that must not take tokens minted for another resource (RFC 8707 §2,
+    /// RFC 9068 §4).
+    pub fn for_audiences(&self, audiences: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            rules: Arc::new(ClaimRules {
+                audiences: audiences.into_iter().map(Into::into).collect(),
+                ..*self.rules
+            }),
+        }
+    }
+
+    /// The same verifier with no leeway on `exp`: for the issuer itself,
+    /// whose clock decides when its tokens end (RFC 7662 §2.2).
+    pub fn exact_expiry(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            rules: Arc::new(ClaimRules {
+                audiences: self.rules.audiences.clone(),
+                exp_leeway: 0,
+                ..*self.rules
+            }),
+        }
+    }
+
     /// A verifier for a keyflow (or any RFC 8414 / OIDC) issuer reached over
     /// HTTP: keys through discovery and JWKS, revocations from keyflow's
     /// revocation list.
@@ -260,14 +305,14 @@ impl Verifier {
         let this = self.clone();
         tokio::spawn(async move {
             let mut polls: u64 = 0;
-            let every = this.0.revocation_poll.max(Duration::from_millis(100));
+            let every = this.shared.revocation_poll.max(Duration::from_millis(100));
             let per_key_refresh = (600 / every.as_secs().max(1)).max(1);
             loop {
                 if let Err(e) = this.refresh_revocations().await {
                     tracing::warn!(error = %e, "fetching the revocation list failed");
                 }
                 if polls % per_key_refresh == per_key_refresh - 1 {
-                    let _ = this.0.keys.reload().await;
+                    let _ = this.shared.keys.reload().await;
                 }
                 polls += 1;
                 tokio::time::sleep(every).await;
@@ -276,16 +321,16 @@ impl Verifier {
     }
 
     pub async fn refresh_revocations(&self) -> Result<(), String> {
-        self.0.revocations.reload().await
+        self.shared.revocations.reload().await
     }
 
     pub async fn reload_keys(&self) -> Result<usize, String> {
-        self.0.keys.reload().await
+        self.shared.keys.reload().await
     }
 
     /// Verifies a JWT access token (RFC 9068 §4).
     pub async fn verify_access_token(&self, token: &str) -> Result<Principal, Rejection> {
-        jwt::verify(&self.0, token).await
+        jwt::verify(&self.shared, &self.rules, token).await
     }
 
     /// Authenticates a request from its headers.
@@ -293,14 +338,14 @@ impl Verifier {
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let token = bearer_token(value.as_bytes())?;
             if crate::domain::api_key::looks_like_api_key(token) {
-                return match &self.0.api_keys {
+                return match &self.shared.api_keys {
                     Some(keys) => keys.authenticate(token).await,
                     None => Err(Rejection::invalid_token("API keys are not accepted here")),
                 };
             }
             return self.verify_access_token(token).await;
         }
-        let Some((legacy, messages)) = &self.0.legacy else {
+        let Some((legacy, messages)) = &self.shared.legacy else {
             return Err(Rejection::missing_bearer());
         };
         let text = |name: &str| headers.get(name).map(|v| v.to_str().map(str::trim));
@@ -349,7 +394,7 @@ impl Verifier {
         p: &Principal,
         category: Category,
     ) -> Result<Option<Decision>, Rejection> {
-        let (Some(limiter), Some(budget)) = (&self.0.limiter, &p.rate_limit) else {
+        let (Some(limiter), Some(budget)) = (&self.shared.limiter, &p.rate_limit) else {
             return Ok(None);
         };
         let decision = limiter

@@ -28,7 +28,7 @@ pub const ADMIN_SCOPE: &str = "workspace:admin";
 
 impl FromRef<Arc<App>> for Verifier {
     fn from_ref(app: &Arc<App>) -> Verifier {
-        app.verifier.clone()
+        app.management_verifier.clone()
     }
 }
 
