@@ -10,6 +10,7 @@ use super::form::{OAuthForm, decode};
 use crate::app::App;
 use crate::clients::{AuthError, AuthenticatedClient};
 use crate::domain::secret::PlainSecret;
+use crate::http::untrusted::Untrusted;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -88,7 +89,7 @@ impl ClientCredentials {
             Ok(client) => Ok(client),
             Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
             Err(reason) => {
-                tracing::info!(client_id = %self.client_id, method = ?self.method, %reason, "client authentication failed");
+                tracing::info!(client_id = %Untrusted(&self.client_id), method = ?self.method, %reason, "client authentication failed");
                 Err(OAuthError::invalid_client("client authentication failed"))
             }
         }
@@ -106,7 +107,7 @@ impl ClientCredentials {
             .map_err(|e| OAuthError::unavailable(&e))?
             .is_some_and(|(_, oauth)| oauth.public);
         if !public {
-            tracing::info!(client_id = %self.client_id, "client sent no secret but is not public");
+            tracing::info!(client_id = %Untrusted(&self.client_id), "client sent no secret but is not public");
             return Err(OAuthError::invalid_client(
                 "client authentication is required: use HTTP Basic or client_id and client_secret in the body",
             ));

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::OAuthError;
 use super::{OPERATIONAL_PATHS, ROUTES};
 use crate::app::App;
+use crate::http::untrusted::Untrusted;
 use crate::metrics::RequestLabels;
 
 /// Every log line of a request carries its id (`x-request-id`, generated
@@ -22,7 +23,13 @@ pub fn request_span(req: &Request) -> tracing::Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+    // The request id and path come from the client.
+    tracing::info_span!(
+        "request",
+        request_id = %Untrusted(id),
+        method = %req.method(),
+        path = %Untrusted(req.uri().path())
+    )
 }
 
 pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {

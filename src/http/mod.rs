@@ -17,6 +17,7 @@ pub mod origin;
 pub mod response;
 pub mod revoke;
 pub mod token;
+pub mod untrusted;
 pub mod userinfo;
 
 use std::sync::Arc;
