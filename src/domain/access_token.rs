@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::clock::UnixTime;
 use crate::crypto::signing::{JwtType, SigningKey};
 use crate::domain::scope::ScopeSet;
-use crate::domain::secret::random_bytes;
+use crate::domain::secret::{Redacted, random_bytes};
 
 /// The claim that names the workspace a token acts for.
 pub const WORKSPACE_CLAIM: &str = "workspace_id";
@@ -48,11 +48,20 @@ enum Audience<'a> {
     Many(&'a [String]),
 }
 
-#[derive(Debug)]
 pub struct IssuedAccessToken {
     pub token: String,
     pub jti: String,
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for IssuedAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedAccessToken")
+            .field("token", &Redacted)
+            .field("jti", &self.jti)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// 128 random bits, base64url.

@@ -15,10 +15,26 @@ pub const MAX_FORM_BYTES: usize = 16 * 1024;
 /// Parameters that RFC 8707 §2 lets a client repeat.
 const REPEATABLE: &[&str] = &["resource"];
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct OAuthForm {
     single: HashMap<String, String>,
     repeated: HashMap<String, Vec<String>>,
+}
+
+/// Names only: values include passwords, secrets, codes and tokens.
+impl std::fmt::Debug for OAuthForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self
+            .single
+            .keys()
+            .chain(self.repeated.keys())
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        f.debug_struct("OAuthForm")
+            .field("fields", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OAuthForm {

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
 use crate::app::App;
-use crate::domain::secret::{PlainSecret, SecretHash};
+use crate::domain::secret::{PlainSecret, Redacted, SecretHash};
 use crate::storage::StorageError;
 use crate::storage::auth::{SessionRecord, UserRecord};
 use pages::ErrorPage;
@@ -76,12 +76,22 @@ pub fn login_binding(headers: &HeaderMap) -> (String, bool) {
 }
 
 /// A signed-in browser.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedIn {
     /// The cookie value, which also binds CSRF tokens.
     pub session_id: String,
     pub session: SessionRecord,
     pub user: UserRecord,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("session_id", &Redacted)
+            .field("session", &self.session)
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 pub fn session_hash(app: &App, session_id: &str) -> SecretHash {
@@ -168,6 +178,31 @@ pub fn see_other(location: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signed_in_browser_shows_no_session_id_or_password_hash() {
+        let signed_in = SignedIn {
+            session_id: "session-cookie-value-0123456789".into(),
+            session: SessionRecord {
+                id_hash: SecretHash::from_slice(&[7; 32]).unwrap(),
+                user_id: "usr_1".into(),
+                auth_time: 1,
+                created_at: 1,
+                expires_at: 2,
+            },
+            user: UserRecord {
+                id: "usr_1".into(),
+                email: "ann@example.com".into(),
+                name: None,
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                created_at: 1,
+            },
+        };
+        let shown = format!("{signed_in:?}");
+        assert!(shown.contains("ann@example.com"), "{shown}");
+        assert!(!shown.contains("session-cookie-value"), "{shown}");
+        assert!(!shown.contains("argon2id"), "{shown}");
+    }
 
     #[test]
     fn reads_cookies_among_others() {

@@ -8,17 +8,28 @@ use crate::app::App;
 use crate::clients::AuthenticatedClient;
 use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
+use crate::domain::secret::Redacted;
 use crate::domain::user::grantable;
 use crate::http::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::storage::auth::CodeState;
 
-#[derive(Debug)]
 pub struct AuthorizationCodeRequest {
     code: String,
     redirect_uri: String,
     code_verifier: String,
     resources: Vec<String>,
+}
+
+impl std::fmt::Debug for AuthorizationCodeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationCodeRequest")
+            .field("code", &Redacted)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &Redacted)
+            .field("resources", &self.resources)
+            .finish()
+    }
 }
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<AuthorizationCodeRequest, OAuthError> {

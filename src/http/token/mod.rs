@@ -7,6 +7,9 @@ mod refresh_token;
 mod token_exchange;
 mod user_tokens;
 
+#[cfg(test)]
+mod redaction_tests;
+
 pub use user_tokens::OFFLINE_ACCESS;
 
 use std::str::FromStr;
@@ -22,6 +25,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
 use super::response::{Caching, json};
 use crate::app::App;
+use crate::domain::secret::Redacted;
 
 /// Grant types the endpoint serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +105,7 @@ impl TokenRequest {
 }
 
 /// RFC 6749 §5.1.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
@@ -118,6 +122,23 @@ pub struct TokenResponse {
     /// The client's rate-limit state, sent as headers.
     #[serde(skip)]
     pub rate_limit: Option<crate::rate_limit::Decision>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &Redacted)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("issued_token_type", &self.issued_token_type)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| Redacted),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| Redacted))
+            .finish_non_exhaustive()
+    }
 }
 
 impl IntoResponse for TokenResponse {

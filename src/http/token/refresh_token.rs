@@ -8,15 +8,25 @@ use super::user_tokens::{
 use crate::app::App;
 use crate::clients::AuthenticatedClient;
 use crate::domain::scope::ScopeSet;
+use crate::domain::secret::Redacted;
 use crate::domain::user::grantable;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
 
-#[derive(Debug)]
 pub struct RefreshTokenRequest {
     refresh_token: String,
     scope: Option<ScopeSet>,
     resources: Vec<String>,
+}
+
+impl std::fmt::Debug for RefreshTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshTokenRequest")
+            .field("refresh_token", &Redacted)
+            .field("scope", &self.scope)
+            .field("resources", &self.resources)
+            .finish()
+    }
 }
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<RefreshTokenRequest, OAuthError> {

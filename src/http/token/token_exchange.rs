@@ -7,16 +7,26 @@ use crate::domain::grants::token_exchange::{
     ACCESS_TOKEN_TYPE, API_KEY_TOKEN_TYPE, TokenExchangeError, decide,
 };
 use crate::domain::scope::ScopeSet;
+use crate::domain::secret::Redacted;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
 use crate::rate_limit::Category;
 use crate::verifier::Rejection;
 
-#[derive(Debug)]
 pub struct TokenExchangeRequest {
     subject_token: String,
     scope: Option<ScopeSet>,
     resources: Vec<String>,
+}
+
+impl std::fmt::Debug for TokenExchangeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenExchangeRequest")
+            .field("subject_token", &Redacted)
+            .field("scope", &self.scope)
+            .field("resources", &self.resources)
+            .finish()
+    }
 }
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<TokenExchangeRequest, OAuthError> {
