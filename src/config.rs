@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 mod accounts;
 mod auth;
+mod connections;
 
 pub use accounts::{ClientCommand, UserCommand};
 pub use auth::{AuthArgs, AuthSettings};
+pub use connections::{ConnectionArgs, ConnectionLimits};
 
 use crate::crypto::signing::Algorithm;
 use crate::domain::api_key::ApiKeyType;
@@ -326,6 +328,9 @@ pub struct GlobalArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
 }
 
 /// The optional configuration file.
@@ -374,6 +379,7 @@ pub struct Settings {
     /// Default API key limits per key type.
     pub api_key_limits: ApiKeyLimits,
     pub auth: AuthSettings,
+    pub connections: ConnectionLimits,
 }
 
 /// Requests per minute an API key may make, by key type; keys may override.
@@ -491,6 +497,7 @@ impl Settings {
             token_rate_limit: args.token_rate_limit,
             api_key_limits: file.api_key_rate_limits.unwrap_or_default(),
             auth: AuthSettings::from_args(&args.auth)?,
+            connections: ConnectionLimits::from_args(&args.connections)?,
         })
     }
 

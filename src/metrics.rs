@@ -5,6 +5,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -27,6 +28,12 @@ pub struct TokenLabels {
     pub outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClosedLabels {
+    /// `header_timeout`, `idle_timeout`, `evicted` or `refused`.
+    pub reason: &'static str,
+}
+
 type HistogramFamily = Family<EndpointLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
@@ -34,6 +41,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
     tokens: Family<TokenLabels, Counter>,
+    connections_open: Gauge,
+    connections_closed: Family<ClosedLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -68,11 +77,25 @@ impl Metrics {
             "Token endpoint requests by grant type and outcome",
             tokens.clone(),
         );
+        let connections_open = Gauge::default();
+        let connections_closed = Family::<ClosedLabels, Counter>::default();
+        registry.register(
+            "connections_open",
+            "Client connections open now",
+            connections_open.clone(),
+        );
+        registry.register(
+            "connections_closed_by_server",
+            "Client connections keyflow closed by reason (timeouts, eviction at the cap)",
+            connections_closed.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             tokens,
+            connections_open,
+            connections_closed,
         }
     }
 
@@ -91,6 +114,20 @@ impl Metrics {
                 grant_type,
                 outcome,
             })
+            .inc();
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections_open.inc();
+    }
+
+    pub fn connection_ended(&self) {
+        self.connections_open.dec();
+    }
+
+    pub fn connection_closed_by_server(&self, reason: &'static str) {
+        self.connections_closed
+            .get_or_create(&ClosedLabels { reason })
             .inc();
     }
 
