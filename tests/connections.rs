@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::binary::{free_port, json_stdout, keyflow, serve_with, terminate};
-use common::{MASTER, basic, http, workspace};
+use common::{MASTER, basic, http, metrics, workspace};
 use keyflow::testing::{TestDb, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -87,14 +87,7 @@ async fn twice_the_cap_of_silent_connections_leave_real_requests_served() {
         );
     }
     assert!(started.elapsed() <= Duration::from_secs(2) + SLACK);
-    let metrics = http()
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&node).await;
     assert!(
         metrics.contains("keyflow_connections_closed_by_server_total{reason=\"evicted\"}"),
         "{metrics}"

@@ -518,14 +518,7 @@ async fn health_readiness_and_metrics() {
         assert_eq!(res.status(), status);
         assert!(res.headers().contains_key("x-request-id"));
     }
-    let text = http()
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics(&node).await;
     assert!(
         text.contains(
             r#"keyflow_token_requests_total{grant_type="client_credentials",outcome="issued"} 1"#

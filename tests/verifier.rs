@@ -273,14 +273,7 @@ async fn unknown_kids_refetch_the_jwks_at_most_once_per_interval() {
     let ws = workspace(&node, "demo").await;
     let api = api(&node, Duration::from_millis(800)).await;
     let fetches = || async {
-        let text = http()
-            .get(node.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = metrics(&node).await;
         text.lines()
             .filter(|l| l.starts_with("keyflow_http_requests_total{endpoint=\"/oauth/jwks\""))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())

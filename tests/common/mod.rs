@@ -98,6 +98,18 @@ pub async fn get_json(url: impl reqwest::IntoUrl) -> Value {
         .expect("JSON body")
 }
 
+/// The node's `/metrics` text.
+pub async fn metrics(node: &TestServer) -> String {
+    http()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
 pub async fn jwks(node: &TestServer) -> JwkSet {
     http()
         .get(node.url("/oauth/jwks"))
