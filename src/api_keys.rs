@@ -223,7 +223,13 @@ impl ApiKeys {
         creator: &Creator,
     ) -> Result<ApiKeyRecord, ApiKeyError> {
         let key = self.find(workspace_id, id).await?;
-        let scopes = ScopeSet::parse(&key.scopes).unwrap_or_default();
+        // Fails closed: unreadable scopes never read as "none to hold".
+        let scopes = ScopeSet::parse(&key.scopes).map_err(|e| {
+            ApiKeyError::Storage(StorageError::Corrupt(format!(
+                "API key {} scopes: {e}",
+                key.id
+            )))
+        })?;
         api_key::may_act_on(&creator.scopes, &scopes).map_err(|s| ApiKeyError::Forbidden {
             scope: s.to_owned(),
             description: format!(
