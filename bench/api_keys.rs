@@ -411,10 +411,7 @@ fn introspection_bench(dir: TempDir) -> u64 {
 }
 
 fn temp_dir() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("keyflow-bench-")
-        .tempdir()
-        .expect("creating a temp dir")
+    common::bench_dir()
 }
 
 fn main() -> ExitCode {

@@ -179,10 +179,7 @@ fn main() -> ExitCode {
         threads >= 1,
         "KEYFLOW_BENCH_CLIENT_THREADS must be at least 1"
     );
-    let dir = tempfile::Builder::new()
-        .prefix("keyflow-bench-")
-        .tempdir()
-        .expect("creating a temp dir");
+    let dir = common::bench_dir();
     let auth = create_workspace(dir.path());
     let mut server = Server::start(dir);
     let pid = server.child.id();

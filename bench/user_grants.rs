@@ -717,10 +717,7 @@ fn main() -> ExitCode {
     if smoke() {
         println!("smoke pass (no --bench flag, unoptimised build): figures are not representative");
     }
-    let dir = tempfile::Builder::new()
-        .prefix("keyflow-bench-")
-        .tempdir()
-        .expect("creating a temp dir");
+    let dir = common::bench_dir();
     let client = cli_setup(dir.path());
     let mut server = Server::start(dir);
     let pid = server.child.id();

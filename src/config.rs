@@ -13,7 +13,7 @@ mod accounts;
 mod auth;
 mod connections;
 
-pub use accounts::{ClientCommand, UserCommand};
+pub use accounts::{ClientCommand, ResourceServerCommand, UserCommand};
 pub use auth::{AuthArgs, AuthSettings};
 pub use connections::{ConnectionArgs, ConnectionLimits};
 
@@ -40,10 +40,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the authorization server (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Run the authorization server (the default). Creates the database,
+    /// the master key and the signing keys on first start.
+    Serve(ServeArgs),
+    /// Create the database or bring it up to date, then exit.
+    Migrate {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage workspaces and their application tokens.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
@@ -81,9 +86,10 @@ pub struct ApikeyArgs {
 pub enum ApikeyCommand {
     /// Create an API key; prints the key once.
     Create {
-        /// The workspace id.
+        /// The workspace's id or unique name; with --url, the key file's
+        /// workspace when left out.
         #[arg(long)]
-        workspace: String,
+        workspace: Option<String>,
         /// A label for the key.
         #[arg(long)]
         name: String,
@@ -93,7 +99,8 @@ pub enum ApikeyCommand {
         /// A scope the key carries; repeat for several.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
-        /// When the key stops working (RFC 3339).
+        /// When the key stops working, as an RFC 3339 time such as
+        /// 2027-03-01T00:00:00Z.
         #[arg(long)]
         expires_at: Option<String>,
         /// Print one JSON object on stdout and nothing else.
@@ -102,9 +109,10 @@ pub enum ApikeyCommand {
     },
     /// List a workspace's keys (never the keys themselves).
     List {
-        /// The workspace id.
+        /// The workspace's id or unique name; with --url, the key file's
+        /// workspace when left out.
         #[arg(long)]
-        workspace: String,
+        workspace: Option<String>,
         /// Only the key with this prefix, for example sk_19656ea.
         #[arg(long)]
         prefix: Option<String>,
@@ -114,24 +122,12 @@ pub enum ApikeyCommand {
     },
     /// Revoke a key for good.
     Revoke {
-        /// The workspace id.
+        /// The workspace's id or unique name; with --url, the key file's
+        /// workspace when left out.
         #[arg(long)]
-        workspace: String,
+        workspace: Option<String>,
         /// The key's id.
         id: String,
-        /// Print one JSON object on stdout and nothing else.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ResourceServerCommand {
-    /// Register a resource server; prints its client secret once.
-    Create {
-        /// A label, for example the API's name.
-        #[arg(long)]
-        name: String,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,
@@ -150,10 +146,20 @@ pub enum WorkspaceCommand {
         json: bool,
     },
     /// Replace a workspace's secret key; prints the new one once.
+    ///
+    /// Without a grace period every older secret stops working at once,
+    /// including one still inside an earlier grace period. With a grace
+    /// period the secret that was current works until the period ends, and
+    /// older secrets keep the grace periods they already had, except that
+    /// one ending later than the new grace period ends with it.
+    /// `GET /v1/workspace/{id}/application-token` lists every old secret
+    /// that still works, with its expiry and last use.
     RotateSecret {
-        /// The workspace id.
-        workspace_id: String,
-        /// Keep the previous secret working this many seconds (0 to 604800).
+        /// The workspace's id, or its name when no other workspace has it.
+        #[arg(value_name = "WORKSPACE")]
+        workspace: String,
+        /// Keep the secret that was current working this many seconds
+        /// (0 to 604800); 0 ends every older secret now.
         #[arg(long, default_value_t = 0)]
         grace_period_seconds: i64,
         /// Also revoke every access token issued to the workspace so far.
@@ -165,8 +171,9 @@ pub enum WorkspaceCommand {
     },
     /// Accept the application key alone on the legacy appkey path (weaker; off by default).
     AllowAppkeyOnly {
-        /// The workspace id.
-        workspace_id: String,
+        /// The workspace's id, or its name when no other workspace has it.
+        #[arg(value_name = "WORKSPACE")]
+        workspace: String,
         /// Turn it off again.
         #[arg(long)]
         off: bool,
@@ -208,11 +215,12 @@ pub enum LogFormat {
     Json,
 }
 
-/// Settings every subcommand shares, so the CLI and a running server can
-/// point at the same database and keys.
+/// Settings every command shares, so the CLI and a running server point at
+/// the same database and keys and agree on the issuer and token lifetime.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Database: `sqlite://PATH` (embedded, created if missing) or `postgres://USER@HOST/DB`.
+    /// Database: `sqlite://PATH` (embedded) or `postgres://USER@HOST/DB`.
+    /// `serve` and `migrate` create it; every other command needs it to exist.
     #[arg(
         long,
         env = "KEYFLOW_DATABASE_URL",
@@ -221,18 +229,9 @@ pub struct GlobalArgs {
     )]
     pub database_url: String,
 
-    /// Directory for key material (the master key), created with mode 0700.
+    /// Directory for key material (the master key), kept at mode 0700.
     #[arg(long, env = "KEYFLOW_KEYS_DIR", default_value = "keys", global = true)]
     pub keys_dir: PathBuf,
-
-    /// Address to listen on.
-    #[arg(
-        long,
-        env = "KEYFLOW_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub listen: SocketAddr,
 
     /// Issuer identifier (RFC 8414 §2); defaults to http://<listen address>.
     #[arg(long, env = "KEYFLOW_ISSUER", global = true)]
@@ -242,11 +241,12 @@ pub struct GlobalArgs {
     #[arg(long, env = "KEYFLOW_WORKSPACE_API_URL", default_value = ApiUrlTemplate::DEFAULT, global = true)]
     pub workspace_api_url: String,
 
-    /// Optional TOML file with extra scopes and resources.
+    /// Optional TOML file with extra scopes, resources and API key rate limits.
     #[arg(long, env = "KEYFLOW_CONFIG", global = true)]
     pub config: Option<PathBuf>,
 
-    /// Access token lifetime in seconds (60 to 86400).
+    /// Access token lifetime in seconds (60 to 86400); also how long retired
+    /// signing keys stay published.
     #[arg(
         long,
         env = "KEYFLOW_ACCESS_TOKEN_TTL",
@@ -254,63 +254,6 @@ pub struct GlobalArgs {
         global = true
     )]
     pub access_token_ttl: i64,
-
-    /// Signing algorithm for access tokens: ES256, RS256 or EdDSA.
-    #[arg(
-        long,
-        env = "KEYFLOW_ACCESS_TOKEN_ALG",
-        default_value = "ES256",
-        global = true
-    )]
-    pub access_token_alg: Algorithm,
-
-    /// Audience of tokens whose request names no `resource`; defaults to `{issuer}/v1`.
-    #[arg(long, env = "KEYFLOW_DEFAULT_AUDIENCE", global = true)]
-    pub default_audience: Option<String>,
-
-    /// Resource indicators (RFC 8707) clients may request, comma-separated.
-    #[arg(
-        long = "resource",
-        env = "KEYFLOW_RESOURCES",
-        value_delimiter = ',',
-        global = true
-    )]
-    pub resources: Vec<String>,
-
-    /// PEM certificate chain; with --tls-key, keyflow serves HTTPS itself.
-    #[arg(long, env = "KEYFLOW_TLS_CERT", global = true)]
-    pub tls_cert: Option<PathBuf>,
-
-    /// PEM private key for --tls-cert.
-    #[arg(long, env = "KEYFLOW_TLS_KEY", global = true)]
-    pub tls_key: Option<PathBuf>,
-
-    /// Proxies (IP or CIDR, comma-separated) whose `X-Forwarded-Proto: https` is believed.
-    #[arg(
-        long = "trusted-proxy",
-        env = "KEYFLOW_TRUSTED_PROXIES",
-        value_delimiter = ',',
-        global = true
-    )]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-
-    /// Tokens a client may get per minute from the token endpoint (per node).
-    #[arg(
-        long,
-        env = "KEYFLOW_TOKEN_RATE_LIMIT",
-        default_value_t = 6000,
-        global = true
-    )]
-    pub token_rate_limit: u32,
-
-    /// Days after which an application token's secret is reported as due for rotation.
-    #[arg(
-        long,
-        env = "KEYFLOW_ROTATION_DUE_DAYS",
-        default_value_t = 90,
-        global = true
-    )]
-    pub rotation_due_days: i64,
 
     /// Log format: text for people, json for log pipelines.
     #[arg(
@@ -325,12 +268,84 @@ pub struct GlobalArgs {
     /// Log filter in `tracing` EnvFilter syntax; `info` for serve, `warn` for other commands.
     #[arg(long, env = "KEYFLOW_LOG", global = true)]
     pub log: Option<String>,
+}
+
+/// The flags of `keyflow serve`, which only a running server reads.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEYFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Signing algorithm for access tokens: ES256, RS256 or EdDSA.
+    #[arg(long, env = "KEYFLOW_ACCESS_TOKEN_ALG", default_value = "ES256")]
+    pub access_token_alg: Algorithm,
+
+    /// Audience of tokens whose request names no `resource`; defaults to `{issuer}/v1`.
+    #[arg(long, env = "KEYFLOW_DEFAULT_AUDIENCE")]
+    pub default_audience: Option<String>,
+
+    /// Resource indicators (RFC 8707) clients may request, comma-separated.
+    #[arg(long = "resource", env = "KEYFLOW_RESOURCES", value_delimiter = ',')]
+    pub resources: Vec<String>,
+
+    /// PEM certificate chain; with --tls-key, keyflow serves HTTPS itself.
+    #[arg(long, env = "KEYFLOW_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "KEYFLOW_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Proxies (IP or CIDR, comma-separated) whose `X-Forwarded-Proto: https` is believed.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEYFLOW_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Tokens a client may get per minute from the token endpoint (per node).
+    #[arg(long, env = "KEYFLOW_TOKEN_RATE_LIMIT", default_value_t = 6000)]
+    pub token_rate_limit: u32,
+
+    /// Days after which an application token's secret is reported as due for rotation.
+    #[arg(long, env = "KEYFLOW_ROTATION_DUE_DAYS", default_value_t = 90)]
+    pub rotation_due_days: i64,
 
     #[command(flatten)]
     pub auth: AuthArgs,
 
     #[command(flatten)]
     pub connections: ConnectionArgs,
+}
+
+/// [`ServeArgs`] from the environment and defaults alone, for commands
+/// other than `serve`: they render URLs with the same issuer and scopes.
+#[derive(Debug, Parser)]
+struct EnvironmentOnly {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+impl ServeArgs {
+    pub fn from_environment() -> anyhow::Result<Self> {
+        EnvironmentOnly::try_parse_from(["keyflow"])
+            .map(|e| e.serve)
+            .map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+            .context("the KEYFLOW_* environment")
+    }
+}
+
+impl Cli {
+    /// The validated settings of this invocation: the serve flags when the
+    /// command is `serve`, else their environment values and defaults.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        match &self.command {
+            Some(Command::Serve(serve)) => Settings::from_args(&self.global, serve),
+            _ => Settings::from_args(&self.global, &ServeArgs::from_environment()?),
+        }
+    }
 }
 
 /// The optional configuration file.
@@ -430,7 +445,7 @@ impl Settings {
         self.access_token_ttl + 300
     }
 
-    pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Self> {
+    pub fn from_args(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
         let file = match &args.config {
             Some(path) => load_file(path)?,
             None => ConfigFile::default(),
@@ -438,7 +453,7 @@ impl Settings {
         let issuer = validate_issuer(
             args.issuer
                 .clone()
-                .unwrap_or_else(|| default_issuer(args.listen)),
+                .unwrap_or_else(|| default_issuer(serve.listen)),
         )
         .context("--issuer / KEYFLOW_ISSUER")?;
         let api_url = ApiUrlTemplate::new(&args.workspace_api_url, &issuer)
@@ -450,13 +465,13 @@ impl Settings {
                 "--access-token-ttl / KEYFLOW_ACCESS_TOKEN_TTL must be between 60 and 86400 seconds"
             );
         }
-        let default_audience = args
+        let default_audience = serve
             .default_audience
             .clone()
             .or(file.resources.default_audience)
             .unwrap_or_else(|| format!("{issuer}/v1"));
         let mut allowed = file.resources.allowed;
-        allowed.extend(args.resources.iter().cloned());
+        allowed.extend(serve.resources.iter().cloned());
         for r in std::iter::once(&default_audience).chain(&allowed) {
             match url::Url::parse(r) {
                 Ok(u) if u.fragment().is_none() => {}
@@ -465,13 +480,13 @@ impl Settings {
                 ),
             }
         }
-        if args.token_rate_limit == 0 {
+        if serve.token_rate_limit == 0 {
             bail!("--token-rate-limit / KEYFLOW_TOKEN_RATE_LIMIT must be at least 1 per minute");
         }
-        if !(1..=3650).contains(&args.rotation_due_days) {
+        if !(1..=3650).contains(&serve.rotation_due_days) {
             bail!("--rotation-due-days / KEYFLOW_ROTATION_DUE_DAYS must be between 1 and 3650");
         }
-        let tls = match (&args.tls_cert, &args.tls_key) {
+        let tls = match (&serve.tls_cert, &serve.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.clone(),
                 key: key.clone(),
@@ -485,19 +500,19 @@ impl Settings {
             issuer,
             database_url: args.database_url.clone(),
             keys_dir: args.keys_dir.clone(),
-            listen: args.listen,
+            listen: serve.listen,
             api_url,
             scopes,
             resources: ResourcePolicy::new(default_audience, allowed),
             access_token_ttl: args.access_token_ttl,
-            access_token_alg: args.access_token_alg,
+            access_token_alg: serve.access_token_alg,
             tls,
-            trusted_proxies: args.trusted_proxies.clone(),
-            rotation_due_days: args.rotation_due_days,
-            token_rate_limit: args.token_rate_limit,
+            trusted_proxies: serve.trusted_proxies.clone(),
+            rotation_due_days: serve.rotation_due_days,
+            token_rate_limit: serve.token_rate_limit,
             api_key_limits: file.api_key_rate_limits.unwrap_or_default(),
-            auth: AuthSettings::from_args(&args.auth)?,
-            connections: ConnectionLimits::from_args(&args.connections)?,
+            auth: AuthSettings::from_args(&serve.auth)?,
+            connections: ConnectionLimits::from_args(&serve.connections)?,
         })
     }
 
@@ -558,15 +573,15 @@ fn is_loopback_host(url: &url::Url) -> bool {
 mod tests {
     use super::*;
 
-    fn args(extra: &[&str]) -> GlobalArgs {
-        let mut argv = vec!["keyflow"];
+    fn settings(extra: &[&str]) -> anyhow::Result<Settings> {
+        let mut argv = vec!["keyflow", "serve"];
         argv.extend_from_slice(extra);
-        Cli::try_parse_from(argv).unwrap().global
+        Cli::try_parse_from(argv).unwrap().settings()
     }
 
     #[test]
     fn defaults_are_a_working_development_setup() {
-        let s = Settings::from_args(&args(&[])).unwrap();
+        let s = settings(&[]).unwrap();
         assert_eq!(s.issuer, "http://127.0.0.1:8080");
         assert_eq!(s.database_url, "sqlite://keyflow.db");
         assert_eq!(s.resources.default_audience(), "http://127.0.0.1:8080/v1");
@@ -576,7 +591,7 @@ mod tests {
 
     #[test]
     fn issuer_follows_listen_address_when_unset() {
-        let s = Settings::from_args(&args(&["--listen", "0.0.0.0:9000"])).unwrap();
+        let s = settings(&["--listen", "0.0.0.0:9000"]).unwrap();
         assert_eq!(s.issuer, "http://127.0.0.1:9000");
     }
 
@@ -596,14 +611,14 @@ mod tests {
                 "KEYFLOW_WORKSPACE_API_URL",
             ),
         ] {
-            let err = format!("{:#}", Settings::from_args(&args(&argv)).unwrap_err());
+            let err = format!("{:#}", settings(&argv).unwrap_err());
             assert!(err.contains(needle), "{argv:?}: {err}");
         }
     }
 
     #[test]
     fn https_issuer_without_tls_requires_forwarded_https() {
-        let s = Settings::from_args(&args(&["--issuer", "https://auth.example.com/"])).unwrap();
+        let s = settings(&["--issuer", "https://auth.example.com/"]).unwrap();
         assert_eq!(s.issuer, "https://auth.example.com");
         assert!(s.requires_forwarded_https());
     }
@@ -629,7 +644,7 @@ read_only = { read = 4, write = 5, token = 6 }
 "#,
         )
         .unwrap();
-        let s = Settings::from_args(&args(&["--config", path.to_str().unwrap()])).unwrap();
+        let s = settings(&["--config", path.to_str().unwrap()]).unwrap();
         assert!(s.scopes.get("reports:read").unwrap().applications);
         assert!(
             s.resources
@@ -639,6 +654,6 @@ read_only = { read = 4, write = 5, token = 6 }
         assert_eq!(s.api_key_limits.secret.read, 10);
         assert_eq!(s.api_key_limits.read_only.token, 6);
         std::fs::write(&path, "[[scopes]]\nname = \"x\"\n").unwrap();
-        assert!(Settings::from_args(&args(&["--config", path.to_str().unwrap()])).is_err());
+        assert!(settings(&["--config", path.to_str().unwrap()]).is_err());
     }
 }

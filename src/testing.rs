@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::App;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Cli, Settings};
+use crate::config::Cli;
 use crate::crypto::master_key::MasterKey;
 use crate::storage::{self, Backend, Store};
 
@@ -134,14 +134,15 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let issuer = format!("http://{addr}");
-        let mut argv = vec!["keyflow", "--database-url", db_url];
+        let mut argv = vec!["keyflow", "--database-url", db_url, "serve"];
         if !args.contains(&"--issuer") {
             argv.extend(["--issuer", &issuer]);
         }
         argv.extend_from_slice(args);
-        let settings =
-            Settings::from_args(&Cli::try_parse_from(argv).expect("test args parse").global)
-                .expect("test settings are valid");
+        let settings = Cli::try_parse_from(argv)
+            .expect("test args parse")
+            .settings()
+            .expect("test settings are valid");
         let issuer = settings.issuer.clone();
         let store = storage::connect(db_url).await.expect("open store");
         let app = App::new(settings, store, MasterKey::from_bytes(master), clock)

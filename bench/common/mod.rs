@@ -49,7 +49,7 @@ impl Server {
         let addr = free_port();
         let log = File::create(dir.path().join("server.log")).expect("creating server.log");
         let child = keyflow(dir.path())
-            .args(["--listen", &addr.to_string(), "serve"])
+            .args(["serve", "--listen", &addr.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("cloning the server.log handle"))
             .stderr(log)
@@ -130,6 +130,22 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A new directory with a set-up database and master key (`keyflow
+/// migrate`), ready for the CLI and the server.
+pub fn bench_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("keyflow-bench-")
+        .tempdir()
+        .expect("creating a temp dir");
+    let status = keyflow(dir.path())
+        .arg("migrate")
+        .stdout(Stdio::null())
+        .status()
+        .expect("running `keyflow migrate`");
+    assert!(status.success(), "`keyflow migrate` failed: {status}");
+    dir
 }
 
 /// A `keyflow` command on the bench's database and keys, with no inherited

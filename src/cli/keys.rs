@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{load_master_key, open_store, print_json};
+use super::{local, print_json};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{KeysCommand, Settings};
 use crate::crypto::keyring::{KeyState, create_key};
@@ -26,8 +26,7 @@ async fn rotate(
     }
     algs.sort();
     algs.dedup();
-    let store = open_store(settings).await?;
-    let (master, _) = load_master_key(settings)?;
+    let super::Local { store, master } = local(settings).await?;
     let now = SystemClock.now();
     let mut rotated = Vec::new();
     for alg in algs {
@@ -61,7 +60,7 @@ async fn rotate(
 }
 
 async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
+    let store = local(settings).await?.store;
     let now = SystemClock.now();
     let keys: Vec<_> = store
         .list_signing_keys()

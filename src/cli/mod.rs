@@ -5,31 +5,33 @@ mod client;
 mod keys;
 mod resource_server;
 mod serve;
+mod table;
 mod user;
 mod workspace;
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Cli, Command, LogFormat, Settings};
+use crate::crypto::key_check::{self, Generate};
 use crate::crypto::master_key::{MasterKey, MasterKeySource};
-use crate::storage::{self, Store};
+use crate::domain::workspace::Workspace;
+use crate::storage::auth::UserRecord;
+use crate::storage::{self, OpenMode, Store};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let serving = matches!(cli.command, None | Some(Command::Serve(_)));
     init_logging(cli.global.log_format, cli.global.log.as_deref(), serving);
-    let settings = Settings::from_args(&cli.global)?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve::run(settings).await,
-        Command::Migrate => {
-            open_store(&settings).await?;
-            eprintln!(
-                "migrations applied to {}",
-                storage::redact_url(&settings.database_url)
-            );
-            Ok(())
-        }
+    let settings = cli.settings()?;
+    let Some(command) = cli.command else {
+        return serve::run(settings).await;
+    };
+    match command {
+        Command::Serve(_) => serve::run(settings).await,
+        Command::Migrate { json } => migrate(&settings, json).await,
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
@@ -44,7 +46,9 @@ fn init_logging(format: LogFormat, filter: Option<&str>, serving: bool) {
     let filter = filter.unwrap_or(if serving { "info" } else { "warn" });
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // No colour codes in files, pipes and journald.
     let builder = tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match format {
@@ -57,8 +61,113 @@ fn init_logging(format: LogFormat, filter: Option<&str>, serving: bool) {
     };
 }
 
-pub(crate) async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    storage::connect(&settings.database_url)
+/// What a management command works on: the database and its master key,
+/// both checked before anything is written.
+pub(crate) struct Local {
+    pub store: Arc<dyn Store>,
+    pub master: MasterKey,
+}
+
+/// Opens an existing database and proves the master key is the one it was
+/// set up with; a management command never creates either.
+pub(crate) async fn local(settings: &Settings) -> anyhow::Result<Local> {
+    let store = open_store(settings, OpenMode::Existing).await?;
+    let (master, _) = unlock(settings, store.as_ref(), Generate::Never).await?;
+    Ok(Local { store, master })
+}
+
+/// `keyflow migrate`: creates the database (and, for a new one, the master
+/// key) or applies the migrations it lacks.
+async fn migrate(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
+    let store = open_store(settings, OpenMode::Create).await?;
+    let (_, source) = unlock(settings, store.as_ref(), Generate::OnEmptyDatabase).await?;
+    let database = storage::redact_url(&settings.database_url);
+    let (key, created) = match &source {
+        MasterKeySource::Environment => ("KEYFLOW_MASTER_KEY".to_owned(), false),
+        MasterKeySource::File { path, created } => (path.display().to_string(), *created),
+    };
+    if as_json {
+        print_json(&serde_json::json!({
+            "database": database,
+            "masterKey": key,
+            "masterKeyCreated": created,
+        }));
+    } else {
+        println!("Database {database} is up to date; its master key is {key}.");
+        if created {
+            println!("The master key was created now: back it up, every node needs the same one.");
+        }
+    }
+    Ok(())
+}
+
+/// The master key from the environment or `--keys-dir`, checked against the
+/// database (see [`crate::crypto::key_check`]).
+pub(crate) async fn unlock(
+    settings: &Settings,
+    store: &dyn Store,
+    generate: Generate,
+) -> anyhow::Result<(MasterKey, MasterKeySource)> {
+    let env = std::env::var("KEYFLOW_MASTER_KEY")
+        .ok()
+        .filter(|v| !v.is_empty());
+    key_check::unlock(
+        store,
+        &storage::redact_url(&settings.database_url),
+        env.as_deref(),
+        &settings.keys_dir,
+        generate,
+        SystemClock.now(),
+    )
+    .await
+    .context("loading the master key")
+}
+
+/// A workspace named by its id or, when no id matches, by its name if
+/// exactly one workspace has it.
+pub(crate) async fn resolve_workspace(store: &dyn Store, given: &str) -> anyhow::Result<Workspace> {
+    if let Some(ws) = store.get_workspace(given).await? {
+        return Ok(ws);
+    }
+    let named: Vec<Workspace> = store
+        .list_workspaces()
+        .await?
+        .into_iter()
+        .filter(|w| w.name == given)
+        .collect();
+    match named.len() {
+        1 => Ok(named.into_iter().next().expect("one")),
+        0 => {
+            bail!("no workspace has the id or name {given:?}; `keyflow workspace list` shows them")
+        }
+        n => bail!(
+            "{n} workspaces are named {given:?}; name one by its id ({})",
+            named
+                .iter()
+                .map(|w| w.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A user named by id (`usr_…`) or by email address.
+pub(crate) async fn resolve_user(store: &dyn Store, given: &str) -> anyhow::Result<UserRecord> {
+    let found = if let Some(email) = crate::domain::user::normalize_email(given) {
+        store.user_by_email(&email).await?
+    } else {
+        store.user_by_id(given).await?
+    };
+    found.with_context(|| {
+        format!("no user has the id or email {given:?}; `keyflow user list` shows them")
+    })
+}
+
+pub(crate) async fn open_store(
+    settings: &Settings,
+    mode: OpenMode,
+) -> anyhow::Result<Arc<dyn Store>> {
+    storage::open(&settings.database_url, mode)
         .await
         .with_context(|| {
             format!(
@@ -68,11 +177,28 @@ pub(crate) async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn St
         })
 }
 
-pub(crate) fn load_master_key(settings: &Settings) -> anyhow::Result<(MasterKey, MasterKeySource)> {
-    let env = std::env::var("KEYFLOW_MASTER_KEY")
-        .ok()
-        .filter(|v| !v.is_empty());
-    MasterKey::load_or_create(env.as_deref(), &settings.keys_dir).context("loading the master key")
+/// A client's new secret, printed once (`client`/`resource-server
+/// rotate-secret`).
+fn print_rotated_client(rotated: &crate::workspaces::RotatedSecret, as_json: bool) {
+    use crate::clock::rfc3339;
+    let secret = rotated.secret_key.expose();
+    if as_json {
+        print_json(&serde_json::json!({
+            "clientId": rotated.application_key,
+            "clientSecret": secret,
+            "lastRotatedAt": rfc3339(rotated.rotated_at),
+            "previousSecretExpiresAt": rfc3339(rotated.previous_expires_at),
+        }));
+    } else {
+        println!("Client ID        {}", rotated.application_key);
+        println!("Client secret    {secret}");
+        println!(
+            "Previous secret  stops working at {}",
+            rfc3339(rotated.previous_expires_at)
+        );
+        println!();
+        println!("The secret is shown this once; keyflow stores only a hash of it.");
+    }
 }
 
 /// Prints one JSON object on stdout.

@@ -7,12 +7,14 @@ use anyhow::Context;
 use crate::app::App;
 use crate::clock::SystemClock;
 use crate::config::Settings;
+use crate::crypto::key_check::Generate;
 use crate::crypto::master_key::MasterKeySource;
-use crate::storage::redact_url;
+use crate::storage::{OpenMode, redact_url};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let store = super::open_store(&settings).await?;
-    let (master, source) = super::load_master_key(&settings)?;
+    let store = super::open_store(&settings, OpenMode::Create).await?;
+    let (master, source) =
+        super::unlock(&settings, store.as_ref(), Generate::OnEmptyDatabase).await?;
     if let MasterKeySource::File {
         path,
         created: true,

@@ -9,8 +9,7 @@ pub struct AuthArgs {
     #[arg(
         long,
         env = "KEYFLOW_SESSION_TTL",
-        default_value_t = 12 * 3600,
-        global = true
+        default_value_t = 12 * 3600
     )]
     pub session_ttl: i64,
 
@@ -18,18 +17,12 @@ pub struct AuthArgs {
     #[arg(
         long,
         env = "KEYFLOW_REFRESH_TOKEN_TTL",
-        default_value_t = 30 * 86_400,
-        global = true
+        default_value_t = 30 * 86_400
     )]
     pub refresh_token_ttl: i64,
 
     /// Seconds a rotated refresh token still works, for clients that lost the response (0 to 60).
-    #[arg(
-        long,
-        env = "KEYFLOW_REFRESH_REUSE_GRACE",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "KEYFLOW_REFRESH_REUSE_GRACE", default_value_t = 5)]
     pub refresh_reuse_grace: i64,
 }
 

@@ -10,27 +10,17 @@ use clap::Args;
 pub struct ConnectionArgs {
     /// Seconds a client has to send a complete request head, from its
     /// connection or its first byte after an idle keep-alive (1 to 300).
-    #[arg(
-        long,
-        env = "KEYFLOW_HEADER_READ_TIMEOUT",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "KEYFLOW_HEADER_READ_TIMEOUT", default_value_t = 10)]
     pub header_read_timeout: u64,
 
     /// Seconds a keep-alive connection may sit idle between requests (1 to 3600).
-    #[arg(
-        long,
-        env = "KEYFLOW_IDLE_TIMEOUT",
-        default_value_t = 60,
-        global = true
-    )]
+    #[arg(long, env = "KEYFLOW_IDLE_TIMEOUT", default_value_t = 60)]
     pub idle_timeout: u64,
 
     /// Most client connections at once; at the cap the longest-idle one is
     /// closed to make room. Default: the open-file limit less room for the
     /// database pool and log files.
-    #[arg(long, env = "KEYFLOW_MAX_CONNECTIONS", global = true)]
+    #[arg(long, env = "KEYFLOW_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
 }
 

@@ -72,14 +72,9 @@ impl MasterKey {
         keys_dir: &Path,
     ) -> Result<(Self, MasterKeySource), MasterKeyError> {
         if let Some(v) = env_value {
-            let key = decode_key(v).ok_or(MasterKeyError::BadEnv)?;
-            return Ok((Self::from_bytes(key), MasterKeySource::Environment));
+            return Ok((Self::from_env(v)?, MasterKeySource::Environment));
         }
         let path = keys_dir.join(MASTER_KEY_FILE);
-        let io = |source| MasterKeyError::Io {
-            path: path.clone(),
-            source,
-        };
         create_private_dir(keys_dir).map_err(|source| MasterKeyError::Io {
             path: keys_dir.to_owned(),
             source,
@@ -88,16 +83,36 @@ impl MasterKey {
             match write_new_private_file(&path, STANDARD.encode(random_bytes::<32>()).as_bytes()) {
                 Ok(()) => true,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-                Err(e) => return Err(io(e)),
+                Err(source) => return Err(MasterKeyError::Io { path, source }),
             };
-        let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(io)?);
+        let (key, path) = Self::read_file(keys_dir)?.ok_or_else(|| MasterKeyError::Io {
+            path: path.clone(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+        Ok((key, MasterKeySource::File { path, created }))
+    }
+
+    /// `KEYFLOW_MASTER_KEY`'s value, decoded.
+    pub fn from_env(value: &str) -> Result<Self, MasterKeyError> {
+        decode_key(value)
+            .map(Self::from_bytes)
+            .ok_or(MasterKeyError::BadEnv)
+    }
+
+    /// `keys_dir/master.key` if it exists; never creates it. The directory
+    /// and the file lose any group or other access they have.
+    pub fn read_file(keys_dir: &Path) -> Result<Option<(Self, PathBuf)>, MasterKeyError> {
+        let path = keys_dir.join(MASTER_KEY_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => Zeroizing::new(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(MasterKeyError::Io { path, source }),
+        };
         let key =
             decode_key(&text).ok_or_else(|| MasterKeyError::BadFile { path: path.clone() })?;
-        warn_if_shared(&path);
-        Ok((
-            Self::from_bytes(key),
-            MasterKeySource::File { path, created },
-        ))
+        crate::files::restrict(keys_dir, 0o700);
+        crate::files::restrict(&path, 0o600);
+        Ok(Some((Self::from_bytes(key), path)))
     }
 
     fn aead(&self) -> LessSafeKey {
@@ -180,16 +195,6 @@ pub fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<(
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     linked
-}
-
-fn warn_if_shared(path: &Path) {
-    #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(path) {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), "master key file is readable by group or others; chmod 600 it");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,16 @@ pub enum StorageError {
     /// A unique constraint refused the write.
     #[error("already exists")]
     Conflict,
+    #[error(
+        "database {url} does not exist; create it with `keyflow migrate` (or by starting \
+         `keyflow serve`), or point --database-url / KEYFLOW_DATABASE_URL at the server's database"
+    )]
+    Missing { url: String },
+    #[error(
+        "database {url} has no keyflow tables; set it up with `keyflow migrate` (or by starting \
+         `keyflow serve`), or point --database-url / KEYFLOW_DATABASE_URL at the server's database"
+    )]
+    NotSetUp { url: String },
 }
 
 impl StorageError {
@@ -260,6 +270,18 @@ pub trait Store: auth::AuthStore + Send + Sync + fmt::Debug + 'static {
     /// A trivial round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
 
+    /// The value sealed under the master key when the database was set up.
+    async fn master_key_check(&self) -> Result<Option<Vec<u8>>>;
+
+    /// Stores `sealed` as the master key check unless one is there already,
+    /// and returns the stored one: of two processes setting up one database
+    /// at once, both learn which key won.
+    async fn init_master_key_check(&self, sealed: &[u8], now: UnixTime) -> Result<Vec<u8>>;
+
+    /// Whether the database holds anything made under a master key:
+    /// clients, signing keys or users.
+    async fn holds_data(&self) -> Result<bool>;
+
     async fn epochs(&self) -> Result<Epochs>;
 
     /// Creates the workspace, its application client and that client's first
@@ -301,13 +323,16 @@ pub trait Store: auth::AuthStore + Send + Sync + fmt::Debug + 'static {
 
     async fn application_client(&self, workspace_id: &str) -> Result<Option<ClientRecord>>;
 
-    /// The newest superseded secret still inside its grace period, if any.
-    async fn previous_secret(&self, client_id: &str, now: UnixTime)
-    -> Result<Option<SecretRecord>>;
+    /// Every client of `kind`, oldest first.
+    async fn list_clients(&self, kind: ClientKind) -> Result<Vec<ClientRecord>>;
+
+    /// Every superseded secret still inside its grace period at `now`
+    /// (`expires_at > now`), newest first.
+    async fn previous_secrets(&self, client_id: &str, now: UnixTime) -> Result<Vec<SecretRecord>>;
 
     /// Adds `secret` as the client's current secret; every previously valid
-    /// secret expires at `rotation.previous_expire_at`. Returns false when the
-    /// client does not exist.
+    /// secret expires at `rotation.previous_expire_at` or at its own expiry,
+    /// whichever is sooner. Returns false when the client does not exist.
     async fn rotate_client_secret(
         &self,
         client_id: &str,
@@ -406,12 +431,28 @@ pub trait Store: auth::AuthStore + Send + Sync + fmt::Debug + 'static {
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 }
 
+/// Whether a command may create the database it is pointed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `serve` and `migrate`: create the database when it is missing.
+    Create,
+    /// Every other command: the database must exist and have been set up,
+    /// so that a mistyped path or URL is an error, not a new empty database.
+    Existing,
+}
+
 /// Opens the store named by `url` and applies its migrations.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    open(url, OpenMode::Create).await
+}
+
+/// Opens the store named by `url` as `mode` allows, then applies any
+/// migrations it lacks.
+pub async fn open(url: &str, mode: OpenMode) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(SqliteStore::connect(url).await?)
+        Arc::new(SqliteStore::open(url, mode).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PostgresStore::connect(url).await?)
+        Arc::new(PostgresStore::open(url, mode).await?)
     } else {
         return Err(StorageError::UnsupportedUrl(redact_url(url)));
     };

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 
 use super::write::{Turn, WriteTx};
-use super::{Backend, Result, auth_sql::impl_auth_store, sql::impl_store};
+use super::{Backend, OpenMode, Result, StorageError, auth_sql::impl_auth_store, sql::impl_store};
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -15,12 +16,48 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool = PgPoolOptions::new()
+        Self::open(url, OpenMode::Create).await
+    }
+
+    /// Connects to the database; in [`OpenMode::Existing`] it must exist
+    /// and hold keyflow's tables.
+    pub async fn open(url: &str, mode: OpenMode) -> Result<Self> {
+        let pool = match Self::pool(url).await {
+            Ok(pool) => pool,
+            Err(e) if is_missing_database(&e) => match mode {
+                OpenMode::Existing => {
+                    return Err(StorageError::Missing {
+                        url: super::redact_url(url),
+                    });
+                }
+                OpenMode::Create => {
+                    Postgres::create_database(url).await?;
+                    tracing::info!(database = %super::redact_url(url), "created the database");
+                    Self::pool(url).await?
+                }
+            },
+            Err(e) => return Err(e.into()),
+        };
+        if mode == OpenMode::Existing {
+            let (set_up,): (bool,) =
+                sqlx::query_as("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                    .fetch_one(&pool)
+                    .await?;
+            if !set_up {
+                return Err(StorageError::NotSetUp {
+                    url: super::redact_url(url),
+                });
+            }
+        }
+        Ok(Self { pool })
+    }
+
+    async fn pool(url: &str) -> std::result::Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
-            .await?;
-        Ok(Self { pool })
+            .await
     }
 
     fn migrator() -> sqlx::migrate::Migrator {
@@ -39,3 +76,8 @@ impl PostgresStore {
 
 impl_store!(PostgresStore, Postgres, Backend::Postgres);
 impl_auth_store!(PostgresStore, Postgres);
+
+/// SQLSTATE 3D000, invalid_catalog_name: the database does not exist.
+fn is_missing_database(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"))
+}

@@ -310,6 +310,46 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn master_key_check(&self) -> $crate::storage::Result<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT sealed FROM master_key_check WHERE id = 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(sealed,)| sealed))
+            }
+
+            async fn init_master_key_check(
+                &self,
+                sealed: &[u8],
+                now: $crate::clock::UnixTime,
+            ) -> $crate::storage::Result<Vec<u8>> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO master_key_check (id, sealed, created_at) VALUES (1, $1, $2) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(sealed)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let (stored,): (Vec<u8>,) =
+                    sqlx::query_as("SELECT sealed FROM master_key_check WHERE id = 1")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+
+            async fn holds_data(&self) -> $crate::storage::Result<bool> {
+                let (any,): (bool,) = sqlx::query_as(
+                    "SELECT EXISTS (SELECT 1 FROM clients) OR EXISTS (SELECT 1 FROM signing_keys) \
+                     OR EXISTS (SELECT 1 FROM users)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(any)
+            }
+
             async fn epochs(&self) -> $crate::storage::Result<$crate::storage::Epochs> {
                 let (credentials, signing_keys, revocations): (i64, i64, i64) = sqlx::query_as(
                     "SELECT credentials, signing_keys, revocations FROM sync_epochs WHERE id = 1",
@@ -451,20 +491,38 @@ macro_rules! impl_store {
                 Ok(row.map($crate::storage::sql::client).transpose()?.map(|(c, _)| c))
             }
 
-            async fn previous_secret(
+            async fn list_clients(
+                &self,
+                kind: $crate::storage::ClientKind,
+            ) -> $crate::storage::Result<Vec<$crate::storage::ClientRecord>> {
+                let rows: Vec<$crate::storage::sql::ClientRow> = sqlx::query_as(
+                    $crate::storage::sql::select_clients!("c.kind = $1 ORDER BY c.created_at, c.client_id"),
+                )
+                .bind(kind.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|r| $crate::storage::sql::client(r).map(|(c, _)| c))
+                    .collect()
+            }
+
+            async fn previous_secrets(
                 &self,
                 client_id: &str,
                 now: $crate::clock::UnixTime,
-            ) -> $crate::storage::Result<Option<$crate::storage::SecretRecord>> {
-                let row: Option<$crate::storage::sql::SecretRow> = sqlx::query_as(
+            ) -> $crate::storage::Result<Vec<$crate::storage::SecretRecord>> {
+                // Of two secrets made in one second, the later one was
+                // superseded later, so it never expires sooner.
+                let rows: Vec<$crate::storage::sql::SecretRow> = sqlx::query_as(
                     "SELECT id, secret_hash, created_at, expires_at, last_used_at FROM client_secrets \
-                     WHERE client_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id LIMIT 1",
+                     WHERE client_id = $1 AND expires_at > $2 \
+                     ORDER BY created_at DESC, expires_at DESC, id",
                 )
                 .bind(client_id)
                 .bind(now)
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await?;
-                row.map($crate::storage::sql::secret).transpose()
+                rows.into_iter().map($crate::storage::sql::secret).collect()
             }
 
             async fn rotate_client_secret(

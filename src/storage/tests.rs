@@ -430,7 +430,7 @@ async fn resource_servers_appkey_only_and_previous_secrets() {
         assert_eq!(found.client, rs);
         assert!(!found.allow_appkey_only);
 
-        assert_eq!(store.previous_secret("app_1", 1_000).await.unwrap(), None);
+        assert_eq!(store.previous_secrets("app_1", 1_000).await.unwrap(), []);
         let rotation = SecretRotation {
             now: 1_000,
             previous_expire_at: 1_060,
@@ -440,16 +440,88 @@ async fn resource_servers_appkey_only_and_previous_secrets() {
             .rotate_client_secret("app_1", &secret(2), rotation, &audit())
             .await
             .unwrap();
-        let prev = store
-            .previous_secret("app_1", 1_030)
-            .await
-            .unwrap()
-            .unwrap();
+        let prev = store.previous_secrets("app_1", 1_030).await.unwrap();
         assert_eq!(
-            (prev.hash, prev.expires_at),
-            (SecretHash([1; 32]), Some(1_060))
+            prev.iter()
+                .map(|p| (p.hash, p.expires_at))
+                .collect::<Vec<_>>(),
+            [(SecretHash([1; 32]), Some(1_060))]
         );
-        assert_eq!(store.previous_secret("app_1", 1_060).await.unwrap(), None);
+        assert_eq!(store.previous_secrets("app_1", 1_060).await.unwrap(), []);
+    }
+}
+
+#[tokio::test]
+async fn previous_secrets_lists_every_secret_in_its_grace_period_newest_first() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        for (ws, app) in [("w1", "app_1"), ("w2", "app_2")] {
+            store
+                .create_workspace(&workspace(ws), app, &secret(1), &audit())
+                .await
+                .unwrap();
+        }
+        let rotate = |now, grace| SecretRotation {
+            now,
+            previous_expire_at: now + grace,
+            revoke_issued_tokens: false,
+        };
+        let listed = |t| {
+            let store = Arc::clone(&store);
+            async move {
+                let prev = store.previous_secrets("app_1", t).await.unwrap();
+                prev.iter()
+                    .map(|s| (s.hash.0[0], s.expires_at.unwrap(), s.last_used_at))
+                    .collect::<Vec<_>>()
+            }
+        };
+        // Secret 2 is made in the same second as secret 1 (1_000), and
+        // superseded later, so it still comes first.
+        let second = secret(2);
+        for (s, now, grace) in [(&second, 1_000, 600), (&secret(3), 1_100, 600)] {
+            assert!(
+                store
+                    .rotate_client_secret("app_1", s, rotate(now, grace), &audit())
+                    .await
+                    .unwrap()
+            );
+        }
+        store
+            .rotate_client_secret("app_2", &secret(9), rotate(1_100, 600), &audit())
+            .await
+            .unwrap();
+        let usage = ClientUsage {
+            client_id: "app_1".into(),
+            secret_id: second.id.clone(),
+            tokens_issued: 1,
+            last_used_at: 1_150,
+        };
+        store.record_usage(&[usage]).await.unwrap();
+        // The second rotation left the first one's grace period as it was.
+        assert_eq!(
+            listed(1_200).await,
+            [(2, 1_700, Some(1_150)), (1, 1_600, None)]
+        );
+        assert_eq!(listed(1_600).await, [(2, 1_700, Some(1_150))]);
+        assert_eq!(listed(1_700).await, []);
+
+        // A shorter grace period ends longer ones with it; none ends them all.
+        store
+            .rotate_client_secret("app_1", &secret(4), rotate(1_200, 100), &audit())
+            .await
+            .unwrap();
+        let expiries: Vec<i64> = listed(1_250).await.iter().map(|s| s.1).collect();
+        assert_eq!(expiries, [1_300, 1_300, 1_300]);
+        store
+            .rotate_client_secret("app_1", &secret(5), rotate(1_250, 0), &audit())
+            .await
+            .unwrap();
+        assert_eq!(listed(1_250).await, []);
+        assert_eq!(
+            store.previous_secrets("app_2", 1_200).await.unwrap().len(),
+            1,
+            "another client's secrets are its own"
+        );
     }
 }
 

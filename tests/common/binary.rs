@@ -21,6 +21,21 @@ pub fn keyflow(dir: &Path, db_url: &str, args: &[&str]) -> Output {
         .expect("run keyflow")
 }
 
+/// `keyflow migrate`: what an operator runs (or `serve`) before any other
+/// command, which refuses a database that is not set up.
+pub fn set_up(dir: &Path, db_url: &str) -> Value {
+    json_stdout(&keyflow(dir, db_url, &["migrate", "--json"]))
+}
+
+/// `keyflow workspace create --name NAME --json`, which must succeed.
+pub fn create_workspace(dir: &Path, db_url: &str, name: &str) -> Value {
+    json_stdout(&keyflow(
+        dir,
+        db_url,
+        &["workspace", "create", "--name", name, "--json"],
+    ))
+}
+
 /// Exactly one JSON object on stdout, nothing else there.
 pub fn json_stdout(out: &Output) -> Value {
     assert!(
@@ -80,9 +95,9 @@ pub async fn serve_with(
             db_url,
             "--keys-dir",
             "keys",
+            "serve",
             "--listen",
             &listen,
-            "serve",
         ])
         .args(extra)
         .stdout(Stdio::null())
