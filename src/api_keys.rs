@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::clock::{SharedClock, UnixTime};
+use crate::clock::{SharedClock, UnixTime, rfc3339};
 use crate::config::ApiKeyLimits;
 use crate::domain::api_key::{self, ApiKeyFormatError, ApiKeyStatus, ApiKeyType};
 use crate::domain::audit::{AuditContext, AuditEvent};
@@ -31,6 +31,12 @@ pub enum ApiKeyError {
     Invalid(String),
     #[error("no such API key")]
     NotFound,
+    /// A change or roll of a revoked key: revocation is for good.
+    #[error("API key {id} is revoked (since {}); a revoked key cannot be changed or rolled", rfc3339(*.since))]
+    Revoked { id: String, since: UnixTime },
+    /// A second revocation, which changes nothing.
+    #[error("API key {id} is already revoked (since {})", rfc3339(*.since))]
+    AlreadyRevoked { id: String, since: UnixTime },
     /// The caller lacks `scope`, which the key would hold (or holds).
     #[error("{description}")]
     Forbidden { scope: String, description: String },
@@ -310,7 +316,10 @@ impl ApiKeys {
             };
             match stored {
                 Ok(true) => return Ok(CreatedKey { key, record }),
-                Ok(false) => return Err(ApiKeyError::NotFound),
+                Ok(false) => {
+                    let old = rolled_from.map_or(record.id.as_str(), |r| r.0);
+                    return Err(self.missing(&record.workspace_id, old).await);
+                }
                 Err(StorageError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -341,10 +350,14 @@ impl ApiKeys {
             .details(serde_json::json!({
                 "apiKeyId": id, "name": changes.name, "scopes": changes.scopes, "deactivated": changes.deactivated,
             }));
-        self.store
+        match self
+            .store
             .update_api_key(workspace_id, id, &changes, &audit)
             .await?
-            .ok_or(ApiKeyError::NotFound)
+        {
+            Some(k) => Ok(k),
+            None => Err(self.missing(workspace_id, id).await),
+        }
     }
 
     pub async fn revoke(
@@ -353,14 +366,16 @@ impl ApiKeys {
         id: &str,
         creator: &Creator,
     ) -> Result<(), ApiKeyError> {
-        self.find_for(workspace_id, id, creator).await?;
+        self.find_for(workspace_id, id, creator)
+            .await
+            .map_err(already_revoked)?;
         let audit = creator
             .audit
             .entry(AuditEvent::ApiKeyRevoked, self.clock.now())
             .workspace(workspace_id)
             .details(serde_json::json!({ "apiKeyId": id }));
         if !self.store.revoke_api_key(workspace_id, id, &audit).await? {
-            return Err(ApiKeyError::NotFound);
+            return Err(already_revoked(self.missing(workspace_id, id).await));
         }
         crate::leased_cache::wait_for_propagation().await;
         Ok(())
@@ -411,17 +426,41 @@ impl ApiKeys {
         Ok(self.store.list_api_keys(workspace_id, prefix).await?)
     }
 
+    /// The workspace's key `id`, unless it is revoked. Another workspace's
+    /// key is not found, like one that never existed.
     async fn find(&self, workspace_id: &str, id: &str) -> Result<ApiKeyRecord, ApiKeyError> {
-        self.store
+        let key = self
+            .store
             .list_api_keys(workspace_id, None)
             .await?
             .into_iter()
-            .find(|k| k.id == id && k.revoked_at.is_none())
-            .ok_or(ApiKeyError::NotFound)
+            .find(|k| k.id == id)
+            .ok_or(ApiKeyError::NotFound)?;
+        match key.revoked_at {
+            Some(since) => Err(ApiKeyError::Revoked { id: key.id, since }),
+            None => Ok(key),
+        }
+    }
+
+    /// Why a write found no live key after `find` had one: it was revoked
+    /// (or removed) in between.
+    async fn missing(&self, workspace_id: &str, id: &str) -> ApiKeyError {
+        match self.find(workspace_id, id).await {
+            Err(e) => e,
+            Ok(_) => ApiKeyError::NotFound,
+        }
     }
 
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+}
+
+/// Revoking a revoked key is a conflict of its own wording.
+fn already_revoked(e: ApiKeyError) -> ApiKeyError {
+    match e {
+        ApiKeyError::Revoked { id, since } => ApiKeyError::AlreadyRevoked { id, since },
+        other => other,
     }
 }
 
@@ -440,6 +479,24 @@ impl ApiKeys {
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or_default();
         overrides.apply(self.limits.for_type(record.key_type))
+    }
+
+    /// A key as the `/v1` API and the CLI show it: never the key itself.
+    pub fn describe(&self, k: &ApiKeyRecord) -> serde_json::Value {
+        serde_json::json!({
+            "id": k.id,
+            "name": k.name,
+            "type": k.key_type,
+            "prefix": k.prefix,
+            "scopes": k.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+            "createdAt": rfc3339(k.created_at),
+            "createdBy": k.created_by,
+            "expiresAt": k.expires_at.map(rfc3339),
+            "lastUsedAt": k.last_used_at.map(rfc3339),
+            "usageCount": k.usage_count,
+            "status": status(k, self.now()),
+            "rateLimits": self.limits_of(k),
+        })
     }
 }
 

@@ -18,6 +18,14 @@ pub enum WorkspaceError {
     InvalidGrace,
     #[error("no such workspace")]
     NotFound,
+    #[error("no such client: {0}")]
+    NoSuchClient(String),
+    #[error("{0} is a public client: it has no secret to rotate")]
+    PublicClient(String),
+    #[error(
+        "{0} is a workspace's application key: rotate it with `keyflow workspace rotate-secret`"
+    )]
+    ApplicationClient(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -79,8 +87,13 @@ pub struct RotatedSecret {
 }
 
 /// Replaces the workspace's secret key. The previous one keeps working for
-/// `grace_seconds` (0: not at all). Returns only once no node's client cache
-/// can accept a secret this rotation retired (see `clients.rs`).
+/// `grace_seconds` (0: not at all). A rotation without a grace period ends
+/// every older secret at once, even one still inside an earlier grace
+/// period; a rotation with a grace period leaves running grace periods as
+/// they are (each older secret keeps its own expiry), except that one ending
+/// later than the new grace period ends with it (`rotate_client_secret`
+/// never extends a secret). Returns only once no node's client cache can
+/// accept a secret this rotation retired (see `clients.rs`).
 pub async fn rotate_secret(
     store: &dyn Store,
     hasher: &SecretHasher,
@@ -89,42 +102,98 @@ pub async fn rotate_secret(
     now: UnixTime,
     ctx: &AuditContext,
 ) -> Result<RotatedSecret, WorkspaceError> {
-    let grace_seconds = options.grace_seconds;
-    if !(0..=MAX_GRACE_SECONDS).contains(&grace_seconds) {
+    if !(0..=MAX_GRACE_SECONDS).contains(&options.grace_seconds) {
         return Err(WorkspaceError::InvalidGrace);
     }
     let client = store
         .application_client(workspace_id)
         .await?
         .ok_or(WorkspaceError::NotFound)?;
-    let secret_key = new_secret_key();
-    let rotation = SecretRotation {
-        now,
-        previous_expire_at: now + grace_seconds,
-        revoke_issued_tokens: options.revoke_issued_tokens,
-    };
     let audit = ctx
         .entry(AuditEvent::SecretRegenerated, now)
         .workspace(workspace_id)
         .details(serde_json::json!({
             "applicationKey": client.client_id,
-            "gracePeriodSeconds": grace_seconds,
+            "gracePeriodSeconds": options.grace_seconds,
             "revokeIssuedTokens": options.revoke_issued_tokens,
         }));
+    rotate(store, hasher, client.client_id, options, now, &audit)
+        .await?
+        .ok_or(WorkspaceError::NotFound)
+}
+
+/// Replaces the secret of a client that belongs to no workspace: a
+/// confidential third-party client or a resource server, with the rules of
+/// [`rotate_secret`].
+pub async fn rotate_client_secret(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    client_id: &str,
+    options: RotationOptions,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<RotatedSecret, WorkspaceError> {
+    if !(0..=MAX_GRACE_SECONDS).contains(&options.grace_seconds) {
+        return Err(WorkspaceError::InvalidGrace);
+    }
+    let missing = || WorkspaceError::NoSuchClient(client_id.to_owned());
+    let client = store
+        .find_client(client_id, now)
+        .await?
+        .ok_or_else(missing)?;
+    match client.client.kind {
+        ClientKind::Application => {
+            return Err(WorkspaceError::ApplicationClient(client_id.to_owned()));
+        }
+        ClientKind::ThirdParty => {
+            let (_, oauth) = store.oauth_client(client_id).await?.ok_or_else(missing)?;
+            if oauth.public {
+                return Err(WorkspaceError::PublicClient(client_id.to_owned()));
+            }
+        }
+        ClientKind::ResourceServer => {}
+    }
+    let audit = ctx
+        .entry(AuditEvent::SecretRegenerated, now)
+        .details(serde_json::json!({
+            "clientId": client_id,
+            "gracePeriodSeconds": options.grace_seconds,
+            "revokeIssuedTokens": options.revoke_issued_tokens,
+        }));
+    rotate(store, hasher, client_id.to_owned(), options, now, &audit)
+        .await?
+        .ok_or_else(missing)
+}
+
+/// Stores a new secret for `client_id`; `None` when the client is gone.
+async fn rotate(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    client_id: String,
+    options: RotationOptions,
+    now: UnixTime,
+    audit: &crate::domain::audit::AuditEntry,
+) -> Result<Option<RotatedSecret>, WorkspaceError> {
+    let secret_key = new_secret_key();
+    let rotation = SecretRotation {
+        now,
+        previous_expire_at: now + options.grace_seconds,
+        revoke_issued_tokens: options.revoke_issued_tokens,
+    };
     let secret = NewSecret::new(hasher.hash(&secret_key));
     if !store
-        .rotate_client_secret(&client.client_id, &secret, rotation, &audit)
+        .rotate_client_secret(&client_id, &secret, rotation, audit)
         .await?
     {
-        return Err(WorkspaceError::NotFound);
+        return Ok(None);
     }
     wait_for_propagation().await;
-    Ok(RotatedSecret {
-        application_key: client.client_id,
+    Ok(Some(RotatedSecret {
+        application_key: client_id,
         secret_key,
         rotated_at: now,
         previous_expires_at: rotation.previous_expire_at,
-    })
+    }))
 }
 
 /// A new resource server client, with the one-time plaintext of its secret.

@@ -111,11 +111,9 @@ async fn the_lifecycle_of_a_key() {
         .await;
         assert_eq!(beyond.status, 403, "{}", beyond.json);
         assert_eq!(beyond.json["error"], "insufficient_scope");
-        assert!(
-            beyond.json["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("does not hold workspace:admin")
+        assert_eq!(
+            beyond.json["error_description"],
+            "your credential does not hold workspace:admin; request it in the token or use a credential that has it"
         );
 
         // Use: the verifier accepts keys as Bearer tokens, scopes hold.
@@ -267,7 +265,7 @@ async fn the_lifecycle_of_a_key() {
             None,
         )
         .await;
-        assert_eq!(again.status, 404);
+        assert_eq!(again.status, 409, "already revoked: {}", again.json);
 
         let audit = send(
             &node,
@@ -391,6 +389,87 @@ async fn who_may_manage_keys() {
     )
     .await;
     assert_eq!(shown.status, 401);
+}
+
+async fn introspect(node: &TestServer, auth: &str, token: &str) -> serde_json::Value {
+    let a = answer(
+        http()
+            .post(node.url("/oauth/introspect"))
+            .header("authorization", auth)
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    assert_eq!(a.json["active"], true, "{}", a.json);
+    let members = a.json.as_object().unwrap();
+    // RFC 7662 §2.2: optional members are left out, never null.
+    assert!(members.values().all(|v| !v.is_null()), "{}", a.json);
+    a.json
+}
+
+#[tokio::test]
+async fn introspection_leaves_out_what_a_key_does_not_have() {
+    for db in TestDb::all().await {
+        let clock = MockClock::new(1_800_000_000);
+        let node =
+            TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+        let ws = workspace(&node, "demo").await;
+        let admin = token(&node, &ws, KEYS_SCOPES).await;
+        let rs = keyflow::workspaces::create_resource_server(
+            node.app.store.as_ref(),
+            node.app.clients.hasher(),
+            "reports-api",
+            node.app.clock.now(),
+            &keyflow::domain::audit::AuditContext::cli(),
+        )
+        .await
+        .unwrap();
+        let rs_auth = basic(&rs.client_id, rs.secret.expose());
+        let key = |body| {
+            let (node, ws, admin) = (&node, &ws, &admin);
+            async move {
+                let made = create(node, ws, admin, body).await;
+                assert_eq!(made.status, 201, "{}", made.json);
+                made.json
+            }
+        };
+        let forever = key(json!({"name": "f", "type": "secret", "scopes": ["api:read"]})).await;
+        let until = 1_800_000_600;
+        let expiring = key(
+            json!({"name": "e", "type": "read_only", "scopes": ["api:read"],
+            "expiresAt": keyflow::clock::rfc3339(until)}),
+        )
+        .await;
+
+        let j = introspect(&node, &rs_auth, forever["key"].as_str().unwrap()).await;
+        assert!(j.get("exp").is_none(), "{j}");
+        assert!(j.get("jti").is_none(), "{j}");
+        assert_eq!(j["sub"], forever["id"]);
+        assert_eq!(j["iat"], 1_800_000_000);
+        assert_eq!(j["workspace_id"], ws.workspace.id.as_str());
+
+        let j = introspect(&node, &rs_auth, expiring["key"].as_str().unwrap()).await;
+        assert_eq!(j["exp"], until, "{j}");
+        assert!(j.get("jti").is_none(), "an API key has no jti: {j}");
+
+        // An access token has every member.
+        let j = introspect(&node, &rs_auth, &admin).await;
+        for member in [
+            "exp",
+            "iat",
+            "jti",
+            "workspace_id",
+            "sub",
+            "client_id",
+            "scope",
+            "iss",
+        ] {
+            assert!(j.get(member).is_some(), "{member} missing: {j}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -200,6 +200,81 @@ async fn a_grace_period_keeps_the_old_secret_until_it_ends_and_shows_its_use() {
 }
 
 #[tokio::test]
+async fn every_old_secret_in_its_grace_period_is_listed_and_works_until_a_regenerate_without_grace()
+{
+    for db in TestDb::all().await {
+        let t0 = 1_800_000_000;
+        let clock = MockClock::new(t0);
+        let node =
+            TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+        let ws = workspace(&node, "demo").await;
+        let admin = token(&node, &ws, "workspace%3Aadmin").await;
+        let path = app_path(&ws, "application-token");
+        let shown = || get(&node, &path, &admin);
+        assert_eq!(shown().await.json["previousSecrets"], json!([]));
+
+        let grace = Some(json!({"gracePeriodSeconds": 600}));
+        let first = regenerate(&node, &ws, &admin, grace.clone()).await;
+        assert_eq!(first.status, 200, "{}", first.json);
+        clock.advance(10);
+        let second = regenerate(&node, &ws, &admin, grace).await;
+        assert_eq!(second.status, 200, "{}", second.json);
+        let secrets = [
+            ws.secret_key.expose(),
+            first.json["secretKey"].as_str().unwrap(),
+            second.json["secretKey"].as_str().unwrap(),
+        ];
+
+        // The second regenerate left the first one's grace period running:
+        // both old secrets are listed, newest first, with their own expiry.
+        // Only the original secret has been used (for `admin`).
+        node.app.flush_usage().await;
+        let both = shown().await;
+        assert_eq!(both.status, 200, "{}", both.json);
+        let at = keyflow::clock::rfc3339;
+        assert_eq!(
+            both.json["previousSecrets"],
+            json!([
+                {"createdAt": at(t0), "expiresAt": at(t0 + 610), "lastUsedAt": null},
+                {"createdAt": at(t0), "expiresAt": at(t0 + 600), "lastUsedAt": at(t0)},
+            ])
+        );
+        // The members from before `previousSecrets` describe the newest one.
+        assert_eq!(both.json["previousSecretExpiresAt"], at(t0 + 610));
+        assert_eq!(both.json["previousSecretLastUsedAt"], Value::Null);
+        assert_eq!(both.json["lastRotatedAt"], at(t0 + 10));
+        for s in secrets {
+            assert_eq!(status_with(&node, &ws.application_key, s).await, 200);
+        }
+        node.app.flush_usage().await;
+        let used = shown().await;
+        for item in used.json["previousSecrets"].as_array().unwrap() {
+            assert_eq!(item["lastUsedAt"], at(t0 + 10), "{}", used.json);
+        }
+
+        // Without a grace period every older secret ends, including the two
+        // still inside their grace periods.
+        let last = regenerate(&node, &ws, &admin, None).await;
+        assert_eq!(last.status, 200, "{}", last.json);
+        let none = shown().await;
+        assert_eq!(none.json["previousSecrets"], json!([]), "{}", none.json);
+        assert!(none.json.get("previousSecretExpiresAt").is_none());
+        for s in secrets {
+            let refused = post_form(
+                &node,
+                Some(&basic(&ws.application_key, s)),
+                "grant_type=client_credentials",
+            )
+            .await;
+            assert_eq!(refused.status, 401, "{}", refused.json);
+            assert_eq!(refused.json["error"], "invalid_client");
+        }
+        let newest = last.json["secretKey"].as_str().unwrap();
+        assert_eq!(status_with(&node, &ws.application_key, newest).await, 200);
+    }
+}
+
+#[tokio::test]
 async fn revoke_issued_tokens_invalidates_earlier_tokens() {
     let db = TestDb::sqlite();
     let node = TestServer::start(&db.url, MASTER, &[]).await;

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use super::{load_master_key, open_store, print_json};
-use crate::api_keys::{self, ApiKeys, Creator, NewKey};
-use crate::clock::{SystemClock, rfc3339};
+use super::table::{Table, text};
+use super::{print_json, resolve_workspace};
+use crate::api_keys::{ApiKeys, Creator, NewKey};
+use crate::clock::SystemClock;
 use crate::config::{ApikeyArgs, ApikeyCommand, Settings};
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
@@ -87,40 +88,64 @@ fn read_key_file(path: &Path) -> anyhow::Result<String> {
 async fn remote(url: &str, key: &str, cmd: ApikeyCommand) -> anyhow::Result<(Value, bool)> {
     let http = crate::verifier::remote::http_client().map_err(anyhow::Error::msg)?;
     let base = url.trim_end_matches('/');
-    let keys = |ws: &str| format!("{base}/v1/workspace/{ws}/api-keys");
+    let workspace = match workspace_of(&cmd) {
+        Some(ws) => ws.to_owned(),
+        None => key_workspace(&http, base, key).await?,
+    };
+    let keys = format!("{base}/v1/workspace/{workspace}/api-keys");
     let (req, as_json) = match cmd {
         ApikeyCommand::Create {
-            workspace,
             name,
             key_type,
             scopes,
             expires_at,
             json,
-        } => (
-            http.post(keys(&workspace)).json(&json!({
-                "name": name, "type": key_type, "scopes": scopes, "expiresAt": expires_at,
-            })),
-            json,
-        ),
-        ApikeyCommand::List {
-            workspace,
-            prefix,
-            json,
+            ..
         } => {
-            let mut req = http.get(keys(&workspace));
+            if let Some(t) = &expires_at {
+                parse_expiry(t)?;
+            }
+            (
+                http.post(&keys).json(&json!({
+                    "name": name, "type": key_type, "scopes": scopes, "expiresAt": expires_at,
+                })),
+                json,
+            )
+        }
+        ApikeyCommand::List { prefix, json, .. } => {
+            let mut req = http.get(&keys);
             if let Some(p) = prefix {
                 req = req.query(&[("prefix", p)]);
             }
             (req, json)
         }
-        ApikeyCommand::Revoke {
-            workspace,
-            id,
-            json,
-        } => (http.delete(format!("{}/{id}", keys(&workspace))), json),
+        ApikeyCommand::Revoke { id, json, .. } => (http.delete(format!("{keys}/{id}")), json),
     };
+    let body = call(req.bearer_auth(key), base).await?;
+    Ok((body, as_json))
+}
+
+fn workspace_of(cmd: &ApikeyCommand) -> Option<&str> {
+    match cmd {
+        ApikeyCommand::Create { workspace, .. }
+        | ApikeyCommand::List { workspace, .. }
+        | ApikeyCommand::Revoke { workspace, .. } => workspace.as_deref(),
+    }
+}
+
+/// The workspace the key acts for, from `GET /v1/whoami`.
+async fn key_workspace(http: &reqwest::Client, base: &str, key: &str) -> anyhow::Result<String> {
+    let me = call(http.get(format!("{base}/v1/whoami")).bearer_auth(key), base).await?;
+    me["workspaceId"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the key acts for no workspace; pass --workspace")
+}
+
+/// Sends `req`; a JSON body on success, else an error with the server's
+/// description.
+async fn call(req: reqwest::RequestBuilder, base: &str) -> anyhow::Result<Value> {
     let res = req
-        .bearer_auth(key)
         .send()
         .await
         .with_context(|| format!("calling {base}"))?;
@@ -137,12 +162,29 @@ async fn remote(url: &str, key: &str, cmd: ApikeyCommand) -> anyhow::Result<(Val
             .unwrap_or("");
         bail!("{base} answered {status}: {why}");
     }
-    Ok((body, as_json))
+    Ok(body)
+}
+
+/// `--expires-at`, explained once when it is not RFC 3339.
+fn parse_expiry(given: &str) -> anyhow::Result<i64> {
+    time::OffsetDateTime::parse(given, &time::format_description::well_known::Rfc3339)
+        .map(|d| d.unix_timestamp())
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "--expires-at {given:?} is not an RFC 3339 time: give a date, a time and a \
+                 zone, for example 2027-03-01T00:00:00Z"
+            )
+        })
 }
 
 async fn local(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<(Value, bool)> {
-    let store = open_store(settings).await?;
-    let (master, _) = load_master_key(settings)?;
+    let super::Local { store, master } = super::local(settings).await?;
+    let Some(given) = workspace_of(&cmd) else {
+        bail!(
+            "--workspace is required (the workspace's id or name), unless --url names a remote keyflow"
+        );
+    };
+    let workspace = resolve_workspace(store.as_ref(), given).await?.id;
     let keys = ApiKeys::new(
         store.clone(),
         master.secret_hasher(),
@@ -155,32 +197,16 @@ async fn local(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<(Value
         scopes: settings.scopes.application_scopes(),
         audit: AuditContext::cli(),
     };
-    let workspace_exists = |ws: String| {
-        let store = store.clone();
-        async move {
-            if store.get_workspace(&ws).await?.is_none() {
-                bail!("--workspace {ws}: no such workspace");
-            }
-            anyhow::Ok(ws)
-        }
-    };
     Ok(match cmd {
         ApikeyCommand::Create {
-            workspace,
             name,
             key_type,
             scopes,
             expires_at,
             json,
+            ..
         } => {
-            let workspace = workspace_exists(workspace).await?;
-            let expires_at = expires_at
-                .map(|t| {
-                    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
-                        .map(|d| d.unix_timestamp())
-                        .context("--expires-at must be an RFC 3339 time")
-                })
-                .transpose()?;
+            let expires_at = expires_at.as_deref().map(parse_expiry).transpose()?;
             let new = NewKey {
                 name,
                 key_type: key_type
@@ -192,42 +218,23 @@ async fn local(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<(Value
                 rate_limits: None,
             };
             let made = keys.create(&workspace, new, &creator).await?;
-            let mut v = describe(&keys, &made.record);
+            let mut v = keys.describe(&made.record);
             v["key"] = made.key.expose().into();
             (v, json)
         }
-        ApikeyCommand::List {
-            workspace,
-            prefix,
-            json,
-        } => {
-            let workspace = workspace_exists(workspace).await?;
+        ApikeyCommand::List { prefix, json, .. } => {
             let items: Vec<Value> = keys
                 .list(&workspace, prefix.as_deref())
                 .await?
                 .iter()
-                .map(|k| describe(&keys, k))
+                .map(|k| keys.describe(k))
                 .collect();
             (json!({ "items": items }), json)
         }
-        ApikeyCommand::Revoke {
-            workspace,
-            id,
-            json,
-        } => {
+        ApikeyCommand::Revoke { id, json, .. } => {
             keys.revoke(&workspace, &id, &creator).await?;
             (json!({ "revoked": true }), json)
         }
-    })
-}
-
-fn describe(keys: &ApiKeys, k: &crate::storage::ApiKeyRecord) -> Value {
-    json!({
-        "id": k.id, "name": k.name, "type": k.key_type, "prefix": k.prefix,
-        "scopes": k.scopes.split(' ').collect::<Vec<_>>(), "createdAt": rfc3339(k.created_at),
-        "expiresAt": k.expires_at.map(rfc3339), "lastUsedAt": k.last_used_at.map(rfc3339),
-        "usageCount": k.usage_count, "status": api_keys::status(k, keys.now()),
-        "rateLimits": keys.limits_of(k),
     })
 }
 
@@ -238,16 +245,31 @@ fn print_human(v: &Value) {
         println!();
         println!("The key is shown this once; keyflow stores only a hash of it.");
     } else if let Some(items) = v["items"].as_array() {
+        let mut table = Table::new([
+            "ID",
+            "PREFIX",
+            "TYPE",
+            "STATUS",
+            "LAST USED",
+            "USES",
+            "EXPIRES",
+            "SCOPES",
+            "NAME",
+        ]);
         for k in items {
-            println!(
-                "{:<38} {:<11} {:<10} {:<11} {}",
-                k["id"].as_str().unwrap_or(""),
-                k["prefix"].as_str().unwrap_or(""),
-                k["type"].as_str().unwrap_or(""),
-                k["status"].as_str().unwrap_or(""),
-                k["name"].as_str().unwrap_or(""),
-            );
+            table.row([
+                text(&k["id"]),
+                text(&k["prefix"]),
+                text(&k["type"]),
+                text(&k["status"]),
+                text(&k["lastUsedAt"]),
+                text(&k["usageCount"]),
+                text(&k["expiresAt"]),
+                text(&k["scopes"]),
+                text(&k["name"]),
+            ]);
         }
+        table.print();
     } else if v["revoked"] == true {
         println!("revoked");
     }

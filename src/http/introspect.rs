@@ -58,19 +58,29 @@ pub async fn introspect(
     if !allowed {
         return Ok(inactive());
     }
-    // §2.2.
-    Ok(answer(json!({
+    // §2.2: every member but `active` is OPTIONAL, so one the token lacks
+    // (a non-expiring API key has no `exp` and no `jti`) is left out, never
+    // sent as null.
+    let mut body = json!({
         "active": true,
         "scope": p.scopes.to_string(),
         "client_id": p.client_id,
         "sub": p.subject,
-        "exp": p.expires_at,
-        "iat": p.issued_at,
         "iss": app.settings.issuer,
-        "jti": p.jti,
         "token_type": token_type,
-        "workspace_id": p.workspace_id,
-    })))
+    });
+    let optional: [(&str, Option<serde_json::Value>); 4] = [
+        ("exp", p.expires_at.map(Into::into)),
+        ("iat", p.issued_at.map(Into::into)),
+        ("jti", p.jti.map(Into::into)),
+        ("workspace_id", p.workspace_id.map(Into::into)),
+    ];
+    for (member, value) in optional {
+        if let Some(v) = value {
+            body[member] = v;
+        }
+    }
+    Ok(answer(body))
 }
 
 fn answer(body: serde_json::Value) -> Response {

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use super::{ApiError, json_body, optional_json_body};
 use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::app::App;
-use crate::clock::rfc3339;
 use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
@@ -64,7 +63,10 @@ fn context(principal: &Principal, origin: crate::domain::audit::Origin) -> Audit
 impl From<ApiKeyError> for ApiError {
     fn from(e: ApiKeyError) -> Self {
         match e {
-            ApiKeyError::NotFound => ApiError::NotFound,
+            ApiKeyError::NotFound => ApiError::ApiKeyNotFound,
+            e @ (ApiKeyError::Revoked { .. } | ApiKeyError::AlreadyRevoked { .. }) => {
+                ApiError::Conflict(e.to_string())
+            }
             ApiKeyError::Invalid(d) => ApiError::BadRequest(d),
             ApiKeyError::Forbidden { scope, description } => {
                 Rejection::lacks_scope(&scope, description).into()
@@ -76,21 +78,7 @@ impl From<ApiKeyError> for ApiError {
 }
 
 fn item(app: &App, k: &ApiKeyRecord) -> Value {
-    let now = app.api_keys.now();
-    json!({
-        "id": k.id,
-        "name": k.name,
-        "type": k.key_type,
-        "prefix": k.prefix,
-        "scopes": k.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
-        "createdAt": rfc3339(k.created_at),
-        "createdBy": k.created_by,
-        "expiresAt": k.expires_at.map(rfc3339),
-        "lastUsedAt": k.last_used_at.map(rfc3339),
-        "usageCount": k.usage_count,
-        "status": keys::status(k, now),
-        "rateLimits": app.api_keys.limits_of(k),
-    })
+    app.api_keys.describe(k)
 }
 
 fn created(app: &App, c: &CreatedKey) -> Response {

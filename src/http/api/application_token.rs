@@ -14,6 +14,7 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
+use crate::storage::SecretRecord;
 use crate::verifier::Principal;
 use crate::workspaces::{self, MAX_GRACE_SECONDS, RotationOptions, WorkspaceError};
 
@@ -32,7 +33,7 @@ pub async fn show(
     let now = app.clock.now();
     let previous = app
         .store
-        .previous_secret(&client.client_id, now)
+        .previous_secrets(&client.client_id, now)
         .await
         .map_err(|e| ApiError::storage(&e))?;
     let rotated_at = client.secret_rotated_at.unwrap_or(client.created_at);
@@ -43,11 +44,22 @@ pub async fn show(
         "lastRotatedAt": rfc3339(rotated_at),
         "rotationDue": now - rotated_at > app.settings.rotation_due_days * 86_400,
     });
-    if let Some(p) = previous {
+    // The newest one, as before `previousSecrets` listed them all.
+    if let Some(p) = previous.first() {
         body["previousSecretExpiresAt"] = p.expires_at.map(rfc3339).into();
         body["previousSecretLastUsedAt"] = p.last_used_at.map(rfc3339).into();
     }
+    body["previousSecrets"] = previous.iter().map(previous_secret).collect();
     Ok(no_store(body))
+}
+
+/// A superseded secret that still works: never its hash or id.
+fn previous_secret(s: &SecretRecord) -> serde_json::Value {
+    json!({
+        "createdAt": rfc3339(s.created_at),
+        "expiresAt": s.expires_at.map(rfc3339),
+        "lastUsedAt": s.last_used_at.map(rfc3339),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -3,6 +3,7 @@
 mod api_keys;
 mod application_token;
 mod audit_logs;
+mod whoami;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub const AUDIT_LOGS_PATH: &str = "/v1/workspace/{workspace_id}/audit-logs";
 pub const API_KEYS_PATH: &str = "/v1/workspace/{workspace_id}/api-keys";
 pub const API_KEY_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}";
 pub const API_KEY_ROLL_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}/roll";
+pub const WHOAMI_PATH: &str = "/v1/whoami";
 
 /// The scope every management call needs.
 pub const ADMIN_SCOPE: &str = "workspace:admin";
@@ -43,6 +45,7 @@ pub fn router() -> Router<Arc<App>> {
             axum::routing::patch(api_keys::update).delete(api_keys::revoke),
         )
         .route(API_KEY_ROLL_PATH, post(api_keys::roll))
+        .route(WHOAMI_PATH, get(whoami::show))
 }
 
 #[derive(Debug)]
@@ -50,7 +53,12 @@ pub enum ApiError {
     Auth(Rejection),
     /// Also the answer for another workspace's id, so ids cannot be probed.
     NotFound,
+    /// No such API key in the workspace (nor another workspace's key).
+    ApiKeyNotFound,
     BadRequest(String),
+    /// RFC 9110 §15.5.10: the request conflicts with the resource's state,
+    /// such as revoking a key that is revoked already.
+    Conflict(String),
     Unavailable,
 }
 
@@ -76,7 +84,13 @@ impl IntoResponse for ApiError {
                 "not_found",
                 "no such workspace".to_owned(),
             ),
+            ApiError::ApiKeyNotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such API key".to_owned(),
+            ),
             ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d),
+            ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", d),
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
