@@ -1,22 +1,18 @@
-//! Operator actions on people and third-party integrations: creating users
-//! and their memberships, and registering OAuth clients. The CLI calls
-//! these; they hold the rules, the store holds the rows.
+//! Operator actions on people: creating users, adding them to workspaces
+//! and taking them out, disabling and enabling them. The CLI calls these;
+//! they hold the rules, the store holds the rows. Third-party clients are
+//! in [`crate::integrations`].
 
 use crate::clock::UnixTime;
-use crate::crypto::signing::Algorithm;
 use crate::domain::audit::{AuditContext, AuditEvent};
-use crate::domain::redirect_uri::{self, RedirectUriError};
-use crate::domain::scope::{ScopeCatalogue, ScopeSet};
-use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
+use crate::domain::redirect_uri::RedirectUriError;
+use crate::domain::secret::{PlainSecret, random_base62};
 use crate::domain::user::{PasswordError, Role, hash_password, normalize_email};
-use crate::domain::workspace::new_secret_key;
-use crate::storage::auth::{OAuthClientRecord, UserRecord};
-use crate::storage::{ClientKind, ClientRecord, NewSecret, StorageError, Store};
+use crate::storage::admin::Removal;
+use crate::storage::auth::UserRecord;
+use crate::storage::{StorageError, Store};
 
 pub const USER_ID_PREFIX: &str = "usr_";
-pub const CLIENT_ID_PREFIX: &str = "cli_";
-/// Scopes a client gets when the operator names none.
-pub const DEFAULT_CLIENT_SCOPES: &str = "openid profile email offline_access api:read api:write";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -32,6 +28,21 @@ pub enum AccountError {
     NoSuchWorkspace(String),
     #[error("no such user or workspace")]
     NotFound,
+    #[error("the user is not a member of that workspace")]
+    NotAMember,
+    #[error(
+        "the user is the workspace's only owner: make another member owner first \
+         (`keyflow user add-to-workspace --role owner`)"
+    )]
+    LastOwner,
+    #[error("the user is already disabled")]
+    AlreadyDisabled,
+    #[error("the user is not disabled")]
+    NotDisabled,
+    #[error("no third-party client {0:?}; `keyflow client list` shows them")]
+    NoSuchClient(String),
+    #[error("no resource server {0:?}; `keyflow resource-server list` shows them")]
+    NoSuchResourceServer(String),
     #[error("at least one --redirect-uri is required")]
     NoRedirectUri,
     #[error(transparent)]
@@ -87,6 +98,7 @@ pub async fn create_user(
         name,
         password_hash,
         created_at: now,
+        disabled_at: None,
     };
     let memberships: Vec<_> = new
         .memberships
@@ -129,97 +141,65 @@ pub async fn set_membership(
     }
 }
 
-#[derive(Debug)]
-pub struct NewClient {
-    pub name: String,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub public: bool,
-    pub scopes: Vec<String>,
-    pub logo_uri: Option<String>,
-    pub id_token_alg: Algorithm,
-}
-
-/// A registered client, with the one-time plaintext of its secret.
-#[derive(Debug)]
-pub struct CreatedClient {
-    pub client_id: String,
-    pub secret: Option<PlainSecret>,
-}
-
-pub async fn create_client(
+/// Takes the user out of the workspace and ends every grant they made
+/// there; the workspace's last owner cannot leave.
+pub async fn remove_membership(
     store: &dyn Store,
-    hasher: &SecretHasher,
-    catalogue: &ScopeCatalogue,
-    new: NewClient,
+    user_id: &str,
+    workspace_id: &str,
     now: UnixTime,
     ctx: &AuditContext,
-) -> Result<CreatedClient, AccountError> {
-    let name = crate::domain::label(&new.name).ok_or(AccountError::InvalidName)?;
-    if new.redirect_uris.is_empty() {
-        return Err(AccountError::NoRedirectUri);
-    }
-    for uri in &new.redirect_uris {
-        redirect_uri::validate(uri)?;
-    }
-    for uri in &new.post_logout_redirect_uris {
-        redirect_uri::validate(uri).map_err(AccountError::PostLogoutUri)?;
-    }
-    let scopes = if new.scopes.is_empty() {
-        ScopeSet::parse(DEFAULT_CLIENT_SCOPES).expect("default scopes are valid")
-    } else {
-        new.scopes
-            .iter()
-            .flat_map(|s| s.split(' '))
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    if let Some(unknown) = scopes.iter().find(|s| catalogue.get(s).is_none()) {
-        return Err(AccountError::UnknownScope(unknown.to_owned()));
-    }
-    if let Some(logo) = &new.logo_uri
-        && !url::Url::parse(logo).is_ok_and(|u| u.scheme() == "https")
-    {
-        return Err(AccountError::InvalidLogo);
-    }
-    let client = ClientRecord {
-        client_id: format!("{CLIENT_ID_PREFIX}{}", random_base62(24)),
-        workspace_id: None,
-        kind: ClientKind::ThirdParty,
-        name: name.to_owned(),
-        secret_rotated_at: (!new.public).then_some(now),
-        tokens_issued: 0,
-        last_used_at: None,
-        created_at: now,
-        tokens_revoked_before: None,
-    };
-    let oauth = OAuthClientRecord {
-        client_id: client.client_id.clone(),
-        public: new.public,
-        redirect_uris: new.redirect_uris,
-        post_logout_redirect_uris: new.post_logout_redirect_uris,
-        scopes: scopes.to_string(),
-        logo_uri: new.logo_uri,
-        id_token_alg: new.id_token_alg,
-    };
-    let secret = (!new.public).then(new_secret_key);
-    let stored = secret.as_ref().map(|s| NewSecret::new(hasher.hash(s)));
+) -> Result<(), AccountError> {
     let audit = ctx
-        .entry(AuditEvent::ClientCreated, now)
-        .details(serde_json::json!({
-            "clientId": client.client_id,
-            "kind": "third_party",
-            "name": name,
-            "public": new.public,
-            "redirectUris": oauth.redirect_uris,
-            "scope": oauth.scopes,
-        }));
-    store
-        .create_oauth_client(&client, &oauth, stored.as_ref(), &audit)
-        .await?;
-    Ok(CreatedClient {
-        client_id: client.client_id,
-        secret,
-    })
+        .entry(AuditEvent::MembershipRemoved, now)
+        .workspace(workspace_id)
+        .details(serde_json::json!({"userId": user_id}));
+    match store
+        .remove_membership(user_id, workspace_id, now, &audit)
+        .await?
+    {
+        Removal::Removed => {
+            // The denylist of the ended grants' access tokens is cached by nodes.
+            crate::leased_cache::wait_for_propagation().await;
+            Ok(())
+        }
+        Removal::NotAMember => Err(AccountError::NotAMember),
+        Removal::LastOwner => Err(AccountError::LastOwner),
+    }
+}
+
+/// Disables the user: sign-in is refused, their sessions end, and every
+/// grant they made is ended with its tokens (as a disconnect does). Their
+/// memberships stay, for when they are enabled again.
+pub async fn disable_user(
+    store: &dyn Store,
+    user_id: &str,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<(), AccountError> {
+    let audit = ctx
+        .entry(AuditEvent::UserDisabled, now)
+        .details(serde_json::json!({"userId": user_id}));
+    if !store.disable_user(user_id, now, &audit).await? {
+        return Err(AccountError::AlreadyDisabled);
+    }
+    // The denylist of the ended grants' access tokens is cached by nodes.
+    crate::leased_cache::wait_for_propagation().await;
+    Ok(())
+}
+
+/// Lets a disabled user sign in again; what was ended stays ended.
+pub async fn enable_user(
+    store: &dyn Store,
+    user_id: &str,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<(), AccountError> {
+    let audit = ctx
+        .entry(AuditEvent::UserEnabled, now)
+        .details(serde_json::json!({"userId": user_id}));
+    match store.enable_user(user_id, &audit).await? {
+        true => Ok(()),
+        false => Err(AccountError::NotDisabled),
+    }
 }

@@ -13,7 +13,7 @@ mod accounts;
 mod auth;
 mod connections;
 
-pub use accounts::{ClientCommand, ResourceServerCommand, UserCommand};
+pub use accounts::{ClientCommand, MembershipCommand, ResourceServerCommand, UserCommand};
 pub use auth::{AuthArgs, AuthSettings};
 pub use connections::{ConnectionArgs, ConnectionLimits};
 
@@ -66,6 +66,9 @@ pub enum Command {
     /// Manage third-party OAuth clients (authorization code with PKCE).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage users' memberships in workspaces.
+    #[command(subcommand)]
+    Membership(MembershipCommand),
 }
 
 #[derive(Debug, Args)]

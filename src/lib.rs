@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod domain;
 pub mod files;
 pub mod http;
+pub mod integrations;
 pub mod leased_cache;
 pub mod login_throttle;
 pub mod metrics;

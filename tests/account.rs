@@ -3,108 +3,11 @@
 
 mod common;
 
-use common::browser::{Browser, PASSWORD, Page, client, user};
-use common::{MASTER, basic, post_form, workspace};
+use common::browser::{Browser, PASSWORD, client, user};
+use common::connected::{EMAIL, REDIRECT, SIGNED_OUT, authorize_url, connected, redeem};
+use common::{MASTER, basic, workspace};
 use keyflow::domain::user::Role;
 use keyflow::testing::{TestDb, TestServer};
-
-const REDIRECT: &str = "https://make.example/cb";
-const SIGNED_OUT: &str = "https://make.example/signed-out";
-const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";
-const EMAIL: &str = "ann@example.com";
-
-struct Connected {
-    node: TestServer,
-    browser: Browser,
-    client_id: String,
-    secret: String,
-    tokens: serde_json::Value,
-    _db: TestDb,
-}
-
-/// An authorization request for `client_id`, with PKCE (`VERIFIER`).
-fn authorize_url(node: &TestServer, client_id: &str, scope: &str) -> url::Url {
-    common::browser::authorize_url(node, client_id, REDIRECT, scope, VERIFIER)
-}
-
-/// Redeems `code` at the token endpoint with HTTP Basic.
-async fn redeem(node: &TestServer, client_id: &str, secret: &str, code: &str) -> common::Answer {
-    post_form(
-        node,
-        Some(&basic(client_id, secret)),
-        &format!(
-            "grant_type=authorization_code&code={code}&code_verifier={VERIFIER}&redirect_uri={}",
-            url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-        ),
-    )
-    .await
-}
-
-/// A user who connected the client, with tokens from the code exchange.
-async fn connected() -> Connected {
-    let db = TestDb::sqlite();
-    let node = TestServer::start(&db.url, MASTER, &[]).await;
-    let ws = workspace(&node, "Acme").await;
-    user(&node, EMAIL, &[(&ws.workspace.id, Role::Owner)]).await;
-    let (client_id, secret) = client(
-        &node,
-        REDIRECT,
-        false,
-        &["openid", "offline_access", "api:read"],
-    )
-    .await;
-    let secret = secret.unwrap();
-    let browser = Browser::new();
-    let mut url = authorize_url(&node, &client_id, "openid offline_access api:read");
-    url.query_pairs_mut().append_pair("nonce", "n-1");
-    let login = browser.get(url.as_str()).await;
-    let consent = browser.sign_in(&node, &login, EMAIL, PASSWORD).await;
-    let back = browser.decide(&node, &consent, "allow", None).await;
-    let a = redeem(&node, &client_id, &secret, &back.redirect_params()["code"]).await;
-    assert_eq!(a.status, 200, "{}", a.json);
-    Connected {
-        node,
-        browser,
-        client_id,
-        secret,
-        tokens: a.json,
-        _db: db,
-    }
-}
-
-impl Connected {
-    async fn refresh(&self) -> common::Answer {
-        post_form(
-            &self.node,
-            Some(&basic(&self.client_id, &self.secret)),
-            &format!(
-                "grant_type=refresh_token&refresh_token={}",
-                self.tokens["refresh_token"].as_str().unwrap()
-            ),
-        )
-        .await
-    }
-
-    async fn apps(&self) -> Page {
-        self.browser.get(&self.node.url("/account/apps")).await
-    }
-
-    /// Presses Disconnect on the connected apps page.
-    async fn disconnect(&self) -> Page {
-        let apps = self.apps().await;
-        let (csrf, workspace) = (apps.field("csrf"), apps.field("workspace"));
-        self.browser
-            .post(
-                &self.node.url("/account/apps/disconnect"),
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("client_id", &self.client_id),
-                    ("workspace", &workspace),
-                ],
-            )
-            .await
-    }
-}
 
 #[tokio::test]
 async fn connected_apps_lists_and_disconnects_revoking_refresh_tokens() {

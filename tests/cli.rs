@@ -28,11 +28,10 @@ async fn jwks_kids(port: u16) -> Vec<String> {
 async fn operator_walkthrough_on_the_embedded_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = "sqlite://keyflow.db";
-    let ws = json_stdout(&keyflow(
-        dir.path(),
-        db,
-        &["workspace", "create", "--name", "demo", "--json"],
-    ));
+    let migrated = set_up(dir.path(), db);
+    assert_eq!(migrated["masterKeyCreated"], true);
+    assert_eq!(migrated["database"], db);
+    let ws = create_workspace(dir.path(), db, "demo");
     let app_key = ws["applicationKey"].as_str().unwrap();
     let secret = ws["secretKey"].as_str().unwrap();
     assert!(app_key.starts_with("app_") && app_key.len() >= 20);
@@ -171,17 +170,8 @@ async fn the_same_flags_work_against_postgresql() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let out = keyflow(dir.path(), &db.url, &["migrate"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ws = json_stdout(&keyflow(
-        dir.path(),
-        &db.url,
-        &["workspace", "create", "--name", "pg", "--json"],
-    ));
+    set_up(dir.path(), &db.url);
+    let ws = create_workspace(dir.path(), &db.url, "pg");
     let port = free_port();
     let server = serve(dir.path(), &db.url, port).await;
     let res = http()
@@ -205,13 +195,14 @@ async fn the_same_flags_work_against_postgresql() {
 #[test]
 fn bad_settings_fail_at_start_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
+    set_up(dir.path(), "sqlite://keyflow.db");
     for (args, needle) in [
         (
-            vec!["--issuer", "http://auth.example.com", "serve"],
+            vec!["serve", "--issuer", "http://auth.example.com"],
             "KEYFLOW_ISSUER",
         ),
         (
-            vec!["--access-token-ttl", "1", "serve"],
+            vec!["serve", "--access-token-ttl", "1"],
             "KEYFLOW_ACCESS_TOKEN_TTL",
         ),
         (vec!["workspace", "create", "--name", " "], "--name"),
@@ -229,11 +220,8 @@ fn bad_settings_fail_at_start_naming_the_setting() {
 fn operators_register_resource_servers_and_toggle_appkey_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = "sqlite://keyflow.db";
-    let ws = json_stdout(&keyflow(
-        dir.path(),
-        db,
-        &["workspace", "create", "--name", "demo", "--json"],
-    ));
+    set_up(dir.path(), db);
+    let ws = create_workspace(dir.path(), db, "demo");
     let id = ws["workspaceId"].as_str().unwrap();
     let rs = json_stdout(&keyflow(
         dir.path(),
@@ -270,18 +258,15 @@ fn operators_register_resource_servers_and_toggle_appkey_only() {
     assert!(r["previousSecretExpiresAt"].as_str().is_some());
     let missing = keyflow(dir.path(), db, &["workspace", "allow-appkey-only", "nope"]);
     assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such workspace"));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no workspace has the id or name"));
 }
 
 #[tokio::test]
 async fn the_cli_manages_api_keys_on_a_remote_keyflow_with_a_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = "sqlite://keyflow.db";
-    let ws = json_stdout(&keyflow(
-        dir.path(),
-        db,
-        &["workspace", "create", "--name", "demo", "--json"],
-    ));
+    set_up(dir.path(), db);
+    let ws = create_workspace(dir.path(), db, "demo");
     let id = ws["workspaceId"].as_str().unwrap();
     let made = json_stdout(&keyflow(
         dir.path(),
@@ -401,11 +386,8 @@ fn keyflow_stdin(dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> Output
 fn operators_create_users_and_third_party_clients() {
     let dir = tempfile::tempdir().unwrap();
     let db = "sqlite://keyflow.db";
-    let ws = json_stdout(&keyflow(
-        dir.path(),
-        db,
-        &["workspace", "create", "--name", "demo", "--json"],
-    ));
+    set_up(dir.path(), db);
+    let ws = create_workspace(dir.path(), db, "demo");
     let ws_id = ws["workspaceId"].as_str().unwrap();
     let create = [
         "user",
@@ -434,11 +416,7 @@ fn operators_create_users_and_third_party_clients() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"));
 
-    let other = json_stdout(&keyflow(
-        dir.path(),
-        db,
-        &["workspace", "create", "--name", "second", "--json"],
-    ));
+    let other = create_workspace(dir.path(), db, "second");
     let added = json_stdout(&keyflow(
         dir.path(),
         db,

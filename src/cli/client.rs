@@ -2,14 +2,136 @@
 
 use serde_json::json;
 
-use super::{load_master_key, open_store, print_json};
-use crate::accounts::{self, NewClient};
-use crate::clock::{Clock, SystemClock};
+use anyhow::Context;
+use serde_json::Value;
+
+use super::table::{Table, text};
+use super::{confirmed, local, print_deleted, print_json, print_rotated_client};
+use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{ClientCommand, Settings};
 use crate::domain::audit::AuditContext;
+use crate::integrations::{self, ClientChanges, NewClient};
+use crate::storage::auth::OAuthClientRecord;
+use crate::storage::{ClientKind, ClientRecord, Store};
+use crate::workspaces::RotationOptions;
 
 pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
+        ClientCommand::List { json } => {
+            let store = local(settings).await?.store;
+            let mut rows = Vec::new();
+            for c in store.list_clients(ClientKind::ThirdParty).await? {
+                if let Some(row) = describe(store.as_ref(), &c.client_id).await? {
+                    rows.push(row);
+                }
+            }
+            if json {
+                print_json(&json!({ "clients": rows }));
+            } else {
+                let mut table = Table::new([
+                    "CLIENT",
+                    "TYPE",
+                    "LAST USED",
+                    "SCOPES",
+                    "REDIRECT URIS",
+                    "NAME",
+                ]);
+                for r in &rows {
+                    table.row([
+                        text(&r["clientId"]),
+                        text(&r["type"]),
+                        text(&r["lastUsedAt"]),
+                        text(&r["scopes"]),
+                        text(&r["redirectUris"]),
+                        text(&r["name"]),
+                    ]);
+                }
+                table.print();
+            }
+            Ok(())
+        }
+        ClientCommand::Show { client, json } => {
+            let store = local(settings).await?.store;
+            show(store.as_ref(), &client, json).await
+        }
+        ClientCommand::RotateSecret {
+            client,
+            grace_period_seconds,
+            revoke_issued_tokens,
+            json,
+        } => {
+            let super::Local { store, master } = local(settings).await?;
+            let options = RotationOptions {
+                grace_seconds: grace_period_seconds,
+                revoke_issued_tokens,
+            };
+            let rotated = crate::workspaces::rotate_client_secret(
+                store.as_ref(),
+                &master.secret_hasher(),
+                &client,
+                options,
+                SystemClock.now(),
+                &AuditContext::cli(),
+            )
+            .await?;
+            print_rotated_client(&rotated, json);
+            Ok(())
+        }
+        ClientCommand::Update {
+            client,
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            no_post_logout_redirect_uris,
+            scopes,
+            logo_uri,
+            no_logo,
+            id_token_alg,
+            json,
+        } => {
+            let store = local(settings).await?.store;
+            let given = |list: Vec<String>| (!list.is_empty()).then_some(list);
+            let changes = ClientChanges {
+                name,
+                redirect_uris: given(redirect_uris),
+                post_logout_redirect_uris: if no_post_logout_redirect_uris {
+                    Some(Vec::new())
+                } else {
+                    given(post_logout_redirect_uris)
+                },
+                scopes: given(scopes),
+                logo_uri: if no_logo {
+                    Some(None)
+                } else {
+                    logo_uri.map(Some)
+                },
+                id_token_alg,
+            };
+            integrations::update_client(
+                store.as_ref(),
+                &settings.scopes,
+                &client,
+                changes,
+                SystemClock.now(),
+                &AuditContext::cli(),
+            )
+            .await?;
+            show(store.as_ref(), &client, json).await
+        }
+        ClientCommand::Delete { client, yes, json } => {
+            confirmed(yes, &client)?;
+            let store = local(settings).await?.store;
+            integrations::delete_client(
+                store.as_ref(),
+                &client,
+                ClientKind::ThirdParty,
+                SystemClock.now(),
+                &AuditContext::cli(),
+            )
+            .await?;
+            print_deleted(&client, json);
+            Ok(())
+        }
         ClientCommand::Create {
             name,
             redirect_uris,
@@ -20,8 +142,7 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
             id_token_alg,
             json,
         } => {
-            let store = open_store(settings).await?;
-            let (master, _) = load_master_key(settings)?;
+            let super::Local { store, master } = local(settings).await?;
             let new = NewClient {
                 name,
                 redirect_uris,
@@ -31,7 +152,7 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
                 logo_uri,
                 id_token_alg,
             };
-            let created = accounts::create_client(
+            let created = integrations::create_client(
                 store.as_ref(),
                 &master.secret_hasher(),
                 &settings.scopes,
@@ -61,4 +182,46 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// Prints what [`describe`] finds, as JSON or as a table of fields.
+async fn show(store: &dyn Store, client: &str, as_json: bool) -> anyhow::Result<()> {
+    let row = describe(store, client).await?.with_context(|| {
+        format!("no third-party client {client:?}; `keyflow client list` shows them")
+    })?;
+    if as_json {
+        print_json(&row);
+    } else if let Value::Object(fields) = &row {
+        let mut table = Table::new(["FIELD", "VALUE"]);
+        for (k, v) in fields {
+            table.row([k.clone(), text(v)]);
+        }
+        table.print();
+    }
+    Ok(())
+}
+
+/// Everything registered for a third-party client, never its secret.
+async fn describe(store: &dyn Store, client_id: &str) -> anyhow::Result<Option<Value>> {
+    let Some((c, o)) = store.oauth_client(client_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(client_json(&c, &o)))
+}
+
+fn client_json(c: &ClientRecord, o: &OAuthClientRecord) -> Value {
+    json!({
+        "clientId": c.client_id,
+        "name": c.name,
+        "type": if o.public { "public" } else { "confidential" },
+        "redirectUris": o.redirect_uris,
+        "postLogoutRedirectUris": o.post_logout_redirect_uris,
+        "scopes": o.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        "logoUri": o.logo_uri,
+        "idTokenAlg": o.id_token_alg.as_str(),
+        "createdAt": rfc3339(c.created_at),
+        "secretRotatedAt": c.secret_rotated_at.map(rfc3339),
+        "lastUsedAt": c.last_used_at.map(rfc3339),
+        "tokensIssued": c.tokens_issued,
+    })
 }

@@ -3,6 +3,7 @@
 mod apikey;
 mod client;
 mod keys;
+mod membership;
 mod resource_server;
 mod serve;
 mod table;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey(args) => apikey::run(args, &settings).await,
         Command::User(cmd) => user::run(cmd, &settings).await,
         Command::Client(cmd) => client::run(cmd, &settings).await,
+        Command::Membership(cmd) => membership::run(cmd, &settings).await,
     }
 }
 
@@ -175,6 +177,23 @@ pub(crate) async fn open_store(
                 storage::redact_url(&settings.database_url)
             )
         })
+}
+
+/// Destructive commands ask for `--yes`, so that a pasted line or a wrong
+/// id in shell history does not delete without a second thought.
+fn confirmed(yes: bool, what: &str) -> anyhow::Result<()> {
+    if !yes {
+        bail!("deleting {what} cannot be undone: add --yes to confirm");
+    }
+    Ok(())
+}
+
+fn print_deleted(client_id: &str, as_json: bool) {
+    if as_json {
+        print_json(&serde_json::json!({"clientId": client_id, "deleted": true}));
+    } else {
+        println!("{client_id} is deleted; no node accepts its secret any more.");
+    }
 }
 
 /// A client's new secret, printed once (`client`/`resource-server

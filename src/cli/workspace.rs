@@ -3,7 +3,8 @@
 use anyhow::Context;
 use serde_json::json;
 
-use super::{load_master_key, open_store, print_json};
+use super::table::{Table, text};
+use super::{local, print_json, resolve_workspace};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{Settings, WorkspaceCommand};
 use crate::domain::audit::{AuditContext, AuditEvent};
@@ -14,7 +15,7 @@ pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<(
         WorkspaceCommand::Create { name, json } => create(settings, &name, json).await,
         WorkspaceCommand::List { json } => list(settings, json).await,
         WorkspaceCommand::RotateSecret {
-            workspace_id,
+            workspace,
             grace_period_seconds,
             revoke_issued_tokens,
             json,
@@ -23,19 +24,18 @@ pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<(
                 grace_seconds: grace_period_seconds,
                 revoke_issued_tokens,
             };
-            rotate_secret(settings, &workspace_id, options, json).await
+            rotate_secret(settings, &workspace, options, json).await
         }
         WorkspaceCommand::AllowAppkeyOnly {
-            workspace_id,
+            workspace,
             off,
             json,
-        } => allow_appkey_only(settings, &workspace_id, !off, json).await,
+        } => allow_appkey_only(settings, &workspace, !off, json).await,
     }
 }
 
 async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
-    let (master, _) = load_master_key(settings)?;
+    let super::Local { store, master } = local(settings).await?;
     let now = SystemClock.now();
     let created = workspaces::create(
         store.as_ref(),
@@ -69,12 +69,13 @@ async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Resul
 
 async fn rotate_secret(
     settings: &Settings,
-    workspace_id: &str,
+    workspace: &str,
     options: RotationOptions,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
-    let (master, _) = load_master_key(settings)?;
+    let super::Local { store, master } = local(settings).await?;
+    let workspace = resolve_workspace(store.as_ref(), workspace).await?;
+    let workspace_id = workspace.id.as_str();
     let rotated = workspaces::rotate_secret(
         store.as_ref(),
         &master.secret_hasher(),
@@ -106,7 +107,7 @@ async fn rotate_secret(
 }
 
 async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
+    let store = local(settings).await?.store;
     let mut rows = Vec::new();
     for ws in store.list_workspaces().await? {
         let app = store.application_client(&ws.id).await?;
@@ -122,14 +123,16 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
     if as_json {
         print_json(&json!({ "workspaces": rows }));
     } else {
-        for r in rows {
-            println!(
-                "{}  {}  {}",
-                r["workspaceId"].as_str().unwrap_or(""),
-                r["applicationKey"].as_str().unwrap_or("-"),
-                r["name"].as_str().unwrap_or("")
-            );
+        let mut table = Table::new(["WORKSPACE", "APPLICATION KEY", "SECRET ROTATED", "NAME"]);
+        for r in &rows {
+            table.row([
+                text(&r["workspaceId"]),
+                text(&r["applicationKey"]),
+                text(&r["lastRotatedAt"]),
+                text(&r["name"]),
+            ]);
         }
+        table.print();
     }
     Ok(())
 }
@@ -139,11 +142,13 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
 /// the secret key too, so it is off unless an operator turns it on.
 async fn allow_appkey_only(
     settings: &Settings,
-    workspace_id: &str,
+    workspace: &str,
     allow: bool,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
+    let store = local(settings).await?.store;
+    let workspace = resolve_workspace(store.as_ref(), workspace).await?;
+    let workspace_id = workspace.id.as_str();
     let now = SystemClock.now();
     let audit = AuditContext::cli()
         .entry(AuditEvent::AppkeyOnlyChanged, now)

@@ -1,4 +1,4 @@
-//! Subcommands for users and third-party OAuth clients.
+//! Subcommands for users, third-party OAuth clients and resource servers.
 
 use clap::Subcommand;
 
@@ -18,7 +18,7 @@ pub enum UserCommand {
         /// The user's display name (the `name` claim).
         #[arg(long)]
         name: Option<String>,
-        /// Add the user to this workspace (with --role).
+        /// Add the user to this workspace (its id or unique name), with --role.
         #[arg(long)]
         workspace: Option<String>,
         /// The role in --workspace: owner, admin or member.
@@ -28,12 +28,18 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List users with their workspaces and roles (never passwords).
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a user to a workspace, or change their role there.
     AddToWorkspace {
-        /// The user id (usr_…).
+        /// The user's id (usr_…) or email address.
         #[arg(long)]
         user: String,
-        /// The workspace id.
+        /// The workspace's id, or its name when no other workspace has it.
         #[arg(long)]
         workspace: String,
         /// owner, admin or member.
@@ -43,10 +49,124 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Stop a user from signing in, end their sessions, and revoke every
+    /// grant they made (consents, refresh and access tokens). Their
+    /// memberships stay for `user enable`.
+    Disable {
+        /// The user's id (usr_…) or email address.
+        user: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a disabled user sign in again (revoked grants stay revoked).
+    Enable {
+        /// The user's id (usr_…) or email address.
+        user: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembershipCommand {
+    /// Take a user out of a workspace and revoke what they granted there.
+    /// A workspace's last owner cannot be removed.
+    Remove {
+        /// The user's id (usr_…) or email address.
+        #[arg(long)]
+        user: String,
+        /// The workspace's id, or its name when no other workspace has it.
+        #[arg(long)]
+        workspace: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
+    /// List third-party clients (never secrets).
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show everything registered for one client (never its secret).
+    Show {
+        /// The client id (cli_…).
+        client: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a confidential client's secret; prints the new one once.
+    ///
+    /// Without a grace period every older secret stops working at once,
+    /// including one still inside an earlier grace period; with one, the
+    /// secret that was current works until it ends.
+    RotateSecret {
+        /// The client id (cli_…).
+        client: String,
+        /// Keep the secret that was current working this many seconds
+        /// (0 to 604800); 0 ends every older secret now.
+        #[arg(long, default_value_t = 0)]
+        grace_period_seconds: i64,
+        /// Also revoke every access token issued to the client so far.
+        #[arg(long)]
+        revoke_issued_tokens: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's registration; options not given stay as they are,
+    /// and a repeated option (--redirect-uri, --scope …) replaces the list.
+    Update {
+        /// The client id (cli_…).
+        client: String,
+        /// The name users see on the consent page.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where codes are sent, matched exactly; repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Where users may return after signing out; repeat for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Remove every post-logout redirect URI.
+        #[arg(long, conflicts_with = "post_logout_redirect_uris")]
+        no_post_logout_redirect_uris: bool,
+        /// A scope the client may ask for; repeat for several. Narrowing
+        /// applies to existing grants at their next refresh.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// An https URL of the logo shown on the consent page.
+        #[arg(long)]
+        logo_uri: Option<String>,
+        /// Remove the logo.
+        #[arg(long, conflicts_with = "logo_uri")]
+        no_logo: bool,
+        /// The ID token signing algorithm: RS256, ES256 or EdDSA.
+        #[arg(long)]
+        id_token_alg: Option<Algorithm>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client with its secrets, and revoke every grant users made
+    /// to it, with its refresh and access tokens.
+    Delete {
+        /// The client id (cli_…).
+        client: String,
+        /// Confirm: the client and its grants cannot be restored.
+        #[arg(long)]
+        yes: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
     /// Register a third-party integration; prints its secret once.
     Create {
         /// The name users see on the consent page.
@@ -71,6 +191,55 @@ pub enum ClientCommand {
         /// The ID token signing algorithm: RS256, ES256 or EdDSA.
         #[arg(long, default_value = "RS256")]
         id_token_alg: Algorithm,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResourceServerCommand {
+    /// List resource servers (never secrets).
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a resource server's secret; prints the new one once.
+    ///
+    /// Without a grace period every older secret stops working at once;
+    /// with one, the secret that was current works until it ends.
+    RotateSecret {
+        /// The resource server's client id (rs_…).
+        client: String,
+        /// Keep the secret that was current working this many seconds
+        /// (0 to 604800); 0 ends every older secret now.
+        #[arg(long, default_value_t = 0)]
+        grace_period_seconds: i64,
+        /// Also revoke every access token issued to the client so far.
+        #[arg(long)]
+        revoke_issued_tokens: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a resource server with its secrets; it can no longer
+    /// introspect.
+    Delete {
+        /// The resource server's client id (rs_…).
+        client: String,
+        /// Confirm: the resource server cannot be restored.
+        #[arg(long)]
+        yes: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register a resource server; prints its client secret once.
+    Create {
+        /// A label, for example the API's name.
+        #[arg(long)]
+        name: String,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,

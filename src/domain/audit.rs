@@ -30,6 +30,11 @@ pub enum AuditEvent {
     MembershipChanged,
     LoggedOut,
     GrantRevoked,
+    MembershipRemoved,
+    UserDisabled,
+    UserEnabled,
+    ClientUpdated,
+    ClientDeleted,
 }
 
 impl AuditEvent {
@@ -52,6 +57,11 @@ impl AuditEvent {
         AuditEvent::MembershipChanged,
         AuditEvent::LoggedOut,
         AuditEvent::GrantRevoked,
+        AuditEvent::MembershipRemoved,
+        AuditEvent::UserDisabled,
+        AuditEvent::UserEnabled,
+        AuditEvent::ClientUpdated,
+        AuditEvent::ClientDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +84,11 @@ impl AuditEvent {
             AuditEvent::MembershipChanged => "membership_changed",
             AuditEvent::LoggedOut => "logged_out",
             AuditEvent::GrantRevoked => "grant_revoked",
+            AuditEvent::MembershipRemoved => "membership_removed",
+            AuditEvent::UserDisabled => "user_disabled",
+            AuditEvent::UserEnabled => "user_enabled",
+            AuditEvent::ClientUpdated => "client_updated",
+            AuditEvent::ClientDeleted => "client_deleted",
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct UserRecord {
     pub name: Option<String>,
     pub password_hash: String,
     pub created_at: UnixTime,
+    /// Set by `keyflow user disable`: no sign-in, no new tokens.
+    pub disabled_at: Option<UnixTime>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -210,6 +212,9 @@ pub trait AuthStore: Send + Sync {
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
 
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>>;
+
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserRecord>>;
 
     /// The user's workspaces, by workspace name.
     async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>>;

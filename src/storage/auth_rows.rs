@@ -16,6 +16,7 @@ pub(super) struct UserRow {
     name: Option<String>,
     password_hash: String,
     created_at: i64,
+    disabled_at: Option<i64>,
 }
 
 /// (workspace_id, workspace name, role)
@@ -114,6 +115,7 @@ pub(super) fn user(row: UserRow) -> UserRecord {
         name: row.name,
         password_hash: row.password_hash,
         created_at: row.created_at,
+        disabled_at: row.disabled_at,
     }
 }
 

@@ -11,7 +11,7 @@ pub(super) use super::auth_rows::*;
 macro_rules! select_users {
     ($condition:literal) => {
         concat!(
-            "SELECT id, email, name, password_hash, created_at FROM users WHERE ",
+            "SELECT id, email, name, password_hash, created_at, disabled_at FROM users WHERE ",
             $condition
         )
     };
@@ -132,6 +132,13 @@ macro_rules! impl_auth_store {
                         sqlx::query_as(auth_sql::select_users!("id = $1"))
                             .bind(id).fetch_optional(&self.pool).await?;
                     Ok(row.map(auth_sql::user))
+                }
+
+                async fn list_users(&self) -> Result<Vec<UserRecord>> {
+                    let rows: Vec<auth_sql::UserRow> =
+                        sqlx::query_as(auth_sql::select_users!("TRUE ORDER BY created_at, id"))
+                            .fetch_all(&self.pool).await?;
+                    Ok(rows.into_iter().map(auth_sql::user).collect())
                 }
 
                 async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>> {
@@ -276,45 +283,9 @@ macro_rules! impl_auth_store {
                     audit: &AuditEntry,
                 ) -> Result<bool> {
                     let mut tx = self.begin_write().await?;
-                    let n = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3")
-                        .bind(user_id).bind(client_id).bind(workspace_id).execute(&mut *tx).await?
-                        .rows_affected();
-                    if n == 0 {
+                    let grants = $crate::storage::admin::Grants::of(user_id, client_id, workspace_id);
+                    if Self::end_grants(&mut tx, grants, now).await? == 0 {
                         return Ok(false);
-                    }
-                    // Until nothing is left, as in `revoke_family`.
-                    while sqlx::query(
-                        "UPDATE refresh_tokens SET revoked_at = $4 \
-                         WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
-                    )
-                    .bind(user_id).bind(client_id).bind(workspace_id).bind(now).execute(&mut *tx)
-                    .await?.rows_affected() > 0 {}
-                    // A code issued just before the disconnect must not
-                    // outlive it: marked used, its redemption is refused.
-                    sqlx::query(
-                        "UPDATE authorization_codes SET state = 'revoked' \
-                         WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 AND state = 'pending'",
-                    )
-                    .bind(user_id).bind(client_id).bind(workspace_id).execute(&mut *tx).await?;
-                    // Every family of the grant starts with a code, and codes are
-                    // kept while their family has live access tokens (see
-                    // `purge_expired_auth`), so the codes find the families of
-                    // tokens issued without a refresh token too.
-                    let denied = sqlx::query(
-                        "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) \
-                         SELECT t.jti, t.client_id, t.expires_at, $4 FROM issued_access_tokens t \
-                         WHERE t.expires_at > $4 AND t.family_id IN ( \
-                           SELECT family_id FROM refresh_tokens WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3 \
-                           UNION \
-                           SELECT family_id FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3) \
-                         ON CONFLICT (jti) DO NOTHING",
-                    )
-                    .bind(user_id).bind(client_id).bind(workspace_id).bind(now).execute(&mut *tx)
-                    .await?.rows_affected();
-                    // Refresh tokens are checked in the database; only the
-                    // denylist is cached by verifiers, so only it moves the epoch.
-                    if denied > 0 {
-                        Self::bump(&mut tx, sql::BUMP_REVOCATIONS).await?;
                     }
                     Self::audit(&mut tx, audit).await?;
                     tx.commit().await?;

@@ -21,6 +21,7 @@ fn user(id: &str, email: &str) -> UserRecord {
         name: Some(format!("User {id}")),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         created_at: 1_000,
+        disabled_at: None,
     }
 }
 
@@ -504,5 +505,53 @@ async fn a_refund_gives_back_one_step() {
         assert_eq!(step(&store).await, Ok(1_200));
         // Refunding a bucket that does not exist is harmless.
         store.rate_limit_refund("login:none", 100).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn users_and_clients_are_listed_by_kind_oldest_first() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        assert!(store.list_users().await.unwrap().is_empty());
+        setup(&store).await;
+        let mut later = user("u2", "bob@example.com");
+        later.created_at = 2_000;
+        store
+            .create_user(&later, &[], &entry(AuditEvent::UserCreated))
+            .await
+            .unwrap();
+        let ids: Vec<String> = store
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        assert_eq!(ids, ["u1", "u2"], "{:?}", db.backend);
+
+        let (mut public, oauth) = third_party("tp_0", true);
+        public.created_at = 500;
+        store
+            .create_oauth_client(&public, &oauth, None, &entry(AuditEvent::ClientCreated))
+            .await
+            .unwrap();
+        let third: Vec<String> = store
+            .list_clients(ClientKind::ThirdParty)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect();
+        assert_eq!(third, ["tp_0", "tp_1"]);
+        let apps = store.list_clients(ClientKind::Application).await.unwrap();
+        assert_eq!(apps.len(), 2);
+        assert!(apps.iter().all(|c| c.workspace_id.is_some()));
+        assert!(
+            store
+                .list_clients(ClientKind::ResourceServer)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! PostgreSQL for several nodes). Queries are checked at run time and
 //! exercised by the same tests on both backends.
 
+pub mod admin;
+mod admin_sql;
 pub mod auth;
 mod auth_rows;
 mod auth_sql;
@@ -259,9 +261,10 @@ pub struct SecretRotation {
 }
 
 /// Every query keyflow runs. The user-facing half (users, sessions,
-/// consent, codes, refresh tokens) lives in [`auth::AuthStore`].
+/// consent, codes, refresh tokens) lives in [`auth::AuthStore`], and what
+/// operators change or end in [`admin::AdminStore`].
 #[async_trait]
-pub trait Store: auth::AuthStore + Send + Sync + fmt::Debug + 'static {
+pub trait Store: auth::AuthStore + admin::AdminStore + Send + Sync + fmt::Debug + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies this backend's migrations (idempotent).

@@ -10,7 +10,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool};
 
 use super::write::{Turn, WriteTurns, WriteTx};
-use super::{Backend, OpenMode, Result, StorageError, auth_sql::impl_auth_store, sql::impl_store};
+use super::{
+    Backend, OpenMode, Result, StorageError, admin_sql::impl_admin_store,
+    auth_sql::impl_auth_store, sql::impl_store,
+};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -99,6 +102,7 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, Sqlite, Backend::Sqlite);
 impl_auth_store!(SqliteStore, Sqlite);
+impl_admin_store!(SqliteStore, Sqlite);
 
 fn is_in_memory(url: &str, options: &SqliteConnectOptions) -> bool {
     options.get_filename() == Path::new(":memory:") || url.contains("mode=memory")

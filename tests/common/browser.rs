@@ -2,10 +2,11 @@
 //! keeps cookies, does not follow redirects, and reads the forms' fields
 //! from the HTML the way a browser submits them.
 
-use keyflow::accounts::{self, NewClient, NewUser};
+use keyflow::accounts::{self, NewUser};
 use keyflow::crypto::signing::Algorithm;
 use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
+use keyflow::integrations::{self, NewClient};
 use keyflow::testing::TestServer;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -228,7 +229,7 @@ pub async fn client_signing_with(
     scopes: &[&str],
     alg: Algorithm,
 ) -> (String, Option<String>) {
-    let created = accounts::create_client(
+    let created = integrations::create_client(
         node.app.store.as_ref(),
         node.app.clients.hasher(),
         &node.app.settings.scopes,

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod browser;
+pub mod connected;
 pub mod keys;
 
 use base64::Engine;

@@ -196,6 +196,17 @@ pub async fn login_submit(
             .await
             .unwrap_or_else(|| retry(StatusCode::UNAUTHORIZED, "Wrong email or password.", None));
     };
+    // Said only after the right password, so it tells nothing to a guesser;
+    // the attempt stays counted.
+    if user.disabled_at.is_some() {
+        return failed(&app, &email, origin, now).await.unwrap_or_else(|| {
+            retry(
+                StatusCode::FORBIDDEN,
+                "This account is disabled. Ask your administrator to enable it.",
+                None,
+            )
+        });
+    }
     if let Err(e) = app.login_throttle.refund(reservation).await {
         return unavailable(&e);
     }

@@ -113,6 +113,9 @@ pub async fn signed_in(app: &App, headers: &HeaderMap) -> Result<Option<SignedIn
     let Some(user) = app.store.user_by_id(&session.user_id).await? else {
         return Ok(None);
     };
+    if user.disabled_at.is_some() {
+        return Ok(None);
+    }
     Ok(Some(SignedIn {
         session_id: id.to_owned(),
         session,
@@ -196,6 +199,7 @@ mod tests {
                 name: None,
                 password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 created_at: 1,
+                disabled_at: None,
             },
         };
         let shown = format!("{signed_in:?}");

@@ -99,7 +99,8 @@ pub(super) async fn handle(
         .user_by_id(&code.user_id)
         .await
         .map_err(|e| OAuthError::unavailable(&e))?
-        .ok_or_else(|| invalid_grant("the user no longer exists"))?;
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or_else(|| invalid_grant("the user no longer exists or is disabled"))?;
     // The user may have left the workspace or changed role since consenting.
     let scope = match role_in(app, &code.user_id, &code.workspace_id).await? {
         Some(role) => grantable(&ScopeSet::parse(&code.scope).unwrap_or_default(), role),

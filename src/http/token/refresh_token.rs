@@ -92,12 +92,20 @@ pub(super) async fn handle(
         .user_by_id(&token.user_id)
         .await
         .map_err(unavailable)?
-        .ok_or_else(|| invalid_grant("the user no longer exists"))?;
-    let scope = grantable(&requested, role);
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or_else(|| invalid_grant("the user no longer exists or is disabled"))?;
+    // The operator may have narrowed the client's scopes since
+    // (`keyflow client update`): a refresh gets no scope it no longer has.
+    let registered = ScopeSet::parse(&oauth.scopes).unwrap_or_default();
+    let scope: ScopeSet = grantable(&requested, role)
+        .iter()
+        .filter(|s| registered.contains(s))
+        .map(str::to_owned)
+        .collect();
     if scope.is_empty() {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,
-            "the user's role no longer grants any of the requested scopes",
+            "neither the user's role nor the client's registration still grants any of the requested scopes",
         ));
     }
     let grant = UserGrant {

@@ -1,0 +1,42 @@
+//! `keyflow membership …`.
+
+use serde_json::json;
+
+use super::{local, print_json, resolve_user, resolve_workspace};
+use crate::accounts;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{MembershipCommand, Settings};
+use crate::domain::audit::AuditContext;
+
+pub async fn run(cmd: MembershipCommand, settings: &Settings) -> anyhow::Result<()> {
+    let store = local(settings).await?.store;
+    match cmd {
+        MembershipCommand::Remove {
+            user,
+            workspace,
+            json,
+        } => {
+            let user = resolve_user(store.as_ref(), &user).await?;
+            let workspace = resolve_workspace(store.as_ref(), &workspace).await?;
+            accounts::remove_membership(
+                store.as_ref(),
+                &user.id,
+                &workspace.id,
+                SystemClock.now(),
+                &AuditContext::cli(),
+            )
+            .await?;
+            if json {
+                print_json(
+                    &json!({"userId": user.id, "workspaceId": workspace.id, "removed": true}),
+                );
+            } else {
+                println!(
+                    "{} is no longer a member of {} ({}); what they granted there is revoked.",
+                    user.email, workspace.name, workspace.id
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Operator actions on clients that belong to no workspace: registering,
+//! changing and deleting third-party integrations, and deleting resource
+//! servers. The CLI calls these; they hold the rules, the store holds the
+//! rows.
+
+use crate::accounts::AccountError;
+use crate::clock::UnixTime;
+use crate::crypto::signing::Algorithm;
+use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::domain::redirect_uri;
+use crate::domain::scope::{ScopeCatalogue, ScopeSet};
+use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
+use crate::domain::workspace::new_secret_key;
+use crate::storage::auth::OAuthClientRecord;
+use crate::storage::{ClientKind, ClientRecord, NewSecret, Store};
+
+pub const CLIENT_ID_PREFIX: &str = "cli_";
+/// Scopes a client gets when the operator names none.
+pub const DEFAULT_CLIENT_SCOPES: &str = "openid profile email offline_access api:read api:write";
+
+#[derive(Debug)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub scopes: Vec<String>,
+    pub logo_uri: Option<String>,
+    pub id_token_alg: Algorithm,
+}
+
+/// A registered client, with the one-time plaintext of its secret.
+#[derive(Debug)]
+pub struct CreatedClient {
+    pub client_id: String,
+    pub secret: Option<PlainSecret>,
+}
+
+/// What `update_client` changes; `None` leaves a setting as it is.
+#[derive(Debug, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    /// `Some(None)` removes the logo.
+    pub logo_uri: Option<Option<String>>,
+    pub id_token_alg: Option<Algorithm>,
+}
+
+pub async fn create_client(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    catalogue: &ScopeCatalogue,
+    new: NewClient,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<CreatedClient, AccountError> {
+    let scopes = if new.scopes.is_empty() {
+        ScopeSet::parse(DEFAULT_CLIENT_SCOPES).expect("default scopes are valid")
+    } else {
+        scope_set(&new.scopes)
+    };
+    let client_id = format!("{CLIENT_ID_PREFIX}{}", random_base62(24));
+    let oauth = OAuthClientRecord {
+        client_id: client_id.clone(),
+        public: new.public,
+        redirect_uris: new.redirect_uris,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
+        scopes: scopes.to_string(),
+        logo_uri: new.logo_uri,
+        id_token_alg: new.id_token_alg,
+    };
+    let name = check(catalogue, &new.name, &oauth)?;
+    let client = ClientRecord {
+        client_id,
+        workspace_id: None,
+        kind: ClientKind::ThirdParty,
+        name: name.to_owned(),
+        secret_rotated_at: (!new.public).then_some(now),
+        tokens_issued: 0,
+        last_used_at: None,
+        created_at: now,
+        tokens_revoked_before: None,
+    };
+    let secret = (!new.public).then(new_secret_key);
+    let stored = secret.as_ref().map(|s| NewSecret::new(hasher.hash(s)));
+    let audit = ctx
+        .entry(AuditEvent::ClientCreated, now)
+        .details(serde_json::json!({
+            "clientId": client.client_id,
+            "kind": "third_party",
+            "name": name,
+            "public": new.public,
+            "redirectUris": oauth.redirect_uris,
+            "scope": oauth.scopes,
+        }));
+    store
+        .create_oauth_client(&client, &oauth, stored.as_ref(), &audit)
+        .await?;
+    Ok(CreatedClient {
+        client_id: client.client_id,
+        secret,
+    })
+}
+
+/// Changes a third-party client's registration, checked as at creation.
+/// Narrowed scopes apply to the grants it already has at their next
+/// refresh; redirect URIs apply to the next authorization request.
+pub async fn update_client(
+    store: &dyn Store,
+    catalogue: &ScopeCatalogue,
+    client_id: &str,
+    changes: ClientChanges,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<(), AccountError> {
+    let missing = || AccountError::NoSuchClient(client_id.to_owned());
+    let (client, mut oauth) = store.oauth_client(client_id).await?.ok_or_else(missing)?;
+    let name = changes.name.unwrap_or(client.name);
+    if let Some(uris) = changes.redirect_uris {
+        oauth.redirect_uris = uris;
+    }
+    if let Some(uris) = changes.post_logout_redirect_uris {
+        oauth.post_logout_redirect_uris = uris;
+    }
+    if let Some(scopes) = changes.scopes {
+        oauth.scopes = scope_set(&scopes).to_string();
+    }
+    if let Some(logo) = changes.logo_uri {
+        oauth.logo_uri = logo;
+    }
+    if let Some(alg) = changes.id_token_alg {
+        oauth.id_token_alg = alg;
+    }
+    let name = check(catalogue, &name, &oauth)?;
+    let audit = ctx
+        .entry(AuditEvent::ClientUpdated, now)
+        .details(serde_json::json!({
+            "clientId": client_id,
+            "name": name,
+            "redirectUris": oauth.redirect_uris,
+            "postLogoutRedirectUris": oauth.post_logout_redirect_uris,
+            "scope": oauth.scopes,
+            "idTokenAlg": oauth.id_token_alg.as_str(),
+        }));
+    if !store.update_oauth_client(name, &oauth, &audit).await? {
+        return Err(missing());
+    }
+    Ok(())
+}
+
+/// Deletes a third-party client or a resource server with its secrets.
+/// Every grant made to a third-party client ends with it: consents, refresh
+/// tokens, pending codes, and its access tokens, which are denylisted.
+/// Returns once no node accepts its secret any more.
+pub async fn delete_client(
+    store: &dyn Store,
+    client_id: &str,
+    kind: ClientKind,
+    now: UnixTime,
+    ctx: &AuditContext,
+) -> Result<(), AccountError> {
+    let audit = ctx
+        .entry(AuditEvent::ClientDeleted, now)
+        .details(serde_json::json!({"clientId": client_id, "kind": kind.as_str()}));
+    if !store.delete_client(client_id, kind, now, &audit).await? {
+        return Err(match kind {
+            ClientKind::ResourceServer => AccountError::NoSuchResourceServer(client_id.to_owned()),
+            _ => AccountError::NoSuchClient(client_id.to_owned()),
+        });
+    }
+    crate::leased_cache::wait_for_propagation().await;
+    Ok(())
+}
+
+fn scope_set(given: &[String]) -> ScopeSet {
+    given
+        .iter()
+        .flat_map(|s| s.split(' '))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The registration rules, the same at creation and on every change;
+/// returns the checked name.
+fn check<'a>(
+    catalogue: &ScopeCatalogue,
+    name: &'a str,
+    oauth: &OAuthClientRecord,
+) -> Result<&'a str, AccountError> {
+    let name = crate::domain::label(name).ok_or(AccountError::InvalidName)?;
+    if oauth.redirect_uris.is_empty() {
+        return Err(AccountError::NoRedirectUri);
+    }
+    for uri in &oauth.redirect_uris {
+        redirect_uri::validate(uri)?;
+    }
+    for uri in &oauth.post_logout_redirect_uris {
+        redirect_uri::validate(uri).map_err(AccountError::PostLogoutUri)?;
+    }
+    let scopes = ScopeSet::parse(&oauth.scopes).map_err(|e| match e {
+        crate::domain::scope::ScopeError::Malformed(s) => AccountError::UnknownScope(s),
+        other => AccountError::UnknownScope(other.to_string()),
+    })?;
+    if let Some(unknown) = scopes.iter().find(|s| catalogue.get(s).is_none()) {
+        return Err(AccountError::UnknownScope(unknown.to_owned()));
+    }
+    if let Some(logo) = &oauth.logo_uri
+        && !url::Url::parse(logo).is_ok_and(|u| u.scheme() == "https")
+    {
+        return Err(AccountError::InvalidLogo);
+    }
+    Ok(name)
+}
