@@ -13,7 +13,10 @@ mod accounts;
 mod auth;
 mod connections;
 
-pub use accounts::{ClientCommand, MembershipCommand, ResourceServerCommand, UserCommand};
+pub use accounts::{
+    ClientCommand, ClientUpdateArgs, MembershipCommand, ResourceServerCommand, RotateArgs,
+    UserCommand,
+};
 pub use auth::{AuthArgs, AuthSettings};
 pub use connections::{ConnectionArgs, ConnectionLimits};
 

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::binary::*;
@@ -359,27 +358,6 @@ async fn the_cli_manages_api_keys_on_a_remote_keyflow_with_a_key_file() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));
     let (clean, _) = terminate(server);
     assert!(clean);
-}
-
-fn keyflow_stdin(dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .env_remove("KEYFLOW_MASTER_KEY")
-        .args(["--database-url", db_url, "--keys-dir", "keys"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run keyflow");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

@@ -4,34 +4,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use common::binary::*;
 use common::{basic, http};
 use keyflow::testing::TestDb;
 use serde_json::Value;
-
-fn with_stdin(dir: &Path, db: &str, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .env_remove("KEYFLOW_MASTER_KEY")
-        .args(["--database-url", db, "--keys-dir", "keys"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn text(out: &Output) -> String {
     assert!(
@@ -72,7 +50,7 @@ async fn operators_list_users_and_clients_by_name_and_rotate_client_secrets() {
         let second = create_workspace(dir, db, "billing");
 
         // People by email, workspaces by name.
-        let ann = json_stdout(&with_stdin(
+        let ann = json_stdout(&keyflow_stdin(
             dir,
             db,
             &[
@@ -319,39 +297,23 @@ async fn operators_disable_users_remove_members_and_change_or_delete_clients() {
     for db in &dbs {
         let dir = tempfile::tempdir().unwrap();
         let (dir, db) = (dir.path(), db.as_str());
+        // One command line, split on spaces (no argument here has one).
+        let run = |line: &str| keyflow(dir, db, &line.split(' ').collect::<Vec<_>>());
         set_up(dir, db);
         create_workspace(dir, db, "reports");
         for (email, role) in [("ann@example.com", "owner"), ("bob@example.com", "member")] {
-            let args = [
-                "user",
-                "create",
-                "--email",
-                email,
-                "--password-stdin",
-                "--workspace",
-                "reports",
-                "--role",
-                role,
-                "--json",
-            ];
-            json_stdout(&with_stdin(dir, db, &args, "a long password\n"));
+            let line = format!(
+                "user create --email {email} --password-stdin --workspace reports --role {role} --json"
+            );
+            let args: Vec<&str> = line.split(' ').collect();
+            json_stdout(&keyflow_stdin(dir, db, &args, "a long password\n"));
         }
 
         // Memberships: never the last owner.
         let remove = |who: &str| {
-            keyflow(
-                dir,
-                db,
-                &[
-                    "membership",
-                    "remove",
-                    "--user",
-                    who,
-                    "--workspace",
-                    "reports",
-                    "--json",
-                ],
-            )
+            run(&format!(
+                "membership remove --user {who} --workspace reports --json"
+            ))
         };
         let err = refused(&remove("ann@example.com"));
         assert!(err.contains("only owner"), "{err}");
@@ -360,98 +322,53 @@ async fn operators_disable_users_remove_members_and_change_or_delete_clients() {
         assert!(err.contains("not a member"), "{err}");
 
         // Disabling and enabling, as the list shows it.
-        let off = json_stdout(&keyflow(
-            dir,
-            db,
-            &["user", "disable", "bob@example.com", "--json"],
-        ));
+        let off = json_stdout(&run("user disable bob@example.com --json"));
         assert!(off["disabledAt"].is_string(), "{off}");
-        let users = json_stdout(&keyflow(dir, db, &["user", "list", "--json"]));
-        assert!(users["users"][1]["disabledAt"].is_string(), "{users}");
-        assert!(
-            users["users"][1]["memberships"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
-        let table = text(&keyflow(dir, db, &["user", "list"]));
-        assert!(
-            table
-                .lines()
-                .any(|l| l.contains("bob@example.com") && l.contains("disabled")),
-            "{table}"
-        );
-        let err = refused(&keyflow(dir, db, &["user", "disable", "bob@example.com"]));
+        let users = json_stdout(&run("user list --json"));
+        let bob = users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == "bob@example.com")
+            .unwrap();
+        assert!(bob["disabledAt"].is_string(), "{users}");
+        assert!(bob["memberships"].as_array().unwrap().is_empty());
+        let table = text(&run("user list"));
+        let bob_row = table.lines().find(|l| l.contains("bob@example.com"));
+        assert!(bob_row.unwrap().contains("disabled"), "{table}");
+        let err = refused(&run("user disable bob@example.com"));
         assert!(err.contains("already disabled"), "{err}");
-        let on = json_stdout(&keyflow(
-            dir,
-            db,
-            &["user", "enable", "bob@example.com", "--json"],
-        ));
+        let on = json_stdout(&run("user enable bob@example.com --json"));
         assert!(on["disabledAt"].is_null(), "{on}");
 
         // A client changed, checked as at creation, then deleted.
-        let made = json_stdout(&keyflow(
-            dir,
-            db,
-            &[
-                "client",
-                "create",
-                "--name",
-                "Make",
-                "--redirect-uri",
-                "https://make.example/cb",
-                "--logo-uri",
-                "https://make.example/logo.png",
-                "--json",
-            ],
+        let made = json_stdout(&run(
+            "client create --name Make --redirect-uri https://make.example/cb \
+             --logo-uri https://make.example/logo.png --json",
         ));
         let id = made["clientId"].as_str().unwrap();
-        let changed = json_stdout(&keyflow(
-            dir,
-            db,
-            &[
-                "client",
-                "update",
-                id,
-                "--name",
-                "Make EU",
-                "--scope",
-                "openid",
-                "--no-logo",
-                "--id-token-alg",
-                "ES256",
-                "--json",
-            ],
-        ));
-        assert_eq!(changed["name"], "Make EU");
+        let changed = json_stdout(&run(&format!(
+            "client update {id} --name Make-EU --scope openid --no-logo --id-token-alg ES256 --json"
+        )));
+        assert_eq!(changed["name"], "Make-EU");
         assert_eq!(changed["scopes"], serde_json::json!(["openid"]));
         assert!(changed["logoUri"].is_null());
         assert_eq!(changed["idTokenAlg"], "ES256");
         assert_eq!(changed["redirectUris"][0], "https://make.example/cb");
-        let err = refused(&keyflow(
-            dir,
-            db,
-            &[
-                "client",
-                "update",
-                id,
-                "--redirect-uri",
-                "http://evil.example/cb",
-            ],
-        ));
+        let err = refused(&run(&format!(
+            "client update {id} --redirect-uri http://evil.example/cb"
+        )));
         assert!(err.contains("redirect"), "{err}");
-        let err = refused(&keyflow(dir, db, &["client", "delete", id]));
+        let err = refused(&run(&format!("client delete {id}")));
         assert!(err.contains("add --yes"), "{err}");
-        let gone = json_stdout(&keyflow(
-            dir,
-            db,
-            &["client", "delete", id, "--yes", "--json"],
-        ));
+        let gone = json_stdout(&run(&format!("client delete {id} --yes --json")));
         assert_eq!(gone["clientId"], id);
-        let err = refused(&keyflow(dir, db, &["client", "show", id]));
-        assert!(err.contains("keyflow client list"), "{err}");
-        let err = refused(&keyflow(dir, db, &["client", "delete", id, "--yes"]));
-        assert!(err.contains("keyflow client list"), "{err}");
+        for line in [
+            format!("client show {id}"),
+            format!("client delete {id} --yes"),
+        ] {
+            let err = refused(&run(&line));
+            assert!(err.contains("keyflow client list"), "{err}");
+        }
     }
 }

@@ -6,131 +6,25 @@ use anyhow::Context;
 use serde_json::Value;
 
 use super::table::{Table, text};
-use super::{confirmed, local, print_deleted, print_json, print_rotated_client};
+use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
-use crate::config::{ClientCommand, Settings};
+use crate::config::{ClientCommand, ClientUpdateArgs, Settings};
 use crate::domain::audit::AuditContext;
 use crate::integrations::{self, ClientChanges, NewClient};
 use crate::storage::auth::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, Store};
-use crate::workspaces::RotationOptions;
 
 pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
-        ClientCommand::List { json } => {
-            let store = local(settings).await?.store;
-            let mut rows = Vec::new();
-            for c in store.list_clients(ClientKind::ThirdParty).await? {
-                if let Some(row) = describe(store.as_ref(), &c.client_id).await? {
-                    rows.push(row);
-                }
-            }
-            if json {
-                print_json(&json!({ "clients": rows }));
-            } else {
-                let mut table = Table::new([
-                    "CLIENT",
-                    "TYPE",
-                    "LAST USED",
-                    "SCOPES",
-                    "REDIRECT URIS",
-                    "NAME",
-                ]);
-                for r in &rows {
-                    table.row([
-                        text(&r["clientId"]),
-                        text(&r["type"]),
-                        text(&r["lastUsedAt"]),
-                        text(&r["scopes"]),
-                        text(&r["redirectUris"]),
-                        text(&r["name"]),
-                    ]);
-                }
-                table.print();
-            }
-            Ok(())
-        }
+        ClientCommand::List { json } => list(settings, json).await,
         ClientCommand::Show { client, json } => {
             let store = local(settings).await?.store;
             show(store.as_ref(), &client, json).await
         }
-        ClientCommand::RotateSecret {
-            client,
-            grace_period_seconds,
-            revoke_issued_tokens,
-            json,
-        } => {
-            let super::Local { store, master } = local(settings).await?;
-            let options = RotationOptions {
-                grace_seconds: grace_period_seconds,
-                revoke_issued_tokens,
-            };
-            let rotated = crate::workspaces::rotate_client_secret(
-                store.as_ref(),
-                &master.secret_hasher(),
-                &client,
-                options,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            print_rotated_client(&rotated, json);
-            Ok(())
-        }
-        ClientCommand::Update {
-            client,
-            name,
-            redirect_uris,
-            post_logout_redirect_uris,
-            no_post_logout_redirect_uris,
-            scopes,
-            logo_uri,
-            no_logo,
-            id_token_alg,
-            json,
-        } => {
-            let store = local(settings).await?.store;
-            let given = |list: Vec<String>| (!list.is_empty()).then_some(list);
-            let changes = ClientChanges {
-                name,
-                redirect_uris: given(redirect_uris),
-                post_logout_redirect_uris: if no_post_logout_redirect_uris {
-                    Some(Vec::new())
-                } else {
-                    given(post_logout_redirect_uris)
-                },
-                scopes: given(scopes),
-                logo_uri: if no_logo {
-                    Some(None)
-                } else {
-                    logo_uri.map(Some)
-                },
-                id_token_alg,
-            };
-            integrations::update_client(
-                store.as_ref(),
-                &settings.scopes,
-                &client,
-                changes,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            show(store.as_ref(), &client, json).await
-        }
+        ClientCommand::RotateSecret(args) => rotate_secret(args, settings).await,
+        ClientCommand::Update(args) => update(args, settings).await,
         ClientCommand::Delete { client, yes, json } => {
-            confirmed(yes, &client)?;
-            let store = local(settings).await?.store;
-            integrations::delete_client(
-                store.as_ref(),
-                &client,
-                ClientKind::ThirdParty,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            print_deleted(&client, json);
-            Ok(())
+            delete(settings, &client, ClientKind::ThirdParty, yes, json).await
         }
         ClientCommand::Create {
             name,
@@ -182,6 +76,70 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
+    let store = local(settings).await?.store;
+    let mut rows = Vec::new();
+    for c in store.list_clients(ClientKind::ThirdParty).await? {
+        if let Some(row) = describe(store.as_ref(), &c.client_id).await? {
+            rows.push(row);
+        }
+    }
+    if as_json {
+        print_json(&json!({ "clients": rows }));
+    } else {
+        let mut table = Table::new([
+            "CLIENT",
+            "TYPE",
+            "LAST USED",
+            "SCOPES",
+            "REDIRECT URIS",
+            "NAME",
+        ]);
+        for r in &rows {
+            table.row([
+                text(&r["clientId"]),
+                text(&r["type"]),
+                text(&r["lastUsedAt"]),
+                text(&r["scopes"]),
+                text(&r["redirectUris"]),
+                text(&r["name"]),
+            ]);
+        }
+        table.print();
+    }
+    Ok(())
+}
+async fn update(args: ClientUpdateArgs, settings: &Settings) -> anyhow::Result<()> {
+    let store = local(settings).await?.store;
+    let given = |list: Vec<String>| (!list.is_empty()).then_some(list);
+    let changes = ClientChanges {
+        name: args.name,
+        redirect_uris: given(args.redirect_uris),
+        post_logout_redirect_uris: if args.no_post_logout_redirect_uris {
+            Some(Vec::new())
+        } else {
+            given(args.post_logout_redirect_uris)
+        },
+        scopes: given(args.scopes),
+        logo_uri: if args.no_logo {
+            Some(None)
+        } else {
+            args.logo_uri.map(Some)
+        },
+        id_token_alg: args.id_token_alg,
+    };
+    integrations::update_client(
+        store.as_ref(),
+        &settings.scopes,
+        &args.client,
+        changes,
+        SystemClock.now(),
+        &AuditContext::cli(),
+    )
+    .await?;
+    show(store.as_ref(), &args.client, args.json).await
 }
 
 /// Prints what [`describe`] finds, as JSON or as a table of fields.

@@ -179,27 +179,55 @@ pub(crate) async fn open_store(
         })
 }
 
-/// Destructive commands ask for `--yes`, so that a pasted line or a wrong
-/// id in shell history does not delete without a second thought.
-fn confirmed(yes: bool, what: &str) -> anyhow::Result<()> {
+/// `client delete` and `resource-server delete`. Destructive commands ask
+/// for `--yes`, so that a pasted line or a wrong id in shell history does
+/// not delete without a second thought.
+async fn delete(
+    settings: &Settings,
+    client_id: &str,
+    kind: crate::storage::ClientKind,
+    yes: bool,
+    as_json: bool,
+) -> anyhow::Result<()> {
     if !yes {
-        bail!("deleting {what} cannot be undone: add --yes to confirm");
+        bail!("deleting {client_id} cannot be undone: add --yes to confirm");
     }
-    Ok(())
-}
-
-fn print_deleted(client_id: &str, as_json: bool) {
+    let store = local(settings).await?.store;
+    crate::integrations::delete_client(
+        store.as_ref(),
+        client_id,
+        kind,
+        SystemClock.now(),
+        &crate::domain::audit::AuditContext::cli(),
+    )
+    .await?;
     if as_json {
         print_json(&serde_json::json!({"clientId": client_id, "deleted": true}));
     } else {
         println!("{client_id} is deleted; no node accepts its secret any more.");
     }
+    Ok(())
 }
 
-/// A client's new secret, printed once (`client`/`resource-server
-/// rotate-secret`).
-fn print_rotated_client(rotated: &crate::workspaces::RotatedSecret, as_json: bool) {
+/// `client rotate-secret` and `resource-server rotate-secret`: a new
+/// secret, printed once.
+async fn rotate_secret(args: crate::config::RotateArgs, settings: &Settings) -> anyhow::Result<()> {
     use crate::clock::rfc3339;
+    let Local { store, master } = local(settings).await?;
+    let options = crate::workspaces::RotationOptions {
+        grace_seconds: args.grace_period_seconds,
+        revoke_issued_tokens: args.revoke_issued_tokens,
+    };
+    let rotated = crate::workspaces::rotate_client_secret(
+        store.as_ref(),
+        &master.secret_hasher(),
+        &args.client,
+        options,
+        SystemClock.now(),
+        &crate::domain::audit::AuditContext::cli(),
+    )
+    .await?;
+    let as_json = args.json;
     let secret = rotated.secret_key.expose();
     if as_json {
         print_json(&serde_json::json!({
@@ -218,6 +246,7 @@ fn print_rotated_client(rotated: &crate::workspaces::RotatedSecret, as_json: boo
         println!();
         println!("The secret is shown this once; keyflow stores only a hash of it.");
     }
+    Ok(())
 }
 
 /// Prints one JSON object on stdout.

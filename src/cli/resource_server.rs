@@ -3,14 +3,12 @@
 use serde_json::json;
 
 use super::table::{Table, text};
-use super::{confirmed, local, print_deleted, print_json, print_rotated_client};
+use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::{ResourceServerCommand, Settings};
 use crate::domain::audit::AuditContext;
-use crate::integrations;
 use crate::storage::ClientKind;
 use crate::workspaces;
-use crate::workspaces::RotationOptions;
 
 pub async fn run(cmd: ResourceServerCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {
@@ -46,42 +44,9 @@ pub async fn run(cmd: ResourceServerCommand, settings: &Settings) -> anyhow::Res
             }
             Ok(())
         }
-        ResourceServerCommand::RotateSecret {
-            client,
-            grace_period_seconds,
-            revoke_issued_tokens,
-            json,
-        } => {
-            let super::Local { store, master } = local(settings).await?;
-            let options = RotationOptions {
-                grace_seconds: grace_period_seconds,
-                revoke_issued_tokens,
-            };
-            let rotated = crate::workspaces::rotate_client_secret(
-                store.as_ref(),
-                &master.secret_hasher(),
-                &client,
-                options,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            print_rotated_client(&rotated, json);
-            Ok(())
-        }
+        ResourceServerCommand::RotateSecret(args) => rotate_secret(args, settings).await,
         ResourceServerCommand::Delete { client, yes, json } => {
-            confirmed(yes, &client)?;
-            let store = local(settings).await?.store;
-            integrations::delete_client(
-                store.as_ref(),
-                &client,
-                ClientKind::ResourceServer,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            print_deleted(&client, json);
-            Ok(())
+            delete(settings, &client, ClientKind::ResourceServer, yes, json).await
         }
         ResourceServerCommand::Create { name, json } => {
             let super::Local { store, master } = local(settings).await?;

@@ -1,6 +1,6 @@
 //! Subcommands for users, third-party OAuth clients and resource servers.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use crate::crypto::signing::Algorithm;
 use crate::domain::user::Role;
@@ -107,54 +107,10 @@ pub enum ClientCommand {
     /// Without a grace period every older secret stops working at once,
     /// including one still inside an earlier grace period; with one, the
     /// secret that was current works until it ends.
-    RotateSecret {
-        /// The client id (cli_…).
-        client: String,
-        /// Keep the secret that was current working this many seconds
-        /// (0 to 604800); 0 ends every older secret now.
-        #[arg(long, default_value_t = 0)]
-        grace_period_seconds: i64,
-        /// Also revoke every access token issued to the client so far.
-        #[arg(long)]
-        revoke_issued_tokens: bool,
-        /// Print one JSON object on stdout and nothing else.
-        #[arg(long)]
-        json: bool,
-    },
+    RotateSecret(RotateArgs),
     /// Change a client's registration; options not given stay as they are,
     /// and a repeated option (--redirect-uri, --scope …) replaces the list.
-    Update {
-        /// The client id (cli_…).
-        client: String,
-        /// The name users see on the consent page.
-        #[arg(long)]
-        name: Option<String>,
-        /// Where codes are sent, matched exactly; repeat for several.
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        /// Where users may return after signing out; repeat for several.
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// Remove every post-logout redirect URI.
-        #[arg(long, conflicts_with = "post_logout_redirect_uris")]
-        no_post_logout_redirect_uris: bool,
-        /// A scope the client may ask for; repeat for several. Narrowing
-        /// applies to existing grants at their next refresh.
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// An https URL of the logo shown on the consent page.
-        #[arg(long)]
-        logo_uri: Option<String>,
-        /// Remove the logo.
-        #[arg(long, conflicts_with = "logo_uri")]
-        no_logo: bool,
-        /// The ID token signing algorithm: RS256, ES256 or EdDSA.
-        #[arg(long)]
-        id_token_alg: Option<Algorithm>,
-        /// Print one JSON object on stdout and nothing else.
-        #[arg(long)]
-        json: bool,
-    },
+    Update(ClientUpdateArgs),
     /// Delete a client with its secrets, and revoke every grant users made
     /// to it, with its refresh and access tokens.
     Delete {
@@ -209,20 +165,7 @@ pub enum ResourceServerCommand {
     ///
     /// Without a grace period every older secret stops working at once;
     /// with one, the secret that was current works until it ends.
-    RotateSecret {
-        /// The resource server's client id (rs_…).
-        client: String,
-        /// Keep the secret that was current working this many seconds
-        /// (0 to 604800); 0 ends every older secret now.
-        #[arg(long, default_value_t = 0)]
-        grace_period_seconds: i64,
-        /// Also revoke every access token issued to the client so far.
-        #[arg(long)]
-        revoke_issued_tokens: bool,
-        /// Print one JSON object on stdout and nothing else.
-        #[arg(long)]
-        json: bool,
-    },
+    RotateSecret(RotateArgs),
     /// Delete a resource server with its secrets; it can no longer
     /// introspect.
     Delete {
@@ -244,4 +187,57 @@ pub enum ResourceServerCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A client's secret rotation, as `client` and `resource-server
+/// rotate-secret` take it.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The client id (cli_… or rs_…).
+    pub client: String,
+    /// Keep the secret that was current working this many seconds
+    /// (0 to 604800); 0 ends every older secret now.
+    #[arg(long, default_value_t = 0)]
+    pub grace_period_seconds: i64,
+    /// Also revoke every access token issued to the client so far.
+    #[arg(long)]
+    pub revoke_issued_tokens: bool,
+    /// Print one JSON object on stdout and nothing else.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keyflow client update`: options not given stay as they are.
+#[derive(Debug, Args)]
+pub struct ClientUpdateArgs {
+    /// The client id (cli_…).
+    pub client: String,
+    /// The name users see on the consent page.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where codes are sent, matched exactly; repeat for several.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Where users may return after signing out; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Remove every post-logout redirect URI.
+    #[arg(long, conflicts_with = "post_logout_redirect_uris")]
+    pub no_post_logout_redirect_uris: bool,
+    /// A scope the client may ask for; repeat for several. Narrowing
+    /// applies to existing grants at their next refresh.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// An https URL of the logo shown on the consent page.
+    #[arg(long)]
+    pub logo_uri: Option<String>,
+    /// Remove the logo.
+    #[arg(long, conflicts_with = "logo_uri")]
+    pub no_logo: bool,
+    /// The ID token signing algorithm: RS256, ES256 or EdDSA.
+    #[arg(long)]
+    pub id_token_alg: Option<Algorithm>,
+    /// Print one JSON object on stdout and nothing else.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -21,6 +21,28 @@ pub fn keyflow(dir: &Path, db_url: &str, args: &[&str]) -> Output {
         .expect("run keyflow")
 }
 
+/// `keyflow` with `stdin` written to its standard input.
+pub fn keyflow_stdin(dir: &Path, db_url: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .env_remove("KEYFLOW_MASTER_KEY")
+        .args(["--database-url", db_url, "--keys-dir", "keys"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run keyflow");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// `keyflow migrate`: what an operator runs (or `serve`) before any other
 /// command, which refuses a database that is not set up.
 pub fn set_up(dir: &Path, db_url: &str) -> Value {
