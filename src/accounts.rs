@@ -8,7 +8,7 @@ use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::domain::redirect_uri::RedirectUriError;
 use crate::domain::secret::{PlainSecret, random_base62};
 use crate::domain::user::{PasswordError, Role, hash_password, normalize_email};
-use crate::storage::admin::Removal;
+use crate::storage::admin::MembershipChange;
 use crate::storage::auth::UserRecord;
 use crate::storage::{StorageError, Store};
 
@@ -119,7 +119,8 @@ pub async fn create_user(
     }
 }
 
-/// Adds a user to a workspace, or changes the role they have there.
+/// Adds a user to a workspace, or changes the role they have there; the
+/// workspace's last owner cannot be demoted.
 pub async fn set_membership(
     store: &dyn Store,
     user_id: &str,
@@ -136,8 +137,9 @@ pub async fn set_membership(
         .set_membership(user_id, workspace_id, role, &audit)
         .await?
     {
-        true => Ok(()),
-        false => Err(AccountError::NotFound),
+        MembershipChange::Done => Ok(()),
+        MembershipChange::Missing => Err(AccountError::NotFound),
+        MembershipChange::LastOwner => Err(AccountError::LastOwner),
     }
 }
 
@@ -158,13 +160,13 @@ pub async fn remove_membership(
         .remove_membership(user_id, workspace_id, now, &audit)
         .await?
     {
-        Removal::Removed => {
+        MembershipChange::Done => {
             // The denylist of the ended grants' access tokens is cached by nodes.
             crate::leased_cache::wait_for_propagation().await;
             Ok(())
         }
-        Removal::NotAMember => Err(AccountError::NotAMember),
-        Removal::LastOwner => Err(AccountError::LastOwner),
+        MembershipChange::Missing => Err(AccountError::NotAMember),
+        MembershipChange::LastOwner => Err(AccountError::LastOwner),
     }
 }
 

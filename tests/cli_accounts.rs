@@ -320,6 +320,10 @@ async fn operators_disable_users_remove_members_and_change_or_delete_clients() {
         assert_eq!(json_stdout(&remove("bob@example.com"))["removed"], true);
         let err = refused(&remove("bob@example.com"));
         assert!(err.contains("not a member"), "{err}");
+        let err = refused(&run(
+            "user add-to-workspace --user ann@example.com --workspace reports --role admin",
+        ));
+        assert!(err.contains("only owner"), "nor demoted: {err}");
 
         // Disabling and enabling, as the list shows it.
         let off = json_stdout(&run("user disable bob@example.com --json"));

@@ -57,13 +57,15 @@ impl<'a> Grants<'a> {
     }
 }
 
-/// How removing a membership went.
+/// How changing or removing a membership went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    Removed,
-    /// The user is not a member of the workspace (or either does not exist).
-    NotAMember,
-    /// The user is the workspace's only owner, who cannot leave.
+pub enum MembershipChange {
+    Done,
+    /// Removing: the user is not a member of the workspace. Setting: the
+    /// user or the workspace does not exist.
+    Missing,
+    /// The user is the workspace's only owner, who can neither leave nor be
+    /// demoted.
     LastOwner,
 }
 
@@ -86,7 +88,7 @@ pub trait AdminStore: Send + Sync {
         workspace_id: &str,
         now: UnixTime,
         audit: &AuditEntry,
-    ) -> Result<Removal>;
+    ) -> Result<MembershipChange>;
 
     /// Replaces a third-party client's name and OAuth settings (not
     /// whether it is public). False when there is no such client.

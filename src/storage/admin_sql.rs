@@ -42,9 +42,10 @@ macro_rules! impl_admin_store {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::admin::{AdminStore, Grants, Removal};
+            use $crate::storage::admin::{AdminStore, Grants, MembershipChange};
             use $crate::storage::auth::OAuthClientRecord;
-            use $crate::storage::{admin_sql, auth_sql, sql, ClientKind, Result};
+            use $crate::storage::admin_sql;
+            use $crate::storage::{auth_sql, sql, ClientKind, Result};
 
             impl $store {
                 /// Ends every grant matching `grants`: deletes their consents,
@@ -75,6 +76,33 @@ macro_rules! impl_admin_store {
                         Self::bump(conn, sql::BUMP_REVOCATIONS).await?;
                     }
                     Ok(consents)
+                }
+
+                /// Locks the workspace's row (PostgreSQL; SQLite has one
+                /// writer anyway), so that two owners demoted or removed at
+                /// once cannot both see the other as the remaining one, then
+                /// tells whether the user is the workspace's only owner.
+                /// `None` when the user is not a member.
+                async fn only_owner(
+                    conn: &mut <$db as sqlx::Database>::Connection,
+                    user_id: &str,
+                    workspace_id: &str,
+                ) -> Result<Option<bool>> {
+                    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
+                        .bind(workspace_id).execute(&mut *conn).await?;
+                    let role: Option<(String,)> = sqlx::query_as(
+                        "SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2",
+                    )
+                    .bind(user_id).bind(workspace_id).fetch_optional(&mut *conn).await?;
+                    let Some((role,)) = role else { return Ok(None) };
+                    if role != "owner" {
+                        return Ok(Some(false));
+                    }
+                    let (owners,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'",
+                    )
+                    .bind(workspace_id).fetch_one(&mut *conn).await?;
+                    Ok(Some(owners <= 1))
                 }
             }
 
@@ -113,33 +141,19 @@ macro_rules! impl_admin_store {
                     workspace_id: &str,
                     now: UnixTime,
                     audit: &AuditEntry,
-                ) -> Result<Removal> {
+                ) -> Result<MembershipChange> {
                     let mut tx = self.begin_write().await?;
-                    // Locks the workspace's row (PostgreSQL; SQLite has one
-                    // writer anyway), so that two owners removed at once
-                    // cannot both see the other as the remaining one.
-                    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
-                        .bind(workspace_id).execute(&mut *tx).await?;
-                    let role: Option<(String,)> = sqlx::query_as(
-                        "SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2",
-                    )
-                    .bind(user_id).bind(workspace_id).fetch_optional(&mut *tx).await?;
-                    let Some((role,)) = role else { return Ok(Removal::NotAMember) };
-                    if role == "owner" {
-                        let (owners,): (i64,) = sqlx::query_as(
-                            "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'",
-                        )
-                        .bind(workspace_id).fetch_one(&mut *tx).await?;
-                        if owners <= 1 {
-                            return Ok(Removal::LastOwner);
-                        }
+                    match Self::only_owner(&mut tx, user_id, workspace_id).await? {
+                        None => return Ok(MembershipChange::Missing),
+                        Some(true) => return Ok(MembershipChange::LastOwner),
+                        Some(false) => {}
                     }
                     sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND workspace_id = $2")
                         .bind(user_id).bind(workspace_id).execute(&mut *tx).await?;
                     Self::end_grants(&mut tx, Grants::membership(user_id, workspace_id), now).await?;
                     Self::audit(&mut tx, audit).await?;
                     tx.commit().await?;
-                    Ok(Removal::Removed)
+                    Ok(MembershipChange::Done)
                 }
 
                 async fn update_oauth_client(

@@ -199,15 +199,16 @@ pub trait AuthStore: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<()>;
 
-    /// Adds the membership or changes its role. False when the user or the
-    /// workspace does not exist.
+    /// Adds the membership or changes its role, unless that demotes the
+    /// workspace's last owner. `Missing` when the user or the workspace does
+    /// not exist.
     async fn set_membership(
         &self,
         user_id: &str,
         workspace_id: &str,
         role: Role,
         audit: &AuditEntry,
-    ) -> Result<bool>;
+    ) -> Result<super::admin::MembershipChange>;
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>>;
 

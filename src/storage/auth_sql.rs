@@ -32,6 +32,7 @@ macro_rules! impl_auth_store {
                 AuthCodeRecord, AuthStore, CodeState, ConnectedApp, ConsentRecord, Issuance, Membership,
                 OAuthClientRecord, RefreshTokenRecord, SessionRecord, UserRecord,
             };
+            use $crate::storage::admin::MembershipChange;
             use $crate::storage::{auth_sql, sql, ClientRecord, NewSecret, Result, StorageError};
 
             impl $store {
@@ -98,7 +99,7 @@ macro_rules! impl_auth_store {
                     workspace_id: &str,
                     role: Role,
                     audit: &AuditEntry,
-                ) -> Result<bool> {
+                ) -> Result<MembershipChange> {
                     let mut tx = self.begin_write().await?;
                     // Checked up front rather than read from a foreign-key error,
                     // whose text differs between backends.
@@ -107,7 +108,11 @@ macro_rules! impl_auth_store {
                     )
                     .bind(user_id).bind(workspace_id).fetch_optional(&mut *tx).await?;
                     if both.is_none() {
-                        return Ok(false);
+                        return Ok(MembershipChange::Missing);
+                    }
+                    let only_owner = Self::only_owner(&mut tx, user_id, workspace_id).await?;
+                    if only_owner == Some(true) && role != Role::Owner {
+                        return Ok(MembershipChange::LastOwner);
                     }
                     sqlx::query(
                         "INSERT INTO memberships (user_id, workspace_id, role, created_at) VALUES ($1, $2, $3, $4) \
@@ -117,7 +122,7 @@ macro_rules! impl_auth_store {
                     .execute(&mut *tx).await?;
                     Self::audit(&mut tx, audit).await?;
                     tx.commit().await?;
-                    Ok(true)
+                    Ok(MembershipChange::Done)
                 }
 
                 async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {

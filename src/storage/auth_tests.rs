@@ -1,5 +1,6 @@
 //! `AuthStore` behaviour, run against every backend like `tests.rs`.
 
+use super::admin::MembershipChange;
 use super::auth::*;
 use super::*;
 use crate::domain::audit::{Actor, AuditEvent, AuditQuery};
@@ -236,13 +237,18 @@ async fn users_and_memberships_are_written_atomically() {
         let changed = entry(AuditEvent::MembershipChanged);
         for (user_id, workspace_id) in [("nope", "w1"), ("u1", "nope")] {
             let set = store.set_membership(user_id, workspace_id, Role::Admin, &changed);
-            assert!(!set.await.unwrap());
+            assert_eq!(set.await.unwrap(), MembershipChange::Missing);
         }
         assert_eq!(count(&db, "audit_log").await, audited);
         for role in [Role::Member, Role::Admin] {
             let set = store.set_membership("u1", "w2", role, &changed);
-            assert!(set.await.unwrap());
+            assert_eq!(set.await.unwrap(), MembershipChange::Done);
         }
+        // u1 is w1's only owner: not demoted, and nothing written.
+        let set = store.set_membership("u1", "w1", Role::Admin, &changed);
+        assert_eq!(set.await.unwrap(), MembershipChange::LastOwner);
+        let set = store.set_membership("u1", "w1", Role::Owner, &changed);
+        assert_eq!(set.await.unwrap(), MembershipChange::Done);
         let alpha = Membership {
             workspace_id: "w2".into(),
             workspace_name: "Alpha".into(),
