@@ -34,6 +34,12 @@ pub enum ApiKeyError {
     /// A change or roll of a revoked key: revocation is for good.
     #[error("API key {id} is revoked (since {}); a revoked key cannot be changed or rolled", rfc3339(*.since))]
     Revoked { id: String, since: UnixTime },
+    /// The key's scopes changed between the check of the caller's right to
+    /// act on it and the write, which then wrote nothing.
+    #[error(
+        "API key {0} changed while this request acted on it; nothing was changed: read it again and retry"
+    )]
+    Changed(String),
     /// A second revocation, which changes nothing.
     #[error("API key {id} is already revoked (since {})", rfc3339(*.since))]
     AlreadyRevoked { id: String, since: UnixTime },
@@ -318,7 +324,7 @@ impl ApiKeys {
                 Ok(true) => return Ok(CreatedKey { key, record }),
                 Ok(false) => {
                     let old = rolled_from.map_or(record.id.as_str(), |r| r.0);
-                    return Err(self.missing(&record.workspace_id, old).await);
+                    return Err(self.missing(&record.workspace_id, old, creator).await);
                 }
                 Err(StorageError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
@@ -352,11 +358,11 @@ impl ApiKeys {
             }));
         match self
             .store
-            .update_api_key(workspace_id, id, &changes, &audit)
+            .update_api_key(workspace_id, id, &current.scopes, &changes, &audit)
             .await?
         {
             Some(k) => Ok(k),
-            None => Err(self.missing(workspace_id, id).await),
+            None => Err(self.missing(workspace_id, id, creator).await),
         }
     }
 
@@ -366,7 +372,8 @@ impl ApiKeys {
         id: &str,
         creator: &Creator,
     ) -> Result<(), ApiKeyError> {
-        self.find_for(workspace_id, id, creator)
+        let key = self
+            .find_for(workspace_id, id, creator)
             .await
             .map_err(already_revoked)?;
         let audit = creator
@@ -374,8 +381,13 @@ impl ApiKeys {
             .entry(AuditEvent::ApiKeyRevoked, self.clock.now())
             .workspace(workspace_id)
             .details(serde_json::json!({ "apiKeyId": id }));
-        if !self.store.revoke_api_key(workspace_id, id, &audit).await? {
-            return Err(already_revoked(self.missing(workspace_id, id).await));
+        if !self
+            .store
+            .revoke_api_key(workspace_id, id, &key.scopes, &audit)
+            .await?
+        {
+            let why = self.missing(workspace_id, id, creator).await;
+            return Err(already_revoked(why));
         }
         crate::leased_cache::wait_for_propagation().await;
         Ok(())
@@ -442,12 +454,15 @@ impl ApiKeys {
         }
     }
 
-    /// Why a write found no live key after `find` had one: it was revoked
-    /// (or removed) in between.
-    async fn missing(&self, workspace_id: &str, id: &str) -> ApiKeyError {
-        match self.find(workspace_id, id).await {
+    /// Why a conditional write found no key as `find_for` had checked it:
+    /// revoked in between, or its scopes changed. A key widened beyond the
+    /// caller is refused as such; any other change asks for a retry. The
+    /// check and the write are separate statements, so the write is
+    /// conditional on the scopes that were checked.
+    async fn missing(&self, workspace_id: &str, id: &str, creator: &Creator) -> ApiKeyError {
+        match self.find_for(workspace_id, id, creator).await {
             Err(e) => e,
-            Ok(_) => ApiKeyError::NotFound,
+            Ok(_) => ApiKeyError::Changed(id.to_owned()),
         }
     }
 

@@ -388,25 +388,32 @@ pub trait Store: auth::AuthStore + admin::AdminStore + Send + Sync + fmt::Debug 
         prefix: Option<&str>,
     ) -> Result<Vec<ApiKeyRecord>>;
 
-    /// Changes a key that is not revoked; `None` if there is no such key.
+    /// Changes a key that is not revoked and still holds `expected_scopes`
+    /// (what the caller's right to act on it was checked against); `None`
+    /// if there is no such key.
     async fn update_api_key(
         &self,
         workspace_id: &str,
         id: &str,
+        expected_scopes: &str,
         changes: &ApiKeyChanges,
         audit: &AuditEntry,
     ) -> Result<Option<ApiKeyRecord>>;
 
-    /// Revokes for good; false if there is no such unrevoked key.
+    /// Revokes for good; false if there is no unrevoked key that still
+    /// holds `expected_scopes`.
     async fn revoke_api_key(
         &self,
         workspace_id: &str,
         id: &str,
+        expected_scopes: &str,
         audit: &AuditEntry,
     ) -> Result<bool>;
 
     /// Stores `new` and lets the old key work until `old_expires_at` (never
-    /// later than it already would), in one transaction.
+    /// later than it already would), in one transaction; false, with
+    /// nothing written, unless the old key is unrevoked and still holds
+    /// `expected_scopes` (`new.scopes`).
     async fn roll_api_key(
         &self,
         workspace_id: &str,

@@ -771,6 +771,7 @@ macro_rules! impl_store {
                 &self,
                 workspace_id: &str,
                 id: &str,
+                expected_scopes: &str,
                 c: &$crate::storage::ApiKeyChanges,
                 audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::storage::Result<Option<$crate::storage::ApiKeyRecord>> {
@@ -779,7 +780,7 @@ macro_rules! impl_store {
                     "UPDATE api_keys SET name = COALESCE($1, name), scopes = COALESCE($2, scopes), \
                      deactivated = COALESCE($3, deactivated), \
                      rate_limits = CASE WHEN $4 THEN $5 ELSE rate_limits END \
-                     WHERE workspace_id = $6 AND id = $7 AND revoked_at IS NULL RETURNING ",
+                     WHERE workspace_id = $6 AND id = $7 AND revoked_at IS NULL AND scopes = $8 RETURNING ",
                     "id, workspace_id, name, key_type, prefix, key_hash, scopes, rate_limits, created_at, \
                      created_by, expires_at, deactivated, revoked_at, last_used_at, usage_count"
                 ))
@@ -790,6 +791,7 @@ macro_rules! impl_store {
                 .bind(c.rate_limits.clone().flatten())
                 .bind(workspace_id)
                 .bind(id)
+                .bind(expected_scopes)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
@@ -803,15 +805,18 @@ macro_rules! impl_store {
                 &self,
                 workspace_id: &str,
                 id: &str,
+                expected_scopes: &str,
                 audit: &$crate::domain::audit::AuditEntry,
             ) -> $crate::storage::Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let n = sqlx::query(
-                    "UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL",
+                    "UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL \
+                     AND scopes = $4",
                 )
                 .bind(audit.occurred_at)
                 .bind(workspace_id)
                 .bind(id)
+                .bind(expected_scopes)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -835,20 +840,23 @@ macro_rules! impl_store {
                 let mut tx = self.begin_write().await?;
                 let n = sqlx::query(
                     "UPDATE api_keys SET expires_at = $1 WHERE workspace_id = $2 AND id = $3 \
-                     AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)",
+                     AND revoked_at IS NULL AND scopes = $4 AND (expires_at IS NULL OR expires_at > $1)",
                 )
                 .bind(old_expires_at)
                 .bind(workspace_id)
                 .bind(id)
+                .bind(&new.scopes)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                let exists: Option<(String,)> =
-                    sqlx::query_as("SELECT id FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL")
-                        .bind(workspace_id)
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                let exists: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM api_keys WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL AND scopes = $3",
+                )
+                .bind(workspace_id)
+                .bind(id)
+                .bind(&new.scopes)
+                .fetch_optional(&mut *tx)
+                .await?;
                 if n == 0 && exists.is_none() {
                     return Ok(false);
                 }

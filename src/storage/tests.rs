@@ -525,6 +525,8 @@ async fn previous_secrets_lists_every_secret_in_its_grace_period_newest_first() 
     }
 }
 
+const API_SCOPES: &str = "api:read api:write";
+
 fn api_key(id: &str, prefix: &str, byte: u8) -> ApiKeyRecord {
     ApiKeyRecord {
         id: id.into(),
@@ -533,7 +535,7 @@ fn api_key(id: &str, prefix: &str, byte: u8) -> ApiKeyRecord {
         key_type: crate::domain::api_key::ApiKeyType::Secret,
         prefix: prefix.into(),
         hash: SecretHash([byte; 32]),
-        scopes: "api:read api:write".into(),
+        scopes: API_SCOPES.into(),
         rate_limits: None,
         created_at: 100,
         created_by: "app_1".into(),
@@ -589,8 +591,45 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
             rate_limits: Some(Some("{\"read\":10}".into())),
             ..Default::default()
         };
+        // A write conditional on scopes the key no longer holds (a
+        // concurrent change widened or narrowed it) writes nothing.
+        let stale = store
+            .update_api_key("w1", "k1", "api:read", &changes, &audit())
+            .await;
+        assert!(stale.unwrap().is_none());
+        assert!(
+            !store
+                .revoke_api_key("w1", "k1", "api:read", &audit())
+                .await
+                .unwrap()
+        );
+        let mut narrower = api_key("k5", "sk_0000005", 5);
+        narrower.scopes = "api:read".into();
+        assert!(
+            !store
+                .roll_api_key("w1", "k1", &narrower, 500, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .api_key_by_prefix("sk_0000005")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let k1 = store
+            .api_key_by_prefix("sk_0000001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (k1.name.as_str(), k1.revoked_at, k1.expires_at),
+            ("key k1", None, None)
+        );
+
         let changed = store
-            .update_api_key("w1", "k1", &changes, &audit())
+            .update_api_key("w1", "k1", API_SCOPES, &changes, &audit())
             .await
             .unwrap()
             .unwrap();
@@ -602,7 +641,7 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
         assert_eq!(changed.rate_limits.as_deref(), Some("{\"read\":10}"));
         assert!(
             store
-                .update_api_key("w2", "k1", &changes, &audit())
+                .update_api_key("w2", "k1", API_SCOPES, &changes, &audit())
                 .await
                 .unwrap()
                 .is_none()
@@ -646,11 +685,21 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
             .unwrap();
         assert_eq!((k3.usage_count, k3.last_used_at), (3, Some(700)));
 
-        assert!(store.revoke_api_key("w1", "k3", &audit()).await.unwrap());
-        assert!(!store.revoke_api_key("w1", "k3", &audit()).await.unwrap());
         assert!(
             store
-                .update_api_key("w1", "k3", &changes, &audit())
+                .revoke_api_key("w1", "k3", API_SCOPES, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .revoke_api_key("w1", "k3", API_SCOPES, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .update_api_key("w1", "k3", API_SCOPES, &changes, &audit())
                 .await
                 .unwrap()
                 .is_none()

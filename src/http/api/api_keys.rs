@@ -64,9 +64,9 @@ impl From<ApiKeyError> for ApiError {
     fn from(e: ApiKeyError) -> Self {
         match e {
             ApiKeyError::NotFound => ApiError::ApiKeyNotFound,
-            e @ (ApiKeyError::Revoked { .. } | ApiKeyError::AlreadyRevoked { .. }) => {
-                ApiError::Conflict(e.to_string())
-            }
+            e @ (ApiKeyError::Revoked { .. }
+            | ApiKeyError::AlreadyRevoked { .. }
+            | ApiKeyError::Changed(_)) => ApiError::Conflict(e.to_string()),
             ApiKeyError::Invalid(d) => ApiError::BadRequest(d),
             ApiKeyError::Forbidden { scope, description } => {
                 Rejection::lacks_scope(&scope, description).into()
