@@ -12,7 +12,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let cli = keyflow::config::Cli::parse();
+    let cli = keyflow::cli::Cli::parse();
     match runtime.block_on(keyflow::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -13,8 +13,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::app::App;
+use crate::cli::Cli;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::Cli;
 use crate::crypto::master_key::MasterKey;
 use crate::storage::{self, Backend, Store};
 

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
+use super::commands::{ApikeyArgs, ApikeyCommand};
 use super::table::{Table, text};
 use super::{print_json, resolve_workspace};
 use crate::api_keys::{ApiKeys, Creator, NewKey};
 use crate::clock::SystemClock;
-use crate::config::{ApikeyArgs, ApikeyCommand, Settings};
+use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
 

@@ -5,10 +5,11 @@ use serde_json::json;
 use anyhow::Context;
 use serde_json::Value;
 
+use super::commands::{ClientCommand, ClientUpdateArgs};
 use super::table::{Table, text};
 use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
-use crate::config::{ClientCommand, ClientUpdateArgs, Settings};
+use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::integrations::{self, ClientChanges, NewClient};
 use crate::storage::auth::OAuthClientRecord;

@@ -2,9 +2,10 @@
 
 use serde_json::json;
 
+use super::commands::KeysCommand;
 use super::{local, print_json};
 use crate::clock::{Clock, SystemClock, rfc3339};
-use crate::config::{KeysCommand, Settings};
+use crate::config::Settings;
 use crate::crypto::keyring::{KeyState, create_key};
 use crate::crypto::signing::Algorithm;
 use crate::domain::audit::AuditContext;

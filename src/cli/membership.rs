@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
+use super::commands::MembershipCommand;
 use super::{local, print_json, resolve_user, resolve_workspace};
 use crate::accounts;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{MembershipCommand, Settings};
+use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 
 pub async fn run(cmd: MembershipCommand, settings: &Settings) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 
 mod apikey;
 mod client;
+mod commands;
 mod keys;
 mod membership;
 mod resource_server;
@@ -16,7 +17,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Cli, Command, LogFormat, Settings};
+pub use commands::{Cli, Command};
+
+use crate::config::{LogFormat, Settings};
 use crate::crypto::key_check::{self, Generate};
 use crate::crypto::master_key::{MasterKey, MasterKeySource};
 use crate::domain::workspace::Workspace;
@@ -211,7 +214,7 @@ async fn delete(
 
 /// `client rotate-secret` and `resource-server rotate-secret`: a new
 /// secret, printed once.
-async fn rotate_secret(args: crate::config::RotateArgs, settings: &Settings) -> anyhow::Result<()> {
+async fn rotate_secret(args: commands::RotateArgs, settings: &Settings) -> anyhow::Result<()> {
     use crate::clock::rfc3339;
     let Local { store, master } = local(settings).await?;
     let options = crate::workspaces::RotationOptions {

@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
+use super::commands::ResourceServerCommand;
 use super::table::{Table, text};
 use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
-use crate::config::{ResourceServerCommand, Settings};
+use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::storage::ClientKind;
 use crate::workspaces;

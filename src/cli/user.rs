@@ -5,11 +5,12 @@ use std::io::BufRead;
 use anyhow::{Context, bail};
 use serde_json::json;
 
+use super::commands::UserCommand;
 use super::table::{Table, text};
 use super::{local, print_json, resolve_user, resolve_workspace};
 use crate::accounts::{self, NewUser};
 use crate::clock::{Clock, SystemClock, rfc3339};
-use crate::config::{Settings, UserCommand};
+use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::storage::Store;
 use zeroize::Zeroizing;

@@ -3,10 +3,11 @@
 use anyhow::Context;
 use serde_json::json;
 
+use super::commands::WorkspaceCommand;
 use super::table::{Table, text};
 use super::{local, print_json, resolve_workspace};
 use crate::clock::{Clock, SystemClock, rfc3339};
-use crate::config::{Settings, WorkspaceCommand};
+use crate::config::Settings;
 use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::workspaces::{self, RotationOptions};
 

@@ -1,0 +1,215 @@
+//! The command line: the commands and their arguments, as clap parses
+//! them. The settings they carry are validated in [`crate::config`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{GlobalArgs, ServeArgs, Settings};
+use crate::crypto::signing::Algorithm;
+
+mod accounts;
+
+pub use accounts::{
+    ClientCommand, ClientUpdateArgs, MembershipCommand, ResourceServerCommand, RotateArgs,
+    UserCommand,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyflow",
+    version,
+    about = "OAuth 2.0 / OpenID Connect authorization server and API-key manager"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the authorization server (the default). Creates the database,
+    /// the master key and the signing keys on first start.
+    Serve(ServeArgs),
+    /// Create the database or bring it up to date, then exit.
+    Migrate {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage workspaces and their application tokens.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage resource servers: clients that introspect tokens.
+    #[command(subcommand)]
+    ResourceServer(ResourceServerCommand),
+    /// Manage a workspace's API keys, locally or on a remote keyflow (--url).
+    Apikey(ApikeyArgs),
+    /// Manage users who sign in to connect integrations.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage third-party OAuth clients (authorization code with PKCE).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage users' memberships in workspaces.
+    #[command(subcommand)]
+    Membership(MembershipCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ApikeyArgs {
+    /// Manage keys on this keyflow over HTTP, authenticating with an API key,
+    /// instead of opening the database.
+    #[arg(long, env = "KEYFLOW_URL", global = true)]
+    pub url: Option<String>,
+    /// File with the API key for --url. Otherwise keyflow.key at the root of
+    /// the current git repository, then $HOME/.keyflow/api.key.
+    #[arg(short = 'k', long = "key-file", global = true)]
+    pub key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: ApikeyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Create an API key; prints the key once.
+    Create {
+        /// The workspace's id or unique name; with --url, the key file's
+        /// workspace when left out.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// A label for the key.
+        #[arg(long)]
+        name: String,
+        /// secret, client or read_only.
+        #[arg(long = "type", default_value = "secret")]
+        key_type: String,
+        /// A scope the key carries; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// When the key stops working, as an RFC 3339 time such as
+        /// 2027-03-01T00:00:00Z.
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a workspace's keys (never the keys themselves).
+    List {
+        /// The workspace's id or unique name; with --url, the key file's
+        /// workspace when left out.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Only the key with this prefix, for example sk_19656ea.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key for good.
+    Revoke {
+        /// The workspace's id or unique name; with --url, the key file's
+        /// workspace when left out.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// The key's id.
+        id: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace and its application token; prints the secret key once.
+    Create {
+        /// A label for the workspace.
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a workspace's secret key; prints the new one once.
+    ///
+    /// Without a grace period every older secret stops working at once,
+    /// including one still inside an earlier grace period. With a grace
+    /// period the secret that was current works until the period ends, and
+    /// older secrets keep the grace periods they already had, except that
+    /// one ending later than the new grace period ends with it.
+    /// `GET /v1/workspace/{id}/application-token` lists every old secret
+    /// that still works, with its expiry and last use.
+    RotateSecret {
+        /// The workspace's id, or its name when no other workspace has it.
+        #[arg(value_name = "WORKSPACE")]
+        workspace: String,
+        /// Keep the secret that was current working this many seconds
+        /// (0 to 604800); 0 ends every older secret now.
+        #[arg(long, default_value_t = 0)]
+        grace_period_seconds: i64,
+        /// Also revoke every access token issued to the workspace so far.
+        #[arg(long)]
+        revoke_issued_tokens: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accept the application key alone on the legacy appkey path (weaker; off by default).
+    AllowAppkeyOnly {
+        /// The workspace's id, or its name when no other workspace has it.
+        #[arg(value_name = "WORKSPACE")]
+        workspace: String,
+        /// Turn it off again.
+        #[arg(long)]
+        off: bool,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List workspaces (never secrets).
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new active signing key per algorithm; old keys stay published
+    /// until every token they signed has expired.
+    Rotate {
+        /// Rotate only these algorithms (default: all).
+        #[arg(long = "alg")]
+        algs: Vec<Algorithm>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show kid, algorithm, state and dates of every signing key.
+    List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Cli {
+    /// The validated settings of this invocation: the serve flags when the
+    /// command is `serve`, else their environment values and defaults.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        match &self.command {
+            Some(Command::Serve(serve)) => Settings::from_args(&self.global, serve),
+            _ => Settings::from_args(&self.global, &ServeArgs::from_environment()?),
+        }
+    }
+}
