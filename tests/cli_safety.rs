@@ -445,6 +445,16 @@ async fn a_remote_list_takes_the_workspace_from_the_key() {
     assert_eq!(me["credential"], "api_key");
     assert_eq!(me["keyId"], made["id"]);
     assert!(!me.to_string().contains(made["key"].as_str().unwrap()));
+    // Counted under its own route, not as "unmatched".
+    let metrics = common::http()
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("endpoint=\"/v1/whoami\""), "{metrics}");
     let (clean, _) = terminate(server);
     assert!(clean);
 }

@@ -66,6 +66,7 @@ pub const ROUTES: &[&str] = &[
     api::API_KEYS_PATH,
     api::API_KEY_PATH,
     api::API_KEY_ROLL_PATH,
+    api::WHOAMI_PATH,
 ];
 
 /// Paths served over plain HTTP even when the issuer is https, so that load
