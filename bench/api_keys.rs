@@ -1,7 +1,7 @@
 //! API-key verification cost, in process and through `POST /oauth/introspect`.
 //!
 //! Part 1, in process (target >= 100,000 verifications/s per core): the bench
-//! builds `keyflow::api_keys::ApiKeys` directly over a fresh SQLite store on a
+//! builds `keyflow::service::api_keys::ApiKeys` directly over a fresh SQLite store on a
 //! current-thread tokio runtime, so the figure is what one core does. It
 //! creates one secret key and times `ApiKeys::verify` in rounds of 100,000
 //! calls (the median of 5 rounds counts) with the cache lease renewed every
@@ -46,12 +46,12 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Request, StatusCode};
-use keyflow::api_keys::{ApiKeyError, ApiKeys, Creator, NewKey};
 use keyflow::clock::{SharedClock, SystemClock};
 use keyflow::crypto::master_key::MasterKey;
 use keyflow::domain::api_key::{ApiKeyFormatError, ApiKeyType};
 use keyflow::domain::audit::AuditContext;
 use keyflow::domain::scope::{ScopeCatalogue, ScopeSet};
+use keyflow::service::api_keys::{ApiKeyError, ApiKeys, Creator, NewKey};
 use keyflow::storage::ApiKeyRecord;
 use tempfile::TempDir;
 
@@ -85,7 +85,7 @@ async fn in_process_setup(dir: &Path) -> (ApiKeys, String) {
         .expect("opening and migrating the bench SQLite store");
     let master = MasterKey::from_bytes([7; 32]);
     let clock: SharedClock = Arc::new(SystemClock);
-    let ws = keyflow::workspaces::create(
+    let ws = keyflow::service::workspaces::create(
         store.as_ref(),
         &master.secret_hasher(),
         "bench",

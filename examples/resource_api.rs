@@ -69,10 +69,10 @@ async fn create_report(principal: Principal) -> Result<(StatusCode, Json<Value>)
 async fn legacy(
     settings_db: &str,
 ) -> anyhow::Result<Arc<keyflow::verifier::StoreLegacyAuthenticator>> {
-    use keyflow::clients::ClientRegistry;
     use keyflow::clock::SystemClock;
     use keyflow::crypto::master_key::MasterKey;
     use keyflow::domain::scope::ScopeCatalogue;
+    use keyflow::service::clients::ClientRegistry;
 
     let store = keyflow::storage::connect(settings_db).await?;
     let keys_dir = std::env::var("KEYFLOW_KEYS_DIR").unwrap_or_else(|_| "keys".into());

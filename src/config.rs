@@ -20,7 +20,7 @@ use crate::domain::api_key::ApiKeyType;
 use crate::domain::resource::ResourcePolicy;
 use crate::domain::scope::{ScopeCatalogue, ScopeDefinition};
 use crate::domain::workspace::ApiUrlTemplate;
-use crate::rate_limit::Limits;
+use crate::node::rate_limit::Limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

@@ -11,8 +11,8 @@ use common::binary::*;
 use common::keys::*;
 use common::*;
 use keyflow::clock::{MockClock, rfc3339};
+use keyflow::service::workspaces::CreatedWorkspace;
 use keyflow::testing::{TestDb, TestServer};
-use keyflow::workspaces::CreatedWorkspace;
 use reqwest::Method;
 use serde_json::{Value, json};
 

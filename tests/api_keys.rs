@@ -418,7 +418,7 @@ async fn introspection_leaves_out_what_a_key_does_not_have() {
             TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
         let ws = workspace(&node, "demo").await;
         let admin = token(&node, &ws, KEYS_SCOPES).await;
-        let rs = keyflow::workspaces::create_resource_server(
+        let rs = keyflow::service::workspaces::create_resource_server(
             node.app.store.as_ref(),
             node.app.clients.hasher(),
             "reports-api",

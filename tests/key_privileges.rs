@@ -7,8 +7,8 @@ mod common;
 
 use common::keys::*;
 use common::*;
+use keyflow::service::workspaces::CreatedWorkspace;
 use keyflow::testing::{TestDb, TestServer};
-use keyflow::workspaces::CreatedWorkspace;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use common::*;
 use keyflow::clock::MockClock;
 use keyflow::domain::audit::AuditContext;
+use keyflow::service::workspaces::{self, CreatedWorkspace};
 use keyflow::testing::{TestDb, TestServer};
-use keyflow::workspaces::{self, CreatedWorkspace};
 use serde_json::{Value, json};
 
 fn app_path(ws: &CreatedWorkspace, rest: &str) -> String {

@@ -13,8 +13,8 @@ use keyflow::crypto::keyring::create_key;
 use keyflow::crypto::master_key::MasterKey;
 use keyflow::crypto::signing::Algorithm;
 use keyflow::domain::audit::AuditContext;
+use keyflow::service::workspaces::{self, RotationOptions};
 use keyflow::testing::{TestDb, TestServer};
-use keyflow::workspaces::{self, RotationOptions};
 
 const CC: &str = "grant_type=client_credentials";
 

@@ -9,13 +9,13 @@ mod common;
 use common::browser::{Browser, PASSWORD, user};
 use common::connected::{Connected, EMAIL, REDIRECT, authorize_url, connected_on};
 use common::{basic, http};
-use keyflow::accounts::{self, AccountError};
 use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
-use keyflow::integrations::{self, ClientChanges};
+use keyflow::service::accounts::{self, AccountError};
+use keyflow::service::integrations::{self, ClientChanges};
+use keyflow::service::workspaces;
 use keyflow::storage::ClientKind;
 use keyflow::testing::TestDb;
-use keyflow::workspaces;
 
 impl Connected {
     fn store(&self) -> &dyn keyflow::storage::Store {

@@ -9,10 +9,10 @@ mod resource_api;
 use std::sync::Arc;
 
 use common::*;
-use keyflow::rate_limit::RateLimiter;
+use keyflow::node::rate_limit::RateLimiter;
+use keyflow::service::workspaces::CreatedWorkspace;
 use keyflow::testing::{TestDb, TestServer};
 use keyflow::verifier::Verifier;
-use keyflow::workspaces::CreatedWorkspace;
 use serde_json::{Value, json};
 
 /// A token that holds every scope of the keys made here, so it may manage them.

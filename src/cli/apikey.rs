@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use super::commands::{ApikeyArgs, ApikeyCommand};
 use super::table::{Table, text};
 use super::{print_json, resolve_workspace};
-use crate::api_keys::{ApiKeys, Creator, NewKey};
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
+use crate::service::api_keys::{ApiKeys, Creator, NewKey};
 
 pub async fn run(args: ApikeyArgs, settings: &Settings) -> anyhow::Result<()> {
     let (value, as_json) = match &args.url {

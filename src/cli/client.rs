@@ -11,7 +11,7 @@ use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
-use crate::integrations::{self, ClientChanges, NewClient};
+use crate::service::integrations::{self, ClientChanges, NewClient};
 use crate::storage::auth::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, Store};
 

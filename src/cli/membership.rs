@@ -4,10 +4,10 @@ use serde_json::json;
 
 use super::commands::MembershipCommand;
 use super::{local, print_json, resolve_user, resolve_workspace};
-use crate::accounts;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::service::accounts;
 
 pub async fn run(cmd: MembershipCommand, settings: &Settings) -> anyhow::Result<()> {
     let store = local(settings).await?.store;

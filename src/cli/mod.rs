@@ -196,7 +196,7 @@ async fn delete(
         bail!("deleting {client_id} cannot be undone: add --yes to confirm");
     }
     let store = local(settings).await?.store;
-    crate::integrations::delete_client(
+    crate::service::integrations::delete_client(
         store.as_ref(),
         client_id,
         kind,
@@ -217,11 +217,11 @@ async fn delete(
 async fn rotate_secret(args: commands::RotateArgs, settings: &Settings) -> anyhow::Result<()> {
     use crate::clock::rfc3339;
     let Local { store, master } = local(settings).await?;
-    let options = crate::workspaces::RotationOptions {
+    let options = crate::service::workspaces::RotationOptions {
         grace_seconds: args.grace_period_seconds,
         revoke_issued_tokens: args.revoke_issued_tokens,
     };
-    let rotated = crate::workspaces::rotate_client_secret(
+    let rotated = crate::service::workspaces::rotate_client_secret(
         store.as_ref(),
         &master.secret_hasher(),
         &args.client,

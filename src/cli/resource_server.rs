@@ -8,8 +8,8 @@ use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::service::workspaces;
 use crate::storage::ClientKind;
-use crate::workspaces;
 
 pub async fn run(cmd: ResourceServerCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {

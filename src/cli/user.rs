@@ -8,10 +8,10 @@ use serde_json::json;
 use super::commands::UserCommand;
 use super::table::{Table, text};
 use super::{local, print_json, resolve_user, resolve_workspace};
-use crate::accounts::{self, NewUser};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::service::accounts::{self, NewUser};
 use crate::storage::Store;
 use zeroize::Zeroizing;
 

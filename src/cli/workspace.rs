@@ -9,7 +9,7 @@ use super::{local, print_json, resolve_workspace};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::{AuditContext, AuditEvent};
-use crate::workspaces::{self, RotationOptions};
+use crate::service::workspaces::{self, RotationOptions};
 
 pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<()> {
     match cmd {

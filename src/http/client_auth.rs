@@ -8,9 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use super::error::OAuthError;
 use super::form::{OAuthForm, decode};
 use crate::app::App;
-use crate::clients::{AuthError, AuthenticatedClient};
 use crate::domain::secret::PlainSecret;
 use crate::http::untrusted::Untrusted;
+use crate::service::clients::{AuthError, AuthenticatedClient};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::response::{Caching, json};
-use crate::rate_limit::Decision;
+use crate::node::rate_limit::Decision;
 
 /// Error codes of RFC 6749 §5.2 and the extensions keyflow uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

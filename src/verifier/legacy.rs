@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::{CredentialKind, Principal};
-use crate::clients::{AuthError, ClientRegistry};
 use crate::domain::scope::{ScopeCatalogue, ScopeSet};
+use crate::service::clients::{AuthError, ClientRegistry};
 use crate::storage::ClientKind;
 
 /// The texts of legacy error responses; operators may replace them.

@@ -39,7 +39,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{SharedClock, SystemClock, UnixTime};
 use crate::domain::scope::ScopeSet;
-use crate::rate_limit::{Category, Decision, Limits, RateLimiter};
+use crate::node::rate_limit::{Category, Decision, Limits, RateLimiter};
 pub use keys::{KeyCache, KeySource};
 pub use legacy::{LegacyAuthenticator, LegacyFailure, LegacyMessages, StoreLegacyAuthenticator};
 pub use rejection::{BearerError, Rejection};
@@ -402,7 +402,7 @@ impl Verifier {
                 &budget.bucket,
                 category,
                 budget.limits.get(category),
-                crate::rate_limit::now_us(),
+                crate::node::rate_limit::now_us(),
             )
             .await
             .map_err(|e| {

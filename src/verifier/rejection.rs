@@ -40,7 +40,7 @@ pub enum Rejection {
     /// The credential could not be checked (the database is unreachable).
     Unavailable,
     /// The credential's rate limit is spent.
-    TooManyRequests(crate::rate_limit::Decision),
+    TooManyRequests(crate::node::rate_limit::Decision),
 }
 
 impl Rejection {

@@ -2,11 +2,11 @@
 //! keeps cookies, does not follow redirects, and reads the forms' fields
 //! from the HTML the way a browser submits them.
 
-use keyflow::accounts::{self, NewUser};
 use keyflow::crypto::signing::Algorithm;
 use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
-use keyflow::integrations::{self, NewClient};
+use keyflow::service::accounts::{self, NewUser};
+use keyflow::service::integrations::{self, NewClient};
 use keyflow::testing::TestServer;
 
 pub const PASSWORD: &str = "correct horse battery";

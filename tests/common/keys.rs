@@ -1,7 +1,7 @@
 //! Calls on a workspace's API keys through the management API.
 
+use keyflow::service::workspaces::CreatedWorkspace;
 use keyflow::testing::TestServer;
-use keyflow::workspaces::CreatedWorkspace;
 use serde_json::Value;
 
 use super::{Answer, answer, http};

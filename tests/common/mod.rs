@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, TokenData, Validation, decode, decode_header};
 use keyflow::domain::audit::AuditContext;
+use keyflow::service::workspaces::{self, CreatedWorkspace};
 use keyflow::testing::TestServer;
-use keyflow::workspaces::{self, CreatedWorkspace};
 use serde_json::Value;
 
 pub const MASTER: [u8; 32] = [42; 32];

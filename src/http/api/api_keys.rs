@@ -10,14 +10,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, json_body, optional_json_body};
-use crate::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::app::App;
 use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
-use crate::rate_limit::Overrides;
+use crate::node::rate_limit::Overrides;
+use crate::service::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::storage::{ApiKeyChanges, ApiKeyRecord};
 use crate::verifier::{CredentialKind, Principal, Rejection};
 
@@ -233,7 +233,7 @@ pub async fn update(
         .await?;
     // Every node sees the change before the answer: a deactivated key or a
     // narrowed scope must not keep working anywhere.
-    crate::leased_cache::wait_for_propagation().await;
+    crate::node::leased_cache::wait_for_propagation().await;
     Ok(Json(item(&app, &k)).into_response())
 }
 

@@ -14,9 +14,9 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
+use crate::service::workspaces::{self, MAX_GRACE_SECONDS, RotationOptions, WorkspaceError};
 use crate::storage::SecretRecord;
 use crate::verifier::Principal;
-use crate::workspaces::{self, MAX_GRACE_SECONDS, RotationOptions, WorkspaceError};
 
 pub async fn show(
     State(app): State<Arc<App>>,

@@ -23,7 +23,7 @@ use crate::http::browser::{
 use crate::http::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::http::origin::RequestOrigin;
-use crate::rate_limit::now_us;
+use crate::node::rate_limit::now_us;
 use crate::storage::auth::SessionRecord;
 
 /// Where a sign-in outside an authorization request lands.

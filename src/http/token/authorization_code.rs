@@ -5,13 +5,13 @@ use super::user_tokens::{
     Replay, UserGrant, invalid_grant, mint, revoke_grant, role_in, third_party,
 };
 use crate::app::App;
-use crate::clients::AuthenticatedClient;
 use crate::domain::pkce;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::Redacted;
 use crate::domain::user::grantable;
 use crate::http::error::OAuthError;
 use crate::http::form::OAuthForm;
+use crate::service::clients::AuthenticatedClient;
 use crate::storage::auth::CodeState;
 
 pub struct AuthorizationCodeRequest {

@@ -2,13 +2,13 @@
 
 use super::TokenResponse;
 use crate::app::App;
-use crate::clients::AuthenticatedClient;
 use crate::domain::grants::client_credentials::{
     ClientCredentialsError, ClientCredentialsRequest, decide,
 };
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
-use crate::rate_limit::{Category, now_us};
+use crate::node::rate_limit::{Category, now_us};
+use crate::service::clients::AuthenticatedClient;
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
     // A scope of only spaces names no scope: the defaults apply, as if omitted.

@@ -121,7 +121,7 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     /// The client's rate-limit state, sent as headers.
     #[serde(skip)]
-    pub rate_limit: Option<crate::rate_limit::Decision>,
+    pub rate_limit: Option<crate::node::rate_limit::Decision>,
 }
 
 impl std::fmt::Debug for TokenResponse {

@@ -6,12 +6,12 @@ use super::user_tokens::{
     Replay, UserGrant, invalid_grant, mint, revoke_grant, role_in, third_party,
 };
 use crate::app::App;
-use crate::clients::AuthenticatedClient;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::Redacted;
 use crate::domain::user::grantable;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
+use crate::service::clients::AuthenticatedClient;
 
 pub struct RefreshTokenRequest {
     refresh_token: String,

@@ -1,7 +1,6 @@
 //! HTTP side of token exchange (RFC 8693 §2).
 
 use super::TokenResponse;
-use crate::api_keys::ApiKeyError;
 use crate::app::App;
 use crate::domain::grants::token_exchange::{
     ACCESS_TOKEN_TYPE, API_KEY_TOKEN_TYPE, TokenExchangeError, decide,
@@ -10,7 +9,8 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::secret::Redacted;
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
-use crate::rate_limit::Category;
+use crate::node::rate_limit::Category;
+use crate::service::api_keys::ApiKeyError;
 use crate::verifier::Rejection;
 
 pub struct TokenExchangeRequest {

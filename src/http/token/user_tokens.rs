@@ -5,7 +5,6 @@
 
 use super::TokenResponse;
 use crate::app::App;
-use crate::clients::AuthenticatedClient;
 use crate::clock::UnixTime;
 use crate::domain::access_token::{Grant, issue};
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
@@ -14,6 +13,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::secret::PlainSecret;
 use crate::domain::user::Role;
 use crate::http::error::{ErrorCode, OAuthError};
+use crate::service::clients::AuthenticatedClient;
 use crate::storage::ClientKind;
 use crate::storage::auth::{
     Issuance, IssuedAccessToken, OAuthClientRecord, RefreshTokenRecord, UserRecord,

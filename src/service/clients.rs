@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::clock::SharedClock;
 use crate::domain::secret::SecretHasher;
-use crate::leased_cache::LeasedCache;
-pub use crate::leased_cache::{LEASE, POLL_INTERVAL, wait_for_propagation};
+use crate::node::leased_cache::LeasedCache;
+pub use crate::node::leased_cache::{LEASE, POLL_INTERVAL, wait_for_propagation};
 use crate::storage::{ClientRecord, ClientWithSecrets, StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,6 @@
 //! servers. The CLI calls these; they hold the rules, the store holds the
 //! rows.
 
-use crate::accounts::AccountError;
 use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
 use crate::domain::audit::{AuditContext, AuditEvent};
@@ -11,6 +10,7 @@ use crate::domain::redirect_uri;
 use crate::domain::scope::{ScopeCatalogue, ScopeSet};
 use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
 use crate::domain::workspace::new_secret_key;
+use crate::service::accounts::AccountError;
 use crate::storage::auth::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, NewSecret, Store};
 
@@ -170,7 +170,7 @@ pub async fn delete_client(
             _ => AccountError::NoSuchClient(client_id.to_owned()),
         });
     }
-    crate::leased_cache::wait_for_propagation().await;
+    crate::node::leased_cache::wait_for_propagation().await;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Operator actions on people: creating users, adding them to workspaces
 //! and taking them out, disabling and enabling them. The CLI calls these;
 //! they hold the rules, the store holds the rows. Third-party clients are
-//! in [`crate::integrations`].
+//! in [`crate::service::integrations`].
 
 use crate::clock::UnixTime;
 use crate::domain::audit::{AuditContext, AuditEvent};
@@ -162,7 +162,7 @@ pub async fn remove_membership(
     {
         MembershipChange::Done => {
             // The denylist of the ended grants' access tokens is cached by nodes.
-            crate::leased_cache::wait_for_propagation().await;
+            crate::node::leased_cache::wait_for_propagation().await;
             Ok(())
         }
         MembershipChange::Missing => Err(AccountError::NotAMember),
@@ -186,7 +186,7 @@ pub async fn disable_user(
         return Err(AccountError::AlreadyDisabled);
     }
     // The denylist of the ended grants' access tokens is cached by nodes.
-    crate::leased_cache::wait_for_propagation().await;
+    crate::node::leased_cache::wait_for_propagation().await;
     Ok(())
 }
 

@@ -1,10 +1,10 @@
 //! Workspace operations shared by the CLI, the HTTP API and tests.
 
-use crate::clients::wait_for_propagation;
 use crate::clock::UnixTime;
 use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
 use crate::domain::workspace::{Workspace, new_application_key, new_secret_key, new_workspace_id};
+use crate::service::clients::wait_for_propagation;
 use crate::storage::{ClientKind, ClientRecord, NewSecret, SecretRotation, StorageError, Store};
 
 /// The longest overlap a rotation may give the previous secret.

@@ -11,8 +11,8 @@ use crate::domain::api_key::{self, ApiKeyFormatError, ApiKeyStatus, ApiKeyType};
 use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::domain::scope::{ScopeCatalogue, ScopeSet};
 use crate::domain::secret::{PlainSecret, SecretHasher};
-use crate::leased_cache::LeasedCache;
-use crate::rate_limit::Overrides;
+use crate::node::leased_cache::LeasedCache;
+use crate::node::rate_limit::Overrides;
 use crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, StorageError, Store};
 use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, RateLimitBudget, Rejection};
 
@@ -389,7 +389,7 @@ impl ApiKeys {
             let why = self.missing(workspace_id, id, creator).await;
             return Err(already_revoked(why));
         }
-        crate::leased_cache::wait_for_propagation().await;
+        crate::node::leased_cache::wait_for_propagation().await;
         Ok(())
     }
 
@@ -426,7 +426,7 @@ impl ApiKeys {
             )
             .await?;
         // The old key's new deadline binds every node before we answer.
-        crate::leased_cache::wait_for_propagation().await;
+        crate::node::leased_cache::wait_for_propagation().await;
         Ok(created)
     }
 
@@ -487,7 +487,7 @@ pub fn overrides_json(o: Overrides) -> Result<String, ApiKeyError> {
 
 impl ApiKeys {
     /// The limits a key has: its type's defaults with its overrides.
-    pub fn limits_of(&self, record: &ApiKeyRecord) -> crate::rate_limit::Limits {
+    pub fn limits_of(&self, record: &ApiKeyRecord) -> crate::node::rate_limit::Limits {
         let overrides: Overrides = record
             .rate_limits
             .as_deref()
