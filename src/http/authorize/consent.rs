@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{chosen, fail, issue_code, redirect_error};
 use crate::app::App;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
-use crate::domain::grants::authorization_code::AuthorizeErrorCode;
+use crate::domain::authorize_request::AuthorizeErrorCode;
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::grantable;
 use crate::http::browser::{self, csrf_ok, error_page, unavailable};

@@ -17,7 +17,7 @@ use super::browser::pages::{ClientView, ConsentPage, ScopeView, WorkspaceView};
 use super::browser::{self, SignedIn, csrf_token, error_page, page, see_other, unavailable};
 use super::form::OAuthForm;
 use crate::app::App;
-use crate::domain::grants::authorization_code::{
+use crate::domain::authorize_request::{
     AuthorizationRequest, AuthorizeError, AuthorizeErrorCode, CODE_TTL, RawAuthorizationRequest,
     RedirectError, validate,
 };
