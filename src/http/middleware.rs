@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::OPERATIONAL_PATHS;
 use super::error::OAuthError;
-use super::{OPERATIONAL_PATHS, ROUTES};
 use crate::app::App;
 use crate::http::untrusted::Untrusted;
 use crate::metrics::RequestLabels;
@@ -32,16 +32,34 @@ pub fn request_span(req: &Request) -> tracing::Span {
     )
 }
 
-pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+/// What [`track`] needs: the app for its metrics, and every route template
+/// of the router, the bounded set of `endpoint` labels.
+#[derive(Clone)]
+pub struct Tracker {
+    app: Arc<App>,
+    endpoints: Arc<[&'static str]>,
+}
+
+impl Tracker {
+    pub fn new(app: Arc<App>, endpoints: Vec<&'static str>) -> Self {
+        Self {
+            app,
+            endpoints: endpoints.into(),
+        }
+    }
+}
+
+pub async fn track(State(tracker): State<Tracker>, req: Request, next: Next) -> Response {
+    // Only a request no route matched lacks a template of the table.
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
-        .and_then(|p| ROUTES.iter().copied().find(|r| *r == p.as_str()))
+        .and_then(|p| tracker.endpoints.iter().copied().find(|r| *r == p.as_str()))
         .unwrap_or("unmatched");
     let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
-    app.metrics.observe_request(
+    tracker.app.metrics.observe_request(
         RequestLabels {
             endpoint,
             method,

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -40,78 +40,79 @@ use error::{ErrorCode, OAuthError};
 pub const OIDC_DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
-/// Route templates, which double as the bounded `endpoint` metric label.
-pub const ROUTES: &[&str] = &[
-    AUTHORIZATION_PATH,
-    DECISION_PATH,
-    LOGIN_PATH,
-    userinfo::USERINFO_PATH,
-    logout::END_SESSION_PATH,
-    logout::CONFIRM_PATH,
-    account::APPS_PATH,
-    account::DISCONNECT_PATH,
-    TOKEN_PATH,
-    REVOCATION_PATH,
-    INTROSPECTION_PATH,
-    REVOCATION_LIST_PATH,
-    JWKS_PATH,
-    OIDC_DISCOVERY_PATH,
-    OAUTH_METADATA_PATH,
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    api::APPLICATION_TOKEN_PATH,
-    api::REGENERATE_PATH,
-    api::AUDIT_LOGS_PATH,
-    api::API_KEYS_PATH,
-    api::API_KEY_PATH,
-    api::API_KEY_ROLL_PATH,
-    api::WHOAMI_PATH,
-];
-
 /// Paths served over plain HTTP even when the issuer is https, so that load
 /// balancers and scrapers can reach them directly.
 pub const OPERATIONAL_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
-pub fn router(app: Arc<App>) -> Router {
-    let mut router = Router::new()
-        .route(
+/// One entry of the route table: a path template and what serves it. The
+/// table feeds both the router and the `endpoint` metric label, so a route
+/// cannot be served without being labelled.
+pub struct Route {
+    pub path: &'static str,
+    pub methods: MethodRouter<Arc<App>>,
+}
+
+impl Route {
+    pub fn new(path: &'static str, methods: MethodRouter<Arc<App>>) -> Self {
+        Self { path, methods }
+    }
+}
+
+/// The protocol endpoints and the operational ones.
+fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
             AUTHORIZATION_PATH,
             get(authorize::authorize).post(authorize::authorize_post),
-        )
-        .route(DECISION_PATH, post(authorize::decision))
-        .route(
+        ),
+        Route::new(DECISION_PATH, post(authorize::decision)),
+        Route::new(
             LOGIN_PATH,
             get(authorize::login::login_page).post(authorize::login::login_submit),
-        )
-        .route(
+        ),
+        Route::new(
             userinfo::USERINFO_PATH,
             get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .route(
+        ),
+        Route::new(
             logout::END_SESSION_PATH,
             get(logout::end_session_get).post(logout::end_session_post),
-        )
-        .route(logout::CONFIRM_PATH, post(logout::confirm))
-        .route(account::APPS_PATH, get(account::apps))
-        .route(account::DISCONNECT_PATH, post(account::disconnect))
-        .route(TOKEN_PATH, post(token::token).fallback(post_only))
-        .route(REVOCATION_PATH, post(revoke::revoke).fallback(post_only))
-        .route(
+        ),
+        Route::new(logout::CONFIRM_PATH, post(logout::confirm)),
+        Route::new(account::APPS_PATH, get(account::apps)),
+        Route::new(account::DISCONNECT_PATH, post(account::disconnect)),
+        Route::new(TOKEN_PATH, post(token::token).fallback(post_only)),
+        Route::new(REVOCATION_PATH, post(revoke::revoke).fallback(post_only)),
+        Route::new(
             INTROSPECTION_PATH,
             post(introspect::introspect).fallback(post_only),
-        )
-        .route(REVOCATION_LIST_PATH, get(revoke::list))
-        .route(JWKS_PATH, get(jwks::jwks))
-        .route(OIDC_DISCOVERY_PATH, get(discovery::metadata))
-        .route(OAUTH_METADATA_PATH, get(discovery::metadata))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .merge(api::router().layer(axum::middleware::from_fn_with_state(
+        ),
+        Route::new(REVOCATION_LIST_PATH, get(revoke::list)),
+        Route::new(JWKS_PATH, get(jwks::jwks)),
+        Route::new(OIDC_DISCOVERY_PATH, get(discovery::metadata)),
+        Route::new(OAUTH_METADATA_PATH, get(discovery::metadata)),
+        Route::new("/healthz", get(health::healthz)),
+        Route::new("/readyz", get(health::readyz)),
+        Route::new("/metrics", get(health::metrics)),
+    ]
+}
+
+fn mount(routes: Vec<Route>, endpoints: &mut Vec<&'static str>) -> Router<Arc<App>> {
+    routes.into_iter().fold(Router::new(), |router, r| {
+        endpoints.push(r.path);
+        router.route(r.path, r.methods)
+    })
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    let mut endpoints = Vec::new();
+    let management =
+        mount(api::routes(), &mut endpoints).layer(axum::middleware::from_fn_with_state(
             app.management_verifier.clone(),
             crate::verifier::rate_limited,
-        )))
+        ));
+    let mut router = mount(routes(), &mut endpoints)
+        .merge(management)
         .fallback(not_found);
     if app.settings.requires_forwarded_https() {
         router = router.layer(axum::middleware::from_fn_with_state(
@@ -119,9 +120,10 @@ pub fn router(app: Arc<App>) -> Router {
             middleware::require_https,
         ));
     }
+    let tracker = middleware::Tracker::new(Arc::clone(&app), endpoints);
     router
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&app),
+            tracker,
             middleware::track,
         ))
         .layer(CatchPanicLayer::custom(|_| {

@@ -7,13 +7,13 @@ mod whoami;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use super::Route;
 use crate::app::App;
 use crate::verifier::{CredentialKind, Principal, Rejection, Verifier};
 
@@ -34,18 +34,21 @@ impl FromRef<Arc<App>> for Verifier {
     }
 }
 
-pub fn router() -> Router<Arc<App>> {
-    Router::new()
-        .route(APPLICATION_TOKEN_PATH, get(application_token::show))
-        .route(REGENERATE_PATH, post(application_token::regenerate))
-        .route(AUDIT_LOGS_PATH, get(audit_logs::list))
-        .route(API_KEYS_PATH, get(api_keys::list).post(api_keys::create))
-        .route(
+/// The management routes; [`super::router`] puts them behind the
+/// management verifier.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(APPLICATION_TOKEN_PATH, get(application_token::show)),
+        Route::new(REGENERATE_PATH, post(application_token::regenerate)),
+        Route::new(AUDIT_LOGS_PATH, get(audit_logs::list)),
+        Route::new(API_KEYS_PATH, get(api_keys::list).post(api_keys::create)),
+        Route::new(
             API_KEY_PATH,
             axum::routing::patch(api_keys::update).delete(api_keys::revoke),
-        )
-        .route(API_KEY_ROLL_PATH, post(api_keys::roll))
-        .route(WHOAMI_PATH, get(whoami::show))
+        ),
+        Route::new(API_KEY_ROLL_PATH, post(api_keys::roll)),
+        Route::new(WHOAMI_PATH, get(whoami::show)),
+    ]
 }
 
 #[derive(Debug)]
