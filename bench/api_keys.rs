@@ -85,15 +85,10 @@ async fn in_process_setup(dir: &Path) -> (ApiKeys, String) {
         .expect("opening and migrating the bench SQLite store");
     let master = MasterKey::from_bytes([7; 32]);
     let clock: SharedClock = Arc::new(SystemClock);
-    let ws = keyflow::service::workspaces::create(
-        store.as_ref(),
-        &master.secret_hasher(),
-        "bench",
-        clock.now(),
-        &AuditContext::system(),
-    )
-    .await
-    .expect("creating the bench workspace");
+    let ws = keyflow::service::workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
+        .create("bench", clock.now(), &AuditContext::system())
+        .await
+        .expect("creating the bench workspace");
     let keys = ApiKeys::new(
         store.clone(),
         master.secret_hasher(),

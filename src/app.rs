@@ -63,6 +63,11 @@ impl std::fmt::Debug for App {
 impl App {
     /// Creates missing signing keys, loads the keyring and takes the first
     /// epoch reading, so the node is ready when this returns.
+    /// The workspace use cases, on this node's store.
+    pub fn workspaces(&self) -> crate::service::workspaces::Workspaces<'_> {
+        crate::service::workspaces::Workspaces::new(self.store.as_ref(), self.clients.hasher())
+    }
+
     pub async fn new(
         settings: Settings,
         store: Arc<dyn Store>,

@@ -418,15 +418,16 @@ async fn introspection_leaves_out_what_a_key_does_not_have() {
             TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
         let ws = workspace(&node, "demo").await;
         let admin = token(&node, &ws, KEYS_SCOPES).await;
-        let rs = keyflow::service::workspaces::create_resource_server(
-            node.app.store.as_ref(),
-            node.app.clients.hasher(),
-            "reports-api",
-            node.app.clock.now(),
-            &keyflow::domain::audit::AuditContext::cli(),
-        )
-        .await
-        .unwrap();
+        let rs = node
+            .app
+            .workspaces()
+            .create_resource_server(
+                "reports-api",
+                node.app.clock.now(),
+                &keyflow::domain::audit::AuditContext::cli(),
+            )
+            .await
+            .unwrap();
         let rs_auth = basic(&rs.client_id, rs.secret.expose());
         let key = |body| {
             let (node, ws, admin) = (&node, &ws, &admin);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use common::*;
 use keyflow::clock::MockClock;
 use keyflow::domain::audit::AuditContext;
-use keyflow::service::workspaces::{self, CreatedWorkspace};
+use keyflow::service::workspaces::CreatedWorkspace;
 use keyflow::testing::{TestDb, TestServer};
 use serde_json::{Value, json};
 
@@ -334,15 +334,12 @@ async fn introspection_and_revocation_round_trip() {
         let node = TestServer::start(&db.url, MASTER, &[]).await;
         let a = workspace(&node, "a").await;
         let b = workspace(&node, "b").await;
-        let rs = workspaces::create_resource_server(
-            node.app.store.as_ref(),
-            node.app.clients.hasher(),
-            "reports-api",
-            node.app.clock.now(),
-            &AuditContext::cli(),
-        )
-        .await
-        .unwrap();
+        let rs = node
+            .app
+            .workspaces()
+            .create_resource_server("reports-api", node.app.clock.now(), &AuditContext::cli())
+            .await
+            .unwrap();
         let rs_auth = basic(&rs.client_id, rs.secret.expose());
         let a_auth = basic(&a.application_key, a.secret_key.expose());
         let b_auth = basic(&b.application_key, b.secret_key.expose());

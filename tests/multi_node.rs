@@ -13,7 +13,7 @@ use keyflow::crypto::keyring::create_key;
 use keyflow::crypto::master_key::MasterKey;
 use keyflow::crypto::signing::Algorithm;
 use keyflow::domain::audit::AuditContext;
-use keyflow::service::workspaces::{self, RotationOptions};
+use keyflow::service::workspaces::RotationOptions;
 use keyflow::testing::{TestDb, TestServer};
 
 const CC: &str = "grant_type=client_credentials";
@@ -154,19 +154,20 @@ async fn a_grace_period_keeps_both_secrets_until_it_ends() {
         let b = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
         let ws = workspace(&a, "demo").await;
         let old = basic(&ws.application_key, ws.secret_key.expose());
-        let rotated = workspaces::rotate_secret(
-            a.app.store.as_ref(),
-            a.app.clients.hasher(),
-            &ws.workspace.id,
-            RotationOptions {
-                grace_seconds: 60,
-                ..Default::default()
-            },
-            a.app.clock.now(),
-            &AuditContext::cli(),
-        )
-        .await
-        .unwrap();
+        let rotated = a
+            .app
+            .workspaces()
+            .rotate_secret(
+                &ws.workspace.id,
+                RotationOptions {
+                    grace_seconds: 60,
+                    ..Default::default()
+                },
+                a.app.clock.now(),
+                &AuditContext::cli(),
+            )
+            .await
+            .unwrap();
         let new = basic(&rotated.application_key, rotated.secret_key.expose());
         for node in [&a, &b] {
             let url = node.url("/oauth/token");

@@ -40,15 +40,10 @@ impl Connected {
     /// Whether a freshly registered resource server finds the access
     /// token of the code exchange active.
     async fn access_token_active(&self) -> bool {
-        let rs = workspaces::create_resource_server(
-            self.store(),
-            self.node.app.clients.hasher(),
-            "probe",
-            self.now(),
-            &AuditContext::cli(),
-        )
-        .await
-        .unwrap();
+        let rs = workspaces::Workspaces::new(self.store(), self.node.app.clients.hasher())
+            .create_resource_server("probe", self.now(), &AuditContext::cli())
+            .await
+            .unwrap();
         let res = http()
             .post(self.node.url("/oauth/introspect"))
             .header("authorization", basic(&rs.client_id, rs.secret.expose()))

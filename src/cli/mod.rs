@@ -221,15 +221,15 @@ async fn rotate_secret(args: commands::RotateArgs, settings: &Settings) -> anyho
         grace_seconds: args.grace_period_seconds,
         revoke_issued_tokens: args.revoke_issued_tokens,
     };
-    let rotated = crate::service::workspaces::rotate_client_secret(
-        store.as_ref(),
-        &master.secret_hasher(),
-        &args.client,
-        options,
-        SystemClock.now(),
-        &crate::domain::audit::AuditContext::cli(),
-    )
-    .await?;
+    let rotated =
+        crate::service::workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
+            .rotate_client_secret(
+                &args.client,
+                options,
+                SystemClock.now(),
+                &crate::domain::audit::AuditContext::cli(),
+            )
+            .await?;
     let as_json = args.json;
     let secret = rotated.secret_key.expose();
     if as_json {

@@ -51,14 +51,9 @@ pub async fn run(cmd: ResourceServerCommand, settings: &Settings) -> anyhow::Res
         }
         ResourceServerCommand::Create { name, json } => {
             let super::Local { store, master } = local(settings).await?;
-            let created = workspaces::create_resource_server(
-                store.as_ref(),
-                &master.secret_hasher(),
-                &name,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
+            let created = workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
+                .create_resource_server(&name, SystemClock.now(), &AuditContext::cli())
+                .await?;
             if json {
                 print_json(
                     &json!({"clientId": created.client_id, "clientSecret": created.secret.expose()}),

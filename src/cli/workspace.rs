@@ -38,15 +38,10 @@ pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<(
 async fn create(settings: &Settings, name: &str, as_json: bool) -> anyhow::Result<()> {
     let super::Local { store, master } = local(settings).await?;
     let now = SystemClock.now();
-    let created = workspaces::create(
-        store.as_ref(),
-        &master.secret_hasher(),
-        name,
-        now,
-        &AuditContext::cli(),
-    )
-    .await
-    .context("--name")?;
+    let created = workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
+        .create(name, now, &AuditContext::cli())
+        .await
+        .context("--name")?;
     let ws = &created.workspace;
     let api_url = settings.api_url.render(&settings.issuer, &ws.id);
     if as_json {
@@ -77,16 +72,15 @@ async fn rotate_secret(
     let super::Local { store, master } = local(settings).await?;
     let workspace = resolve_workspace(store.as_ref(), workspace).await?;
     let workspace_id = workspace.id.as_str();
-    let rotated = workspaces::rotate_secret(
-        store.as_ref(),
-        &master.secret_hasher(),
-        workspace_id,
-        options,
-        SystemClock.now(),
-        &AuditContext::cli(),
-    )
-    .await
-    .with_context(|| format!("workspace {workspace_id}"))?;
+    let rotated = workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
+        .rotate_secret(
+            workspace_id,
+            options,
+            SystemClock.now(),
+            &AuditContext::cli(),
+        )
+        .await
+        .with_context(|| format!("workspace {workspace_id}"))?;
     if as_json {
         print_json(&json!({
             "applicationKey": rotated.application_key,

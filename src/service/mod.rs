@@ -26,6 +26,10 @@ pub struct StoreFailure {
 }
 
 impl StoreFailure {
+    pub fn new(operation: &'static str, source: StorageError) -> Self {
+        Self { operation, source }
+    }
+
     /// Logs the failure once, with its operation; call it where the failure
     /// becomes a response.
     pub fn log(&self) {
@@ -41,6 +45,6 @@ pub trait During<T> {
 
 impl<T> During<T> for Result<T, StorageError> {
     fn during(self, operation: &'static str) -> Result<T, StoreFailure> {
-        self.map_err(|source| StoreFailure { operation, source })
+        self.map_err(|source| StoreFailure::new(operation, source))
     }
 }

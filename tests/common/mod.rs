@@ -12,22 +12,18 @@ use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, TokenData, Validation, decode, decode_header};
 use keyflow::domain::audit::AuditContext;
-use keyflow::service::workspaces::{self, CreatedWorkspace};
+use keyflow::service::workspaces::CreatedWorkspace;
 use keyflow::testing::TestServer;
 use serde_json::Value;
 
 pub const MASTER: [u8; 32] = [42; 32];
 
 pub async fn workspace(node: &TestServer, name: &str) -> CreatedWorkspace {
-    workspaces::create(
-        node.app.store.as_ref(),
-        node.app.clients.hasher(),
-        name,
-        node.app.clock.now(),
-        &AuditContext::system(),
-    )
-    .await
-    .expect("create workspace")
+    node.app
+        .workspaces()
+        .create(name, node.app.clock.now(), &AuditContext::system())
+        .await
+        .expect("create workspace")
 }
 
 pub fn basic(id: &str, secret: &str) -> String {

@@ -71,7 +71,7 @@ impl From<ApiKeyError> for ApiError {
             ApiKeyError::Forbidden { scope, description } => {
                 Rejection::lacks_scope(&scope, description).into()
             }
-            ApiKeyError::Storage(e) => ApiError::storage(&e),
+            ApiKeyError::Store(f) => f.into(),
             other => ApiError::BadRequest(other.to_string()),
         }
     }

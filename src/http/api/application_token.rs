@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::clock::rfc3339;
 use crate::http::origin::RequestOrigin;
 use crate::http::response::{Caching, json as json_response};
-use crate::service::workspaces::{self, MAX_GRACE_SECONDS, RotationOptions, WorkspaceError};
+use crate::service::workspaces::RotationOptions;
 use crate::storage::SecretRecord;
 use crate::verifier::Principal;
 
@@ -24,18 +24,12 @@ pub async fn show(
     Path(workspace_id): Path<String>,
 ) -> Result<Response, ApiError> {
     authorize(&principal, &workspace_id)?;
-    let client = app
-        .store
-        .application_client(&workspace_id)
-        .await
-        .map_err(|e| ApiError::storage(&e))?
-        .ok_or(ApiError::NotFound)?;
     let now = app.clock.now();
-    let previous = app
-        .store
-        .previous_secrets(&client.client_id, now)
-        .await
-        .map_err(|e| ApiError::storage(&e))?;
+    let token = app
+        .workspaces()
+        .application_token(&workspace_id, now)
+        .await?;
+    let (client, previous) = (token.client, token.previous);
     let rotated_at = client.secret_rotated_at.unwrap_or(client.created_at);
     let mut body = json!({
         "workspaceId": workspace_id,
@@ -88,22 +82,10 @@ pub async fn regenerate(
     };
     let ctx = super::audit_context(&principal, origin);
     let now = app.clock.now();
-    let rotated = workspaces::rotate_secret(
-        app.store.as_ref(),
-        app.clients.hasher(),
-        &workspace_id,
-        options,
-        now,
-        &ctx,
-    )
-    .await
-    .map_err(|e| match e {
-        WorkspaceError::NotFound => ApiError::NotFound,
-        WorkspaceError::InvalidGrace => ApiError::BadRequest(format!(
-            "gracePeriodSeconds must be 0 to {MAX_GRACE_SECONDS}"
-        )),
-        other => ApiError::storage(&other),
-    })?;
+    let rotated = app
+        .workspaces()
+        .rotate_secret(&workspace_id, options, now, &ctx)
+        .await?;
     if options.revoke_issued_tokens {
         app.reload_revocations().await;
     }

@@ -62,11 +62,7 @@ pub async fn list(
         before_id: params.cursor.as_deref().map(decode_cursor).transpose()?,
         limit,
     };
-    let records = app
-        .store
-        .list_audit(&query)
-        .await
-        .map_err(|e| ApiError::storage(&e))?;
+    let records = app.workspaces().audit_log(&query).await?;
     let next = (records.len() == limit as usize)
         .then(|| records.last().map(|r| encode_cursor(r.id)))
         .flatten();

@@ -15,6 +15,8 @@ use serde_json::json;
 
 use super::Route;
 use crate::app::App;
+use crate::service::StoreFailure;
+use crate::service::workspaces::{MAX_GRACE_SECONDS, WorkspaceError};
 use crate::verifier::{CredentialKind, Principal, Rejection, Verifier};
 
 pub const APPLICATION_TOKEN_PATH: &str = "/v1/workspace/{workspace_id}/application-token";
@@ -71,10 +73,23 @@ impl From<Rejection> for ApiError {
     }
 }
 
-impl ApiError {
-    pub fn storage(e: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "storage failure");
+impl From<StoreFailure> for ApiError {
+    fn from(f: StoreFailure) -> Self {
+        f.log();
         ApiError::Unavailable
+    }
+}
+
+impl From<WorkspaceError> for ApiError {
+    fn from(e: WorkspaceError) -> Self {
+        match e {
+            WorkspaceError::NotFound => ApiError::NotFound,
+            WorkspaceError::InvalidGrace => ApiError::BadRequest(format!(
+                "gracePeriodSeconds must be 0 to {MAX_GRACE_SECONDS}"
+            )),
+            WorkspaceError::Store(f) => f.into(),
+            other => ApiError::BadRequest(other.to_string()),
+        }
     }
 }
 

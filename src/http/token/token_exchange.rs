@@ -67,7 +67,7 @@ pub(super) async fn handle(
         .verify(&r.subject_token)
         .await
         .map_err(|e| match e {
-            ApiKeyError::Storage(e) => OAuthError::unavailable(&e),
+            ApiKeyError::Store(f) => OAuthError::unavailable(&f),
             // RFC 8693 §2.2.2: an unacceptable subject_token is invalid_request.
             other => OAuthError::invalid_request(format!("subject_token: {other}")),
         })?;

@@ -1,0 +1,189 @@
+//! API keys: creation within the creator's own rights ([`manage`]),
+//! verification with one hash and one cache lookup, and batched usage
+//! counts ([`verify`]).
+
+mod manage;
+mod verify;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::clock::{SharedClock, UnixTime, rfc3339};
+use crate::config::ApiKeyLimits;
+use crate::domain::api_key::{self, ApiKeyFormatError, ApiKeyStatus, ApiKeyType};
+use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::domain::scope::{ScopeCatalogue, ScopeSet};
+use crate::domain::secret::{PlainSecret, SecretHasher};
+use crate::node::leased_cache::LeasedCache;
+use crate::node::rate_limit::Overrides;
+use crate::service::{During, StoreFailure};
+use crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, StorageError, Store};
+use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, RateLimitBudget, Rejection};
+
+/// The longest overlap a roll may give the old key.
+pub const MAX_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error(transparent)]
+    Format(#[from] ApiKeyFormatError),
+    #[error("unknown API key")]
+    Unknown,
+    #[error("the API key is {0:?}")]
+    NotActive(ApiKeyStatus),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no such API key")]
+    NotFound,
+    /// A change or roll of a revoked key: revocation is for good.
+    #[error("API key {id} is revoked (since {}); a revoked key cannot be changed or rolled", rfc3339(*.since))]
+    Revoked { id: String, since: UnixTime },
+    /// The key's scopes changed between the check of the caller's right to
+    /// act on it and the write, which then wrote nothing.
+    #[error(
+        "API key {0} changed while this request acted on it; nothing was changed: read it again and retry"
+    )]
+    Changed(String),
+    /// A second revocation, which changes nothing.
+    #[error("API key {id} is already revoked (since {})", rfc3339(*.since))]
+    AlreadyRevoked { id: String, since: UnixTime },
+    /// The caller lacks `scope`, which the key would hold (or holds).
+    #[error("{description}")]
+    Forbidden { scope: String, description: String },
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+pub fn status(key: &ApiKeyRecord, now: UnixTime) -> ApiKeyStatus {
+    if key.revoked_at.is_some() {
+        ApiKeyStatus::Revoked
+    } else if key.expires_at.is_some_and(|e| e <= now) {
+        ApiKeyStatus::Expired
+    } else if key.deactivated {
+        ApiKeyStatus::Deactivated
+    } else {
+        ApiKeyStatus::Active
+    }
+}
+
+/// Who asks for a key, and what they hold: a key never grants more.
+#[derive(Debug, Clone)]
+pub struct Creator {
+    pub id: String,
+    pub scopes: ScopeSet,
+    pub audit: AuditContext,
+}
+
+/// What a new key should be.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: String,
+    pub key_type: ApiKeyType,
+    pub scopes: ScopeSet,
+    pub expires_at: Option<UnixTime>,
+    /// Overrides of the type's default rate limits.
+    pub rate_limits: Option<Overrides>,
+}
+
+/// A key shown this once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub key: PlainSecret,
+    pub record: ApiKeyRecord,
+}
+
+pub struct ApiKeys {
+    store: Arc<dyn Store>,
+    hasher: SecretHasher,
+    clock: SharedClock,
+    catalogue: ScopeCatalogue,
+    cache: LeasedCache<ApiKeyRecord>,
+    /// id -> (uses, last use) waiting to be written.
+    usage: Mutex<HashMap<String, (i64, UnixTime)>>,
+    limits: ApiKeyLimits,
+}
+
+impl std::fmt::Debug for ApiKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeys").finish_non_exhaustive()
+    }
+}
+
+impl ApiKeys {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: SecretHasher,
+        clock: SharedClock,
+        catalogue: ScopeCatalogue,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+            catalogue,
+            cache: LeasedCache::default(),
+            usage: Mutex::new(HashMap::new()),
+            limits: ApiKeyLimits::default(),
+        }
+    }
+
+    /// Checks a presented key: the checksum first (no lookup for a typo),
+    /// then one cache lookup and one HMAC compared in constant time.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+}
+
+/// Revoking a revoked key is a conflict of its own wording.
+fn already_revoked(e: ApiKeyError) -> ApiKeyError {
+    match e {
+        ApiKeyError::Revoked { id, since } => ApiKeyError::AlreadyRevoked { id, since },
+        other => other,
+    }
+}
+
+/// Validated overrides, as stored.
+pub fn overrides_json(o: Overrides) -> Result<String, ApiKeyError> {
+    o.validate().map_err(ApiKeyError::Invalid)?;
+    Ok(serde_json::to_string(&o).expect("overrides serialize"))
+}
+
+impl ApiKeys {
+    /// The limits a key has: its type's defaults with its overrides.
+    pub fn limits_of(&self, record: &ApiKeyRecord) -> crate::node::rate_limit::Limits {
+        let overrides: Overrides = record
+            .rate_limits
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        overrides.apply(self.limits.for_type(record.key_type))
+    }
+
+    /// A key as the `/v1` API and the CLI show it: never the key itself.
+    pub fn describe(&self, k: &ApiKeyRecord) -> serde_json::Value {
+        serde_json::json!({
+            "id": k.id,
+            "name": k.name,
+            "type": k.key_type,
+            "prefix": k.prefix,
+            "scopes": k.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+            "createdAt": rfc3339(k.created_at),
+            "createdBy": k.created_by,
+            "expiresAt": k.expires_at.map(rfc3339),
+            "lastUsedAt": k.last_used_at.map(rfc3339),
+            "usageCount": k.usage_count,
+            "status": status(k, self.now()),
+            "rateLimits": self.limits_of(k),
+        })
+    }
+}
+
+fn valid_name(name: &str) -> Result<&str, ApiKeyError> {
+    crate::domain::label(name).ok_or_else(|| {
+        ApiKeyError::Invalid(format!(
+            "name must be 1 to {} characters",
+            crate::domain::MAX_LABEL_CHARS
+        ))
+    })
+}
