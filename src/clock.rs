@@ -9,6 +9,11 @@ pub type UnixTime = i64;
 /// Source of wall-clock time.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> UnixTime;
+
+    /// Microseconds since the Unix epoch, the unit of rate-limit buckets.
+    fn now_us(&self) -> i64 {
+        self.now().saturating_mul(1_000_000)
+    }
 }
 
 /// The real clock.
@@ -20,6 +25,13 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    fn now_us(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
             .unwrap_or(0)
     }
 }

@@ -252,14 +252,6 @@ impl RateLimiter {
     }
 }
 
-/// Microseconds since the Unix epoch, the unit of bucket state.
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

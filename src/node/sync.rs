@@ -77,9 +77,7 @@ impl App {
             // Expired denylist entries and refilled rate-limit buckets go
             // with the same once-a-minute beat.
             self.store.purge_revocations(self.clock.now()).await?;
-            self.store
-                .purge_rate_limits(crate::node::rate_limit::now_us())
-                .await?;
+            self.store.purge_rate_limits(self.clock.now_us()).await?;
             self.store.purge_expired_auth(self.clock.now()).await?;
         }
         if revoked {

@@ -402,7 +402,7 @@ impl Verifier {
                 &budget.bucket,
                 category,
                 budget.limits.get(category),
-                crate::node::rate_limit::now_us(),
+                self.shared.clock.now_us(),
             )
             .await
             .map_err(|e| {

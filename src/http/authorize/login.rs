@@ -23,7 +23,6 @@ use crate::http::browser::{
 use crate::http::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::http::origin::RequestOrigin;
-use crate::node::rate_limit::now_us;
 use crate::storage::auth::SessionRecord;
 
 /// Where a sign-in outside an authorization request lands.
@@ -167,7 +166,7 @@ pub async fn login_submit(
     // attempts cannot outrun the budget (OWASP, "Account lockout").
     let reservation = match app
         .login_throttle
-        .reserve(&email, origin.ip.as_deref(), now_us())
+        .reserve(&email, origin.ip.as_deref(), app.clock.now_us())
         .await
     {
         Ok(Ok(r)) => r,

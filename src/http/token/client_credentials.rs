@@ -7,7 +7,7 @@ use crate::domain::grants::client_credentials::{
 };
 use crate::http::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
-use crate::node::rate_limit::{Category, now_us};
+use crate::node::rate_limit::Category;
 use crate::service::clients::AuthenticatedClient;
 
 pub(super) fn parse(form: &mut OAuthForm) -> Result<ClientCredentialsRequest, OAuthError> {
@@ -45,7 +45,7 @@ pub(super) async fn handle(
             &grant.client_id,
             Category::Token,
             settings.token_rate_limit,
-            now_us(),
+            app.clock.now_us(),
         )
         .await
         .map_err(|e| OAuthError::unavailable(&e))?;
