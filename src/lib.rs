@@ -14,5 +14,6 @@ pub mod node;
 pub mod server;
 pub mod service;
 pub mod storage;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod verifier;
