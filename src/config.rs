@@ -267,37 +267,14 @@ impl Settings {
                 "--access-token-ttl / KEYFLOW_ACCESS_TOKEN_TTL must be between 60 and 86400 seconds"
             );
         }
-        let default_audience = serve
-            .default_audience
-            .clone()
-            .or(file.resources.default_audience)
-            .unwrap_or_else(|| format!("{issuer}/v1"));
-        let mut allowed = file.resources.allowed;
-        allowed.extend(serve.resources.iter().cloned());
-        for r in std::iter::once(&default_audience).chain(&allowed) {
-            match url::Url::parse(r) {
-                Ok(u) if u.fragment().is_none() => {}
-                _ => bail!(
-                    "resource {r:?} (--resource / --default-audience / config file) must be an absolute URI without a fragment (RFC 8707 §2)"
-                ),
-            }
-        }
+        let resources = resource_policy(serve, file.resources, &issuer)?;
         if serve.token_rate_limit == 0 {
             bail!("--token-rate-limit / KEYFLOW_TOKEN_RATE_LIMIT must be at least 1 per minute");
         }
         if !(1..=3650).contains(&serve.rotation_due_days) {
             bail!("--rotation-due-days / KEYFLOW_ROTATION_DUE_DAYS must be between 1 and 3650");
         }
-        let tls = match (&serve.tls_cert, &serve.tls_key) {
-            (Some(cert), Some(key)) => Some(TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-            }),
-            (None, None) => None,
-            _ => bail!(
-                "--tls-cert and --tls-key (KEYFLOW_TLS_CERT, KEYFLOW_TLS_KEY) must be given together"
-            ),
-        };
+        let tls = tls_files(serve)?;
         Ok(Self {
             issuer,
             database_url: args.database_url.clone(),
@@ -305,7 +282,7 @@ impl Settings {
             listen: serve.listen,
             api_url,
             scopes,
-            resources: ResourcePolicy::new(default_audience, allowed),
+            resources,
             access_token_ttl: args.access_token_ttl,
             access_token_alg: serve.access_token_alg,
             tls,
@@ -327,6 +304,44 @@ impl Settings {
     /// Cookies are `Secure` when the issuer is https.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+}
+
+/// RFC 8707 §2: every resource keyflow may mint tokens for is an absolute
+/// URI without a fragment.
+fn resource_policy(
+    serve: &ServeArgs,
+    file: ResourcesSection,
+    issuer: &str,
+) -> anyhow::Result<ResourcePolicy> {
+    let default_audience = serve
+        .default_audience
+        .clone()
+        .or(file.default_audience)
+        .unwrap_or_else(|| format!("{issuer}/v1"));
+    let mut allowed = file.allowed;
+    allowed.extend(serve.resources.iter().cloned());
+    for r in std::iter::once(&default_audience).chain(&allowed) {
+        match url::Url::parse(r) {
+            Ok(u) if u.fragment().is_none() => {}
+            _ => bail!(
+                "resource {r:?} (--resource / --default-audience / config file) must be an absolute URI without a fragment (RFC 8707 §2)"
+            ),
+        }
+    }
+    Ok(ResourcePolicy::new(default_audience, allowed))
+}
+
+fn tls_files(serve: &ServeArgs) -> anyhow::Result<Option<TlsFiles>> {
+    match (&serve.tls_cert, &serve.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        })),
+        (None, None) => Ok(None),
+        _ => bail!(
+            "--tls-cert and --tls-key (KEYFLOW_TLS_CERT, KEYFLOW_TLS_KEY) must be given together"
+        ),
     }
 }
 

@@ -9,13 +9,14 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::commands::{ApikeyArgs, ApikeyCommand};
+use super::print_json;
 use super::table::{Table, text};
-use super::{print_json, resolve_workspace};
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::domain::scope::ScopeSet;
 use crate::service::api_keys::{ApiKeys, Creator, NewKey};
+use crate::service::directory;
 
 pub async fn run(args: ApikeyArgs, settings: &Settings) -> anyhow::Result<()> {
     let (value, as_json) = match &args.url {
@@ -185,7 +186,7 @@ async fn local(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<(Value
             "--workspace is required (the workspace's id or name), unless --url names a remote keyflow"
         );
     };
-    let workspace = resolve_workspace(store.as_ref(), given).await?.id;
+    let workspace = directory::workspace(store.as_ref(), given).await?.id;
     let keys = ApiKeys::new(
         store.clone(),
         master.secret_hasher(),

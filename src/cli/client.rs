@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use anyhow::Context;
 use serde_json::Value;
 
 use super::commands::{ClientCommand, ClientUpdateArgs};
@@ -11,6 +10,7 @@ use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::service::directory;
 use crate::service::integrations::{self, ClientChanges, NewClient};
 use crate::storage::auth::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, Store};
@@ -82,10 +82,9 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
 async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
     let store = local(settings).await?.store;
     let mut rows = Vec::new();
-    for c in store.list_clients(ClientKind::ThirdParty).await? {
-        if let Some(row) = describe(store.as_ref(), &c.client_id).await? {
-            rows.push(row);
-        }
+    for c in directory::clients(store.as_ref(), ClientKind::ThirdParty).await? {
+        let (c, o) = directory::third_party_client(store.as_ref(), &c.client_id).await?;
+        rows.push(client_json(&c, &o));
     }
     if as_json {
         print_json(&json!({ "clients": rows }));
@@ -143,11 +142,11 @@ async fn update(args: ClientUpdateArgs, settings: &Settings) -> anyhow::Result<(
     show(store.as_ref(), &args.client, args.json).await
 }
 
-/// Prints what [`describe`] finds, as JSON or as a table of fields.
+/// Everything registered for a third-party client, never its secret, as
+/// JSON or as a table of fields.
 async fn show(store: &dyn Store, client: &str, as_json: bool) -> anyhow::Result<()> {
-    let row = describe(store, client).await?.with_context(|| {
-        format!("no third-party client {client:?}; `keyflow client list` shows them")
-    })?;
+    let (c, o) = directory::third_party_client(store, client).await?;
+    let row = client_json(&c, &o);
     if as_json {
         print_json(&row);
     } else if let Value::Object(fields) = &row {
@@ -158,14 +157,6 @@ async fn show(store: &dyn Store, client: &str, as_json: bool) -> anyhow::Result<
         table.print();
     }
     Ok(())
-}
-
-/// Everything registered for a third-party client, never its secret.
-async fn describe(store: &dyn Store, client_id: &str) -> anyhow::Result<Option<Value>> {
-    let Some((c, o)) = store.oauth_client(client_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(client_json(&c, &o)))
 }
 
 fn client_json(c: &ClientRecord, o: &OAuthClientRecord) -> Value {

@@ -3,11 +3,12 @@
 use serde_json::json;
 
 use super::commands::MembershipCommand;
-use super::{local, print_json, resolve_user, resolve_workspace};
+use super::{local, print_json};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::service::accounts;
+use crate::service::directory;
 
 pub async fn run(cmd: MembershipCommand, settings: &Settings) -> anyhow::Result<()> {
     let store = local(settings).await?.store;
@@ -17,8 +18,8 @@ pub async fn run(cmd: MembershipCommand, settings: &Settings) -> anyhow::Result<
             workspace,
             json,
         } => {
-            let user = resolve_user(store.as_ref(), &user).await?;
-            let workspace = resolve_workspace(store.as_ref(), &workspace).await?;
+            let user = directory::user(store.as_ref(), &user).await?;
+            let workspace = directory::workspace(store.as_ref(), &workspace).await?;
             accounts::remove_membership(
                 store.as_ref(),
                 &user.id,

@@ -22,8 +22,6 @@ pub use commands::{Cli, Command};
 use crate::config::{LogFormat, Settings};
 use crate::crypto::key_check::{self, Generate};
 use crate::crypto::master_key::{MasterKey, MasterKeySource};
-use crate::domain::workspace::Workspace;
-use crate::storage::auth::UserRecord;
 use crate::storage::{self, OpenMode, Store};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -126,46 +124,6 @@ pub(crate) async fn unlock(
     )
     .await
     .context("loading the master key")
-}
-
-/// A workspace named by its id or, when no id matches, by its name if
-/// exactly one workspace has it.
-pub(crate) async fn resolve_workspace(store: &dyn Store, given: &str) -> anyhow::Result<Workspace> {
-    if let Some(ws) = store.get_workspace(given).await? {
-        return Ok(ws);
-    }
-    let named: Vec<Workspace> = store
-        .list_workspaces()
-        .await?
-        .into_iter()
-        .filter(|w| w.name == given)
-        .collect();
-    match named.len() {
-        1 => Ok(named.into_iter().next().expect("one")),
-        0 => {
-            bail!("no workspace has the id or name {given:?}; `keyflow workspace list` shows them")
-        }
-        n => bail!(
-            "{n} workspaces are named {given:?}; name one by its id ({})",
-            named
-                .iter()
-                .map(|w| w.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// A user named by id (`usr_…`) or by email address.
-pub(crate) async fn resolve_user(store: &dyn Store, given: &str) -> anyhow::Result<UserRecord> {
-    let found = if let Some(email) = crate::domain::user::normalize_email(given) {
-        store.user_by_email(&email).await?
-    } else {
-        store.user_by_id(given).await?
-    };
-    found.with_context(|| {
-        format!("no user has the id or email {given:?}; `keyflow user list` shows them")
-    })
 }
 
 pub(crate) async fn open_store(

@@ -8,6 +8,7 @@ use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::service::directory;
 use crate::service::workspaces;
 use crate::storage::ClientKind;
 
@@ -15,8 +16,7 @@ pub async fn run(cmd: ResourceServerCommand, settings: &Settings) -> anyhow::Res
     match cmd {
         ResourceServerCommand::List { json } => {
             let store = local(settings).await?.store;
-            let rows: Vec<_> = store
-                .list_clients(ClientKind::ResourceServer)
+            let rows: Vec<_> = directory::clients(store.as_ref(), ClientKind::ResourceServer)
                 .await?
                 .iter()
                 .map(|c| {

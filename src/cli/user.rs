@@ -7,18 +7,21 @@ use serde_json::json;
 
 use super::commands::UserCommand;
 use super::table::{Table, text};
-use super::{local, print_json, resolve_user, resolve_workspace};
+use super::{local, print_json};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::domain::user::Role;
 use crate::service::accounts::{self, NewUser};
+use crate::service::directory;
 use crate::storage::Store;
 use zeroize::Zeroizing;
 
 pub async fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
     let store = local(settings).await?.store;
+    let store = store.as_ref();
     match cmd {
-        UserCommand::List { json } => list(store.as_ref(), json).await,
+        UserCommand::List { json } => list(store, json).await,
         UserCommand::Create {
             email,
             password_stdin,
@@ -30,25 +33,23 @@ pub async fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
             if !password_stdin {
                 bail!("pass the password on standard input with --password-stdin");
             }
-            let password = read_password()?;
             let workspace = match workspace {
-                Some(w) => Some(resolve_workspace(store.as_ref(), &w).await?.id),
+                Some(w) => Some(directory::workspace(store, &w).await?.id),
                 None => None,
             };
             let new = NewUser {
                 email: &email,
-                password: &password,
+                password: &read_password()?,
                 name: name.as_deref(),
                 memberships: workspace.map(|w| (w, role)).into_iter().collect(),
             };
             let user_id =
-                accounts::create_user(store.as_ref(), new, SystemClock.now(), &AuditContext::cli())
-                    .await?;
-            if json {
-                print_json(&json!({"userId": user_id}));
-            } else {
-                println!("User ID  {user_id}");
-            }
+                accounts::create_user(store, new, SystemClock.now(), &AuditContext::cli()).await?;
+            say(
+                json,
+                json!({"userId": user_id}),
+                format!("User ID  {user_id}"),
+            );
             Ok(())
         }
         UserCommand::AddToWorkspace {
@@ -56,66 +57,67 @@ pub async fn run(cmd: UserCommand, settings: &Settings) -> anyhow::Result<()> {
             workspace,
             role,
             json,
-        } => {
-            let user = resolve_user(store.as_ref(), &user).await?.id;
-            let workspace = resolve_workspace(store.as_ref(), &workspace).await?.id;
-            accounts::set_membership(
-                store.as_ref(),
-                &user,
-                &workspace,
-                role,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            if json {
-                print_json(
-                    &json!({"userId": user, "workspaceId": workspace, "role": role.as_str()}),
-                );
-            } else {
-                println!("{user} is now {role} of {workspace}");
-            }
-            Ok(())
-        }
-        UserCommand::Disable { user, json } => {
-            let user = resolve_user(store.as_ref(), &user).await?;
-            let now = SystemClock.now();
-            accounts::disable_user(store.as_ref(), &user.id, now, &AuditContext::cli()).await?;
-            if json {
-                print_json(&json!({"userId": user.id, "disabledAt": rfc3339(now)}));
-            } else {
-                println!(
-                    "{} ({}) is disabled: signed out, and every grant they made is revoked.",
-                    user.email, user.id
-                );
-            }
-            Ok(())
-        }
+        } => add_to_workspace(store, &user, &workspace, role, json).await,
+        UserCommand::Disable { user, json } => disable(store, &user, json).await,
         UserCommand::Enable { user, json } => {
-            let user = resolve_user(store.as_ref(), &user).await?;
-            accounts::enable_user(
-                store.as_ref(),
-                &user.id,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            if json {
-                print_json(&json!({"userId": user.id, "disabledAt": null}));
-            } else {
-                println!("{} ({}) can sign in again.", user.email, user.id);
-            }
+            let user = directory::user(store, &user).await?;
+            accounts::enable_user(store, &user.id, SystemClock.now(), &AuditContext::cli()).await?;
+            let line = format!("{} ({}) can sign in again.", user.email, user.id);
+            say(json, json!({"userId": user.id, "disabledAt": null}), line);
             Ok(())
         }
     }
 }
 
+/// Prints `value` with `--json`, else `line`.
+fn say(as_json: bool, value: serde_json::Value, line: String) {
+    if as_json {
+        print_json(&value);
+    } else {
+        println!("{line}");
+    }
+}
+
+async fn add_to_workspace(
+    store: &dyn Store,
+    user: &str,
+    workspace: &str,
+    role: Role,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let user = directory::user(store, user).await?.id;
+    let workspace = directory::workspace(store, workspace).await?.id;
+    let now = SystemClock.now();
+    accounts::set_membership(store, &user, &workspace, role, now, &AuditContext::cli()).await?;
+    let value = json!({"userId": user, "workspaceId": workspace, "role": role.as_str()});
+    say(
+        as_json,
+        value,
+        format!("{user} is now {role} of {workspace}"),
+    );
+    Ok(())
+}
+
+async fn disable(store: &dyn Store, user: &str, as_json: bool) -> anyhow::Result<()> {
+    let user = directory::user(store, user).await?;
+    let now = SystemClock.now();
+    accounts::disable_user(store, &user.id, now, &AuditContext::cli()).await?;
+    let line = format!(
+        "{} ({}) is disabled: signed out, and every grant they made is revoked.",
+        user.email, user.id
+    );
+    say(
+        as_json,
+        json!({"userId": user.id, "disabledAt": rfc3339(now)}),
+        line,
+    );
+    Ok(())
+}
+
 async fn list(store: &dyn Store, as_json: bool) -> anyhow::Result<()> {
     let mut rows = Vec::new();
-    for u in store.list_users().await? {
-        let memberships: Vec<_> = store
-            .memberships(&u.id)
-            .await?
+    for (u, memberships) in directory::users(store).await? {
+        let memberships: Vec<_> = memberships
             .into_iter()
             .map(|m| {
                 json!({

@@ -5,10 +5,11 @@ use serde_json::json;
 
 use super::commands::WorkspaceCommand;
 use super::table::{Table, text};
-use super::{local, print_json, resolve_workspace};
+use super::{local, print_json};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
-use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::domain::audit::AuditContext;
+use crate::service::directory;
 use crate::service::workspaces::{self, RotationOptions};
 
 pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<()> {
@@ -70,7 +71,7 @@ async fn rotate_secret(
     as_json: bool,
 ) -> anyhow::Result<()> {
     let super::Local { store, master } = local(settings).await?;
-    let workspace = resolve_workspace(store.as_ref(), workspace).await?;
+    let workspace = directory::workspace(store.as_ref(), workspace).await?;
     let workspace_id = workspace.id.as_str();
     let rotated = workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
         .rotate_secret(
@@ -104,8 +105,7 @@ async fn rotate_secret(
 async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
     let store = local(settings).await?.store;
     let mut rows = Vec::new();
-    for ws in store.list_workspaces().await? {
-        let app = store.application_client(&ws.id).await?;
+    for (ws, app) in directory::workspaces(store.as_ref()).await? {
         rows.push(json!({
             "workspaceId": ws.id,
             "name": ws.name,
@@ -141,20 +141,13 @@ async fn allow_appkey_only(
     allow: bool,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let store = local(settings).await?.store;
-    let workspace = resolve_workspace(store.as_ref(), workspace).await?;
+    let super::Local { store, master } = local(settings).await?;
+    let workspace = directory::workspace(store.as_ref(), workspace).await?;
     let workspace_id = workspace.id.as_str();
-    let now = SystemClock.now();
-    let audit = AuditContext::cli()
-        .entry(AuditEvent::AppkeyOnlyChanged, now)
-        .workspace(workspace_id)
-        .details(json!({ "allowAppkeyOnly": allow }));
-    if !store
-        .set_allow_appkey_only(workspace_id, allow, &audit)
-        .await?
-    {
-        anyhow::bail!("workspace {workspace_id}: no such workspace");
-    }
+    workspaces::Workspaces::new(store.as_ref(), &master.secret_hasher())
+        .set_allow_appkey_only(workspace_id, allow, SystemClock.now(), &AuditContext::cli())
+        .await
+        .with_context(|| format!("workspace {workspace_id}"))?;
     if as_json {
         print_json(&json!({ "workspaceId": workspace_id, "allowAppkeyOnly": allow }));
     } else if allow {

@@ -47,26 +47,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let tls = match &app.settings.tls {
-        Some(files) => Some(tls::acceptor(files)?),
-        None => None,
-    };
-    let limits = app.settings.connections;
-    tracing::debug!(
-        max_connections = limits.max_connections,
-        header_read_timeout_s = limits.header_read_timeout.as_secs(),
-        idle_timeout_s = limits.idle_timeout.as_secs(),
-        "connection limits"
-    );
     let (stop, stopping) = watch::channel(false);
-    let shared = Arc::new(Shared {
-        router: router(Arc::clone(&app)),
-        registry: Registry::new(limits),
-        builder: auto::Builder::new(TokioExecutor::new()),
-        tls,
-        app,
-        stopping,
-    });
+    let shared = Arc::new(Shared::new(app, stopping)?);
     tokio::pin!(shutdown);
     let mut backoff = Duration::ZERO;
     loop {
@@ -102,6 +84,12 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop.send(true);
+    drain(&shared).await;
+    Ok(())
+}
+
+/// Waits up to [`DRAIN`] for open connections to finish their requests.
+async fn drain(shared: &Shared) {
     if tokio::time::timeout(DRAIN, shared.registry.wait_until_empty())
         .await
         .is_err()
@@ -111,7 +99,30 @@ pub async fn serve(
             "connections still open after the drain period; closing them"
         );
     }
-    Ok(())
+}
+
+impl Shared {
+    fn new(app: Arc<App>, stopping: watch::Receiver<bool>) -> anyhow::Result<Self> {
+        let tls = match &app.settings.tls {
+            Some(files) => Some(tls::acceptor(files)?),
+            None => None,
+        };
+        let limits = app.settings.connections;
+        tracing::debug!(
+            max_connections = limits.max_connections,
+            header_read_timeout_s = limits.header_read_timeout.as_secs(),
+            idle_timeout_s = limits.idle_timeout.as_secs(),
+            "connection limits"
+        );
+        Ok(Self {
+            router: router(Arc::clone(&app)),
+            registry: Registry::new(limits),
+            builder: auto::Builder::new(TokioExecutor::new()),
+            tls,
+            app,
+            stopping,
+        })
+    }
 }
 
 /// One client connection, from the TLS handshake (when keyflow terminates

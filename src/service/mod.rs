@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod clients;
+pub mod directory;
 pub mod integrations;
 pub mod workspaces;
 

@@ -264,6 +264,27 @@ impl<'a> Workspaces<'a> {
         })
     }
 
+    /// Lets (or stops letting) old integrations authenticate with the
+    /// application key alone on the legacy `appkey` path.
+    pub async fn set_allow_appkey_only(
+        &self,
+        workspace_id: &str,
+        allow: bool,
+        now: UnixTime,
+        ctx: &AuditContext,
+    ) -> Result<(), WorkspaceError> {
+        let audit = ctx
+            .entry(AuditEvent::AppkeyOnlyChanged, now)
+            .workspace(workspace_id)
+            .details(serde_json::json!({ "allowAppkeyOnly": allow }));
+        let found = self
+            .store
+            .set_allow_appkey_only(workspace_id, allow, &audit)
+            .await
+            .during("change the appkey-only setting")?;
+        found.then_some(()).ok_or(WorkspaceError::NotFound)
+    }
+
     /// The application token of a workspace, without its secret, and every
     /// superseded secret still inside its grace period.
     pub async fn application_token(
