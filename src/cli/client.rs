@@ -1,8 +1,6 @@
 //! `keyflow client …`.
 
-use serde_json::json;
-
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::commands::{ClientCommand, ClientUpdateArgs};
 use super::table::{Table, text};
@@ -37,7 +35,6 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
             id_token_alg,
             json,
         } => {
-            let super::Local { store, master } = local(settings).await?;
             let new = NewClient {
                 name,
                 redirect_uris,
@@ -47,36 +44,41 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
                 logo_uri,
                 id_token_alg,
             };
-            let created = integrations::create_client(
-                store.as_ref(),
-                &master.secret_hasher(),
-                &settings.scopes,
-                new,
-                SystemClock.now(),
-                &AuditContext::cli(),
-            )
-            .await?;
-            let secret = created.secret.as_ref().map(|s| s.expose());
-            if json {
-                let mut out = json!({"clientId": created.client_id});
-                if let Some(s) = secret {
-                    out["clientSecret"] = json!(s);
-                }
-                print_json(&out);
-            } else {
-                println!("Client ID      {}", created.client_id);
-                match secret {
-                    Some(s) => {
-                        println!("Client secret  {s}");
-                        println!();
-                        println!("The secret is shown this once.");
-                    }
-                    None => println!("Public client: no secret; it must use PKCE."),
-                }
-            }
-            Ok(())
+            create(settings, new, json).await
         }
     }
+}
+
+async fn create(settings: &Settings, new: NewClient, as_json: bool) -> anyhow::Result<()> {
+    let super::Local { store, master } = local(settings).await?;
+    let created = integrations::create_client(
+        store.as_ref(),
+        &master.secret_hasher(),
+        &settings.scopes,
+        new,
+        SystemClock.now(),
+        &AuditContext::cli(),
+    )
+    .await?;
+    let secret = created.secret.as_ref().map(|s| s.expose());
+    if as_json {
+        let mut out = json!({"clientId": created.client_id});
+        if let Some(s) = secret {
+            out["clientSecret"] = json!(s);
+        }
+        print_json(&out);
+        return Ok(());
+    }
+    println!("Client ID      {}", created.client_id);
+    match secret {
+        Some(s) => {
+            println!("Client secret  {s}");
+            println!();
+            println!("The secret is shown this once.");
+        }
+        None => println!("Public client: no secret; it must use PKCE."),
+    }
+    Ok(())
 }
 
 async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {

@@ -105,6 +105,12 @@ pub(super) async fn verify(
     let claims: Claims =
         serde_json::from_slice(&payload).map_err(|_| invalid("the token claims are malformed"))?;
     check_claims(v, rules, &claims)?;
+    principal(claims)
+}
+
+/// Whom a verified access token speaks for: the user, when one authorized
+/// it, else the client itself.
+fn principal(claims: Claims) -> Result<Principal, Rejection> {
     let scopes = ScopeSet::parse(claims.scope.as_deref().unwrap_or(""))
         .map_err(|_| invalid("the token's scope is malformed"))?;
     Ok(Principal {
