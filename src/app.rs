@@ -68,6 +68,14 @@ impl App {
         crate::service::workspaces::Workspaces::new(self.store.as_ref(), self.clients.hasher())
     }
 
+    pub fn sessions(&self) -> crate::service::sessions::Sessions<'_> {
+        crate::service::sessions::Sessions::new(self)
+    }
+
+    pub fn authorizations(&self) -> crate::service::authorization::Authorizations<'_> {
+        crate::service::authorization::Authorizations::new(self)
+    }
+
     pub async fn new(
         settings: Settings,
         store: Arc<dyn Store>,

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::clock::UnixTime;
 use crate::domain::pkce;
 use crate::domain::redirect_uri;
 use crate::domain::resource::ResourcePolicy;
@@ -61,6 +62,43 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+}
+
+/// The browser's sign-in, as the authorization endpoint sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// Nobody is signed in.
+    Absent,
+    /// A session from an earlier sign-in, at this `auth_time`.
+    Earlier(UnixTime),
+    /// The user typed the password in this very request.
+    JustNow,
+}
+
+impl AuthorizationRequest {
+    /// Whether the user must (again) sign in before anything else. OIDC
+    /// Core §3.1.2.1: `prompt=login` and `max_age` demand a recent login,
+    /// and `max_age=0` is equivalent to `prompt=login`.
+    pub fn needs_login(&self, sign_in: SignIn, now: UnixTime) -> bool {
+        match sign_in {
+            SignIn::Absent => true,
+            SignIn::JustNow => false,
+            SignIn::Earlier(auth_time) => {
+                self.prompt.login || self.max_age.is_some_and(|m| now - auth_time >= m)
+            }
+        }
+    }
+
+    /// An error sent back to the client's redirect URI with the request's
+    /// `state` (RFC 6749 §4.1.2.1).
+    pub fn error(&self, code: AuthorizeErrorCode, description: &str) -> RedirectError {
+        RedirectError {
+            redirect_uri: self.redirect_uri.clone(),
+            code,
+            description: description.to_owned(),
+            state: self.state.clone(),
+        }
+    }
 }
 
 /// Error codes of RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6 and RFC 8707 §2.

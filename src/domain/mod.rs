@@ -5,6 +5,7 @@ pub mod access_token;
 pub mod api_key;
 pub mod audit;
 pub mod authorize_request;
+pub mod consent;
 pub mod grants;
 pub mod id_token;
 pub mod pkce;

@@ -7,16 +7,14 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::browser::pages::{AppView, AppsPage};
-use super::browser::{self, csrf_ok, csrf_token, error_page, page, see_other, unavailable};
-use super::error::OAuthError;
-use super::form::OAuthForm;
+use super::browser::{
+    self, BrowserForm, PageError, csrf_ok, csrf_token, error_page, page, see_other,
+};
 use super::origin::RequestOrigin;
 use crate::app::App;
 use crate::clock::rfc3339;
-use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
 
 pub const APPS_PATH: &str = "/account/apps";
 pub const DISCONNECT_PATH: &str = "/account/apps/disconnect";
@@ -30,16 +28,14 @@ pub async fn apps(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Query(q): Query<AppsQuery>,
-) -> Response {
-    let session = match browser::signed_in(&app, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other(&format!("/login?return_to={APPS_PATH}")),
-        Err(e) => return unavailable(&e),
+) -> Result<Response, PageError> {
+    let Some(session) = browser::signed_in(&app, &headers).await? else {
+        return Ok(to_login());
     };
-    let connected = match app.store.connected_apps(&session.user.id).await {
-        Ok(c) => c,
-        Err(e) => return unavailable(&e),
-    };
+    let connected = app
+        .authorizations()
+        .connected_apps(&session.user.id)
+        .await?;
     let apps = connected
         .into_iter()
         .map(|c| AppView {
@@ -52,7 +48,7 @@ pub async fn apps(
             granted_on: rfc3339(c.consent.granted_at).chars().take(10).collect(),
         })
         .collect();
-    page(
+    Ok(page(
         StatusCode::OK,
         AppsPage {
             user_email: session.user.email.clone(),
@@ -62,56 +58,45 @@ pub async fn apps(
                 .disconnected
                 .map(|_| "The app was disconnected. Its access has been revoked.".to_owned()),
         },
-    )
+    ))
+}
+
+fn to_login() -> Response {
+    see_other(&format!("/login?return_to={APPS_PATH}"))
 }
 
 pub async fn disconnect(
     State(app): State<Arc<App>>,
     RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
-    form: Result<OAuthForm, OAuthError>,
-) -> Response {
-    let session = match browser::signed_in(&app, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other(&format!("/login?return_to={APPS_PATH}")),
-        Err(e) => return unavailable(&e),
+    BrowserForm(form): BrowserForm,
+) -> Result<Response, PageError> {
+    let Some(session) = browser::signed_in(&app, &headers).await? else {
+        return Ok(to_login());
     };
-    let form = match form {
-        Ok(f) if csrf_ok(&app, &session.session_id, f.get("csrf")) => f,
-        _ => {
-            return error_page(
-                StatusCode::FORBIDDEN,
-                "This form has expired",
-                "For your safety keyflow did not act on it. Reload the page and try again.",
-            );
-        }
-    };
+    if !csrf_ok(&app, &session.session_id, form.get("csrf")) {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "For your safety keyflow did not act on it. Reload the page and try again.",
+        )
+        .into());
+    }
     let (Some(client_id), Some(workspace)) = (form.get("client_id"), form.get("workspace")) else {
-        return error_page(
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "Nothing to disconnect",
             "Choose an app on the Connected apps page.",
-        );
+        )
+        .into());
     };
-    let now = app.clock.now();
-    let audit = AuditEntry::new(
-        AuditEvent::ConsentRevoked,
-        Actor::user(&session.user.id),
-        now,
-    )
-    .workspace(workspace)
-    .origin(origin)
-    .details(json!({"clientId": client_id}));
-    match app
-        .store
-        .revoke_consent(&session.user.id, client_id, workspace, now, &audit)
-        .await
-    {
-        Ok(true) => {
-            app.reload_revocations().await;
-            see_other(&format!("{APPS_PATH}?disconnected=1"))
-        }
-        Ok(false) => see_other(APPS_PATH),
-        Err(e) => unavailable(&e),
-    }
+    let ended = app
+        .authorizations()
+        .disconnect(&session.user.id, client_id, workspace, origin)
+        .await?;
+    Ok(if ended {
+        see_other(&format!("{APPS_PATH}?disconnected=1"))
+    } else {
+        see_other(APPS_PATH)
+    })
 }

@@ -17,10 +17,10 @@ pub async fn healthz() -> Response {
 
 /// The database answers.
 pub async fn readyz(State(app): State<Arc<App>>) -> Response {
-    match app.store.ping().await {
+    match crate::service::health::ready(&app).await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
+        Err(failure) => {
+            failure.log();
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({"status": "database unavailable"})),

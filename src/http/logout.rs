@@ -15,14 +15,13 @@ use serde::Deserialize;
 
 use super::browser::pages::{ClientView, LogoutPage, SignedOutPage};
 use super::browser::{
-    self, SESSION_COOKIE, SignedIn, clear_cookie, csrf_ok, csrf_token, error_page, page, see_other,
-    session_hash, unavailable,
+    self, BrowserForm, PageError, SESSION_COOKIE, SignedIn, clear_cookie, csrf_ok, csrf_token,
+    error_page, page, see_other,
 };
-use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::origin::RequestOrigin;
 use crate::app::App;
-use crate::domain::audit::{Actor, AuditEntry, AuditEvent, Origin};
+use crate::domain::audit::Origin;
 use crate::domain::redirect_uri::with_params;
 use crate::verifier::keys::parse_jwks;
 
@@ -72,35 +71,29 @@ pub async fn end_session_get(
     origin: RequestOrigin,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    match OAuthForm::parse(query.unwrap_or_default().as_bytes()) {
-        Ok(f) => end_session(&app, origin.0, &headers, LogoutRequest::from_form(f)).await,
-        Err(e) => bad(&e.description),
-    }
+) -> Result<Response, PageError> {
+    let form =
+        OAuthForm::parse(query.unwrap_or_default().as_bytes()).map_err(|e| bad(&e.description))?;
+    end_session(&app, origin.0, &headers, LogoutRequest::from_form(form)).await
 }
 
 pub async fn end_session_post(
     State(app): State<Arc<App>>,
     origin: RequestOrigin,
     headers: HeaderMap,
-    form: Result<OAuthForm, OAuthError>,
-) -> Response {
-    match form {
-        Ok(f) => end_session(&app, origin.0, &headers, LogoutRequest::from_form(f)).await,
-        Err(e) => bad(&e.description),
-    }
+    BrowserForm(form): BrowserForm,
+) -> Result<Response, PageError> {
+    end_session(&app, origin.0, &headers, LogoutRequest::from_form(form)).await
 }
 
-async fn end_session(app: &App, origin: Origin, headers: &HeaderMap, r: LogoutRequest) -> Response {
-    let checked = match check(app, r).await {
-        Ok(c) => c,
-        Err(res) => return res,
-    };
-    let session = match browser::signed_in(app, headers).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(&e),
-    };
-    match session {
+async fn end_session(
+    app: &App,
+    origin: Origin,
+    headers: &HeaderMap,
+    r: LogoutRequest,
+) -> Result<Response, PageError> {
+    let checked = check(app, r).await?;
+    Ok(match browser::signed_in(app, headers).await? {
         Some(s) if checked.hinted_user.as_deref() != Some(s.user.id.as_str()) => page(
             StatusCode::OK,
             LogoutPage {
@@ -111,8 +104,8 @@ async fn end_session(app: &App, origin: Origin, headers: &HeaderMap, r: LogoutRe
                 state: checked.state.unwrap_or_default(),
             },
         ),
-        s => finish(app, s, origin, checked).await,
-    }
+        s => finish(app, s, origin, checked).await?,
+    })
 }
 
 /// `POST /oauth/logout/confirm`: the user pressed "Sign out".
@@ -120,23 +113,18 @@ pub async fn confirm(
     State(app): State<Arc<App>>,
     RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
-    form: Result<OAuthForm, OAuthError>,
-) -> Response {
-    let Ok(mut form) = form else {
-        return bad("The form could not be read.");
-    };
-    let session = match browser::signed_in(&app, &headers).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(&e),
-    };
+    BrowserForm(mut form): BrowserForm,
+) -> Result<Response, PageError> {
+    let session = browser::signed_in(&app, &headers).await?;
     if let Some(s) = &session
         && !csrf_ok(&app, &s.session_id, form.get("csrf"))
     {
-        return error_page(
+        return Err(error_page(
             StatusCode::FORBIDDEN,
             "This form has expired",
             "For your safety keyflow did not act on it. Reload the page and try again.",
-        );
+        )
+        .into());
     }
     let r = LogoutRequest {
         id_token_hint: None,
@@ -144,13 +132,11 @@ pub async fn confirm(
         post_logout_redirect_uri: form.take("post_logout_redirect_uri"),
         state: form.take("state"),
     };
-    match check(&app, r).await {
-        Ok(checked) => finish(&app, session, origin, checked).await,
-        Err(res) => res,
-    }
+    let checked = check(&app, r).await?;
+    finish(&app, session, origin, checked).await
 }
 
-async fn check(app: &App, r: LogoutRequest) -> Result<Checked, Response> {
+async fn check(app: &App, r: LogoutRequest) -> Result<Checked, PageError> {
     let hint = match &r.id_token_hint {
         Some(t) => Some(
             verify_hint(app, t)
@@ -160,18 +146,14 @@ async fn check(app: &App, r: LogoutRequest) -> Result<Checked, Response> {
     };
     let client_id = match (&r.client_id, &hint) {
         (Some(c), Some((_, aud))) if c != aud => {
-            return Err(bad("client_id does not match the id_token_hint."));
+            return Err(bad("client_id does not match the id_token_hint.").into());
         }
         (Some(c), _) => Some(c.clone()),
         (None, Some((_, aud))) => Some(aud.clone()),
         (None, None) => None,
     };
     let found = match &client_id {
-        Some(id) => app
-            .store
-            .oauth_client(id)
-            .await
-            .map_err(|e| unavailable(&e))?,
+        Some(id) => app.authorizations().client(id).await?,
         None => None,
     };
     if let Some(uri) = &r.post_logout_redirect_uri {
@@ -182,7 +164,7 @@ async fn check(app: &App, r: LogoutRequest) -> Result<Checked, Response> {
         if !registered {
             return Err(bad(
                 "The post_logout_redirect_uri is not registered for this application, so keyflow will not send you there.",
-            ));
+            ).into());
         }
     }
     Ok(Checked {
@@ -199,25 +181,16 @@ async fn check(app: &App, r: LogoutRequest) -> Result<Checked, Response> {
 
 /// Ends the session (if any), clears the cookie, and goes where the client
 /// asked or shows the signed-out page.
-async fn finish(app: &App, session: Option<SignedIn>, origin: Origin, c: Checked) -> Response {
+async fn finish(
+    app: &App,
+    session: Option<SignedIn>,
+    origin: Origin,
+    c: Checked,
+) -> Result<Response, PageError> {
     if let Some(s) = session {
-        if let Err(e) = app
-            .store
-            .delete_session(&session_hash(app, &s.session_id))
-            .await
-        {
-            return unavailable(&e);
-        }
-        let audit = AuditEntry::new(
-            AuditEvent::LoggedOut,
-            Actor::user(&s.user.id),
-            app.clock.now(),
-        )
-        .origin(origin)
-        .details(serde_json::json!({"clientId": c.client_id}));
-        if let Err(e) = app.store.append_audit(&audit).await {
-            tracing::error!(error = %e, "auditing a logout failed");
-        }
+        app.sessions()
+            .sign_out(&s, c.client_id.as_deref(), origin)
+            .await?;
     }
     let mut res = match &c.redirect {
         Some(uri) => {
@@ -228,7 +201,7 @@ async fn finish(app: &App, session: Option<SignedIn>, origin: Origin, c: Checked
     };
     res.headers_mut()
         .append(header::SET_COOKIE, clear_cookie(app, SESSION_COOKIE));
-    res
+    Ok(res)
 }
 
 #[derive(Deserialize)]

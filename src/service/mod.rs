@@ -8,9 +8,12 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod authorization;
 pub mod clients;
 pub mod directory;
+pub mod health;
 pub mod integrations;
+pub mod sessions;
 pub mod workspaces;
 
 use crate::storage::StorageError;

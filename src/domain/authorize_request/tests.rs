@@ -196,3 +196,45 @@ fn unknown_resources_are_invalid_target() {
     };
     assert_eq!(redirect_code(run(r)).0, AuthorizeErrorCode::InvalidTarget);
 }
+
+#[test]
+fn a_login_is_needed_when_absent_forced_or_too_old() {
+    let plain = run(raw()).unwrap();
+    assert!(plain.needs_login(SignIn::Absent, 1000));
+    assert!(!plain.needs_login(SignIn::Earlier(0), 1000));
+    let forced = run(RawAuthorizationRequest {
+        prompt: Some("login".into()),
+        ..raw()
+    })
+    .unwrap();
+    assert!(forced.needs_login(SignIn::Earlier(999), 1000));
+    // The password typed in this request satisfies prompt=login.
+    assert!(!forced.needs_login(SignIn::JustNow, 1000));
+    let aged = run(RawAuthorizationRequest {
+        max_age: Some("300".into()),
+        ..raw()
+    })
+    .unwrap();
+    assert!(!aged.needs_login(SignIn::Earlier(701), 1000));
+    assert!(aged.needs_login(SignIn::Earlier(700), 1000));
+    let zero = run(RawAuthorizationRequest {
+        max_age: Some("0".into()),
+        ..raw()
+    })
+    .unwrap();
+    assert!(zero.needs_login(SignIn::Earlier(1000), 1000));
+    assert!(!zero.needs_login(SignIn::JustNow, 1000));
+}
+
+#[test]
+fn errors_go_back_with_the_state() {
+    let r = run(RawAuthorizationRequest {
+        state: Some("xyz".into()),
+        ..raw()
+    })
+    .unwrap();
+    let e = r.error(AuthorizeErrorCode::AccessDenied, "no");
+    assert_eq!(e.redirect_uri, r.redirect_uri);
+    assert_eq!(e.state.as_deref(), Some("xyz"));
+    assert_eq!(e.description, "no");
+}

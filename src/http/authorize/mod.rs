@@ -14,19 +14,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::browser::pages::{ClientView, ConsentPage, ScopeView, WorkspaceView};
-use super::browser::{self, SignedIn, csrf_token, error_page, page, see_other, unavailable};
+use super::browser::{self, PageError, SignedIn, csrf_token, error_page, page, see_other};
 use super::form::OAuthForm;
 use crate::app::App;
+use crate::domain::authorize_request::AuthorizeErrorCode::{
+    AccessDenied, ConsentRequired, LoginRequired, TemporarilyUnavailable,
+};
 use crate::domain::authorize_request::{
-    AuthorizationRequest, AuthorizeError, AuthorizeErrorCode, CODE_TTL, RawAuthorizationRequest,
-    RedirectError, validate,
+    AuthorizationRequest, AuthorizeError, RawAuthorizationRequest, RedirectError, SignIn, validate,
 };
 use crate::domain::redirect_uri::with_params;
 use crate::domain::scope::ScopeSet;
-use crate::domain::secret::PlainSecret;
 use crate::domain::user::{ADMIN_SCOPES, grantable};
-use crate::storage::StorageError;
-use crate::storage::auth::{AuthCodeRecord, CodeState, Membership};
+use crate::storage::auth::Membership;
 
 pub use consent::decision;
 
@@ -35,16 +35,10 @@ pub async fn authorize(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     let query = query.unwrap_or_default();
-    let request = match check(&app, &query).await {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
-    let signed_in = match browser::signed_in(&app, &headers).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(&e),
-    };
+    let request = check(&app, &query).await?;
+    let signed_in = browser::signed_in(&app, &headers).await?;
     proceed(&app, &headers, request, &query, signed_in, false).await
 }
 
@@ -54,41 +48,40 @@ pub async fn authorize_post(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> Response {
+) -> Result<Response, PageError> {
     let bytes = axum::body::to_bytes(body, super::form::MAX_FORM_BYTES).await;
     let Some(query) = bytes.ok().and_then(|b| String::from_utf8(b.to_vec()).ok()) else {
-        return error_page(
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "This sign-in link is broken",
             "The request is too large or not valid UTF-8.",
-        );
+        )
+        .into());
     };
     authorize(State(app), headers, RawQuery(Some(query))).await
 }
 
 /// Parses and checks an authorization request; the error is the response
 /// to send (an error page, or a redirect to the client).
-pub(super) async fn check(app: &App, query: &str) -> Result<AuthorizationRequest, Response> {
+pub(super) async fn check(app: &App, query: &str) -> Result<AuthorizationRequest, PageError> {
     let raw = parse(query)
         .map_err(|m| error_page(StatusCode::BAD_REQUEST, "This sign-in link is broken", &m))?;
     let found = match &raw.client_id {
-        Some(id) => app
-            .store
-            .oauth_client(id)
-            .await
-            .map_err(|e| unavailable(&e))?,
+        Some(id) => app.authorizations().client(id).await?,
         None => None,
     };
-    validate(raw, found, &app.settings.scopes, &app.settings.resources).map_err(|e| match e {
-        AuthorizeError::Fatal(m) => error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in link is not valid",
-            &m,
-        ),
-        AuthorizeError::Redirect(r) => redirect_error(app, &r),
+    validate(raw, found, &app.settings.scopes, &app.settings.resources).map_err(|e| {
+        match e {
+            AuthorizeError::Fatal(m) => error_page(
+                StatusCode::BAD_REQUEST,
+                "This sign-in link is not valid",
+                &m,
+            ),
+            AuthorizeError::Redirect(r) => redirect_error(app, &r),
+        }
+        .into()
     })
 }
-
 /// RFC 6749 §3.1: the query, with no parameter twice.
 fn parse(query: &str) -> Result<RawAuthorizationRequest, String> {
     let mut f = OAuthForm::parse(query.as_bytes()).map_err(|e| e.description.into_owned())?;
@@ -124,15 +117,6 @@ pub(super) fn redirect_error(app: &App, e: &RedirectError) -> Response {
     see_other(&with_params(&e.redirect_uri, &params))
 }
 
-fn fail(r: &AuthorizationRequest, code: AuthorizeErrorCode, description: &str) -> RedirectError {
-    RedirectError {
-        redirect_uri: r.redirect_uri.clone(),
-        code,
-        description: description.to_owned(),
-        state: r.state.clone(),
-    }
-}
-
 fn client_view(r: &AuthorizationRequest) -> ClientView {
     ClientView {
         name: r.client.name.clone(),
@@ -150,100 +134,53 @@ pub(super) async fn proceed(
     query: &str,
     signed_in: Option<SignedIn>,
     fresh_login: bool,
-) -> Response {
-    let now = app.clock.now();
-    // OIDC Core §3.1.2.1: prompt=login and max_age demand a recent login
-    // (and max_age=0 is equivalent to prompt=login).
-    let stale = |s: &SignedIn| {
-        !fresh_login
-            && (r.prompt.login || r.max_age.is_some_and(|m| now - s.session.auth_time >= m))
+) -> Result<Response, PageError> {
+    let sign_in = match &signed_in {
+        None => SignIn::Absent,
+        Some(_) if fresh_login => SignIn::JustNow,
+        Some(s) => SignIn::Earlier(s.session.auth_time),
     };
     let session = match signed_in {
-        Some(s) if !stale(&s) => s,
+        Some(s) if !r.needs_login(sign_in, app.clock.now()) => s,
         _ if r.prompt.none => {
-            return redirect_error(
-                app,
-                &fail(
-                    &r,
-                    AuthorizeErrorCode::LoginRequired,
-                    "the user is not signed in",
-                ),
-            );
+            let e = r.error(LoginRequired, "the user is not signed in");
+            return Err(redirect_error(app, &e).into());
         }
-        _ => return login_form(app, headers, &r, query),
+        _ => return Ok(login_form(app, headers, &r, query)),
     };
-    let memberships = match app.store.memberships(&session.user.id).await {
-        Ok(m) => m,
-        Err(e) => return unavailable(&e),
-    };
+    let authorizations = app.authorizations();
+    let memberships = authorizations.memberships(&session.user.id).await?;
     if memberships.is_empty() {
-        let e = fail(
-            &r,
-            AuthorizeErrorCode::AccessDenied,
-            "the user belongs to no workspace",
-        );
-        return redirect_error(app, &e);
+        let e = r.error(AccessDenied, "the user belongs to no workspace");
+        return Err(redirect_error(app, &e).into());
     }
-    if !r.prompt.consent {
-        match remembered(app, &session, &r, &memberships).await {
-            Ok(Some(m)) => {
-                let scope = grantable(&r.scope, m.role);
-                return issue_code(app, &r, &session, &m.workspace_id, &scope).await;
-            }
-            Ok(None) => {}
-            Err(e) => return unavailable(&e),
-        }
+    // OIDC Core §3.1.2.1: prompt=consent asks even when remembered.
+    if !r.prompt.consent
+        && let Some(m) = authorizations
+            .remembered(&session.user.id, &r, &memberships)
+            .await?
+    {
+        let scope = grantable(&r.scope, m.role);
+        return issue_code(app, &r, &session, &m.workspace_id, &scope).await;
     }
     if r.prompt.none {
-        let e = fail(
-            &r,
-            AuthorizeErrorCode::ConsentRequired,
+        let e = r.error(
+            ConsentRequired,
             "the user has not consented to this request",
         );
-        return redirect_error(app, &e);
+        return Err(redirect_error(app, &e).into());
     }
-    consent_form(app, &r, query, &session, &memberships)
-}
-
-/// A workspace whose stored consent covers the request (per user, client,
-/// workspace and scope set; new scopes ask again).
-async fn remembered<'m>(
-    app: &App,
-    session: &SignedIn,
-    r: &AuthorizationRequest,
-    memberships: &'m [Membership],
-) -> Result<Option<&'m Membership>, StorageError> {
-    let mut best: Option<(&Membership, i64)> = None;
-    for m in memberships {
-        let Some(c) = app
-            .store
-            .consent(&session.user.id, &r.client.client_id, &m.workspace_id)
-            .await?
-        else {
-            continue;
-        };
-        let granted = ScopeSet::parse(&c.scope).unwrap_or_default();
-        // A role that grants nothing of the request is never "covered":
-        // the consent form refuses it instead.
-        let grantable = grantable(&r.scope, m.role);
-        let covers = !grantable.is_empty() && grantable.iter().all(|s| granted.contains(s));
-        if covers && best.is_none_or(|(_, at)| c.granted_at > at) {
-            best = Some((m, c.granted_at));
-        }
-    }
-    Ok(best.map(|(m, _)| m))
+    Ok(consent_form(app, &r, query, &session, &memberships))
 }
 
 fn login_form(app: &App, headers: &HeaderMap, r: &AuthorizationRequest, query: &str) -> Response {
-    login::form_page(
-        app,
-        headers,
-        Some(client_view(r)),
-        query.to_owned(),
-        String::new(),
-        r.login_hint.clone().unwrap_or_default(),
-        None,
-    )
+    let form = login::LoginForm {
+        client: Some(client_view(r)),
+        request: query.to_owned(),
+        return_to: String::new(),
+        username: r.login_hint.clone().unwrap_or_default(),
+    };
+    login::form_page(app, headers, form, None)
 }
 
 fn consent_form(
@@ -285,48 +222,36 @@ fn consent_form(
     )
 }
 
-/// RFC 6749 §4.1.2: a single-use code bound to everything it was issued
-/// for, sent back with `state` and `iss` (RFC 9207 §2).
+/// RFC 6749 §4.1.2: the code goes back with `state` and `iss` (RFC 9207
+/// §2). If it cannot be stored the client hears so (§4.1.2.1).
 pub(super) async fn issue_code(
     app: &App,
     r: &AuthorizationRequest,
     session: &SignedIn,
     workspace_id: &str,
     scope: &ScopeSet,
-) -> Response {
-    let now = app.clock.now();
-    let code = PlainSecret::generate("");
-    let record = AuthCodeRecord {
-        code_hash: app.clients.hasher().hash(&code),
-        family_id: uuid::Uuid::new_v4().to_string(),
-        client_id: r.client.client_id.clone(),
-        user_id: session.user.id.clone(),
-        workspace_id: workspace_id.to_owned(),
-        redirect_uri: r.redirect_uri.clone(),
-        scope: scope.to_string(),
-        resources: r.resources.clone(),
-        code_challenge: r.code_challenge.clone(),
-        nonce: r.nonce.clone(),
-        auth_time: session.session.auth_time,
-        created_at: now,
-        expires_at: now + CODE_TTL,
-        state: CodeState::Pending,
+) -> Result<Response, PageError> {
+    let code = match app
+        .authorizations()
+        .issue_code(r, session, workspace_id, scope)
+        .await
+    {
+        Ok(code) => code,
+        Err(failure) => {
+            failure.log();
+            let e = r.error(
+                TemporarilyUnavailable,
+                "the server cannot complete the request right now",
+            );
+            return Err(redirect_error(app, &e).into());
+        }
     };
-    if let Err(e) = app.store.insert_auth_code(&record).await {
-        tracing::error!(error = %e, "storing an authorization code failed");
-        let e = fail(
-            r,
-            AuthorizeErrorCode::TemporarilyUnavailable,
-            "the server cannot complete the request right now",
-        );
-        return redirect_error(app, &e);
-    }
     let mut params = vec![("code", code.expose())];
     if let Some(s) = &r.state {
         params.push(("state", s));
     }
     params.push(("iss", &app.settings.issuer));
-    see_other(&with_params(&r.redirect_uri, &params))
+    Ok(see_other(&with_params(&r.redirect_uri, &params)))
 }
 
 /// The membership a consent form names; with one membership the field may

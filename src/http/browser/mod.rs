@@ -3,6 +3,7 @@
 
 pub mod pages;
 
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -10,9 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
 use crate::app::App;
-use crate::domain::secret::{PlainSecret, Redacted, SecretHash};
-use crate::storage::StorageError;
-use crate::storage::auth::{SessionRecord, UserRecord};
+use crate::domain::secret::PlainSecret;
+use crate::http::form::OAuthForm;
+use crate::service::StoreFailure;
+pub use crate::service::sessions::SignedIn;
 use pages::ErrorPage;
 
 /// Holds the session id; only its hash is stored.
@@ -75,52 +77,58 @@ pub fn login_binding(headers: &HeaderMap) -> (String, bool) {
     }
 }
 
-/// A signed-in browser.
-#[derive(Clone)]
-pub struct SignedIn {
-    /// The cookie value, which also binds CSRF tokens.
-    pub session_id: String,
-    pub session: SessionRecord,
-    pub user: UserRecord,
-}
-
-impl std::fmt::Debug for SignedIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignedIn")
-            .field("session_id", &Redacted)
-            .field("session", &self.session)
-            .field("user", &self.user)
-            .finish()
-    }
-}
-
-pub fn session_hash(app: &App, session_id: &str) -> SecretHash {
-    app.clients.hasher().hash_str(session_id)
-}
-
 /// The request's session, if it has a live one.
-pub async fn signed_in(app: &App, headers: &HeaderMap) -> Result<Option<SignedIn>, StorageError> {
-    let Some(id) = cookie(headers, SESSION_COOKIE) else {
-        return Ok(None);
-    };
-    let Some(session) = app
-        .store
-        .session(&session_hash(app, id), app.clock.now())
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(user) = app.store.user_by_id(&session.user_id).await? else {
-        return Ok(None);
-    };
-    if user.disabled_at.is_some() {
-        return Ok(None);
+pub async fn signed_in(app: &App, headers: &HeaderMap) -> Result<Option<SignedIn>, StoreFailure> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(id) => app.sessions().current(id).await,
+        None => Ok(None),
     }
-    Ok(Some(SignedIn {
-        session_id: id.to_owned(),
-        session,
-        user,
-    }))
+}
+
+/// A browser endpoint that stops early: with an error page, a redirect, or
+/// a storage failure, which is logged once with its operation and shown
+/// plainly. Handlers return `Result<Response, PageError>` and use `?`.
+#[derive(Debug)]
+pub struct PageError(Box<Response>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for PageError {
+    fn from(res: Response) -> Self {
+        Self(Box::new(res))
+    }
+}
+
+impl From<StoreFailure> for PageError {
+    fn from(failure: StoreFailure) -> Self {
+        unavailable(&failure).into()
+    }
+}
+
+/// A form posted by a browser, read as strictly as an OAuth form; one that
+/// cannot be read gets a plain error page instead of OAuth JSON.
+#[derive(Debug)]
+pub struct BrowserForm(pub OAuthForm);
+
+impl<S: Send + Sync> FromRequest<S> for BrowserForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        OAuthForm::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|_| {
+                error_page(
+                    StatusCode::BAD_REQUEST,
+                    "This form could not be read",
+                    "Go back, reload the page and try again.",
+                )
+            })
+    }
 }
 
 /// A page with the headers every page gets: never cached, never framed
@@ -157,9 +165,10 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     )
 }
 
-/// A storage failure on a page: logged with its cause, shown plainly.
-pub fn unavailable(cause: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %cause, "storage failure");
+/// A storage failure on a page: logged once with its operation, shown
+/// plainly.
+pub fn unavailable(failure: &StoreFailure) -> Response {
+    failure.log();
     error_page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Something went wrong",
@@ -181,32 +190,6 @@ pub fn see_other(location: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_signed_in_browser_shows_no_session_id_or_password_hash() {
-        let signed_in = SignedIn {
-            session_id: "session-cookie-value-0123456789".into(),
-            session: SessionRecord {
-                id_hash: SecretHash::from_slice(&[7; 32]).unwrap(),
-                user_id: "usr_1".into(),
-                auth_time: 1,
-                created_at: 1,
-                expires_at: 2,
-            },
-            user: UserRecord {
-                id: "usr_1".into(),
-                email: "ann@example.com".into(),
-                name: None,
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-                created_at: 1,
-                disabled_at: None,
-            },
-        };
-        let shown = format!("{signed_in:?}");
-        assert!(shown.contains("ann@example.com"), "{shown}");
-        assert!(!shown.contains("session-cookie-value"), "{shown}");
-        assert!(!shown.contains("argon2id"), "{shown}");
-    }
 
     #[test]
     fn reads_cookies_among_others() {

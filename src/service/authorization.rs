@@ -1,0 +1,202 @@
+//! The authorization endpoint's use cases (RFC 6749 §4.1, OIDC Core
+//! §3.1.2): the client a request names, the workspaces a user may grant
+//! in, remembered consent, recording consent, issuing a code; and the
+//! account pages' connected apps, which end such grants.
+
+use serde_json::json;
+
+use crate::app::App;
+use crate::domain::audit::{Actor, AuditEntry, AuditEvent, Origin};
+use crate::domain::authorize_request::{AuthorizationRequest, CODE_TTL};
+use crate::domain::consent;
+use crate::domain::scope::ScopeSet;
+use crate::domain::secret::PlainSecret;
+use crate::domain::user::grantable;
+use crate::service::sessions::SignedIn;
+use crate::service::{During, StoreFailure};
+use crate::storage::ClientRecord;
+use crate::storage::auth::{
+    AuthCodeRecord, CodeState, ConnectedApp, ConsentRecord, Membership, OAuthClientRecord,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    /// The user's role in the chosen workspace grants none of the request.
+    #[error("the user's role in the workspace cannot grant the requested scopes")]
+    NothingGrantable,
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+pub struct Authorizations<'a> {
+    app: &'a App,
+}
+
+impl<'a> Authorizations<'a> {
+    pub fn new(app: &'a App) -> Self {
+        Self { app }
+    }
+
+    /// A third-party client with its OAuth registration.
+    pub async fn client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<(ClientRecord, OAuthClientRecord)>, StoreFailure> {
+        self.app
+            .store
+            .oauth_client(client_id)
+            .await
+            .during("read the client")
+    }
+
+    /// The workspaces a user may grant a client access to.
+    pub async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>, StoreFailure> {
+        self.app
+            .store
+            .memberships(user_id)
+            .await
+            .during("read the user's workspaces")
+    }
+
+    /// The workspace whose stored consent covers the request, the most
+    /// recently granted if several do; `None` asks for consent.
+    pub async fn remembered<'m>(
+        &self,
+        user_id: &str,
+        r: &AuthorizationRequest,
+        memberships: &'m [Membership],
+    ) -> Result<Option<&'m Membership>, StoreFailure> {
+        let mut covering = Vec::new();
+        for m in memberships {
+            let Some(c) = self.stored_consent(user_id, r, &m.workspace_id).await? else {
+                continue;
+            };
+            let granted = ScopeSet::parse(&c.scope).unwrap_or_default();
+            if consent::covers(&r.scope, m.role, &granted) {
+                covering.push((m, c.granted_at));
+            }
+        }
+        Ok(consent::latest(covering))
+    }
+
+    async fn stored_consent(
+        &self,
+        user_id: &str,
+        r: &AuthorizationRequest,
+        workspace_id: &str,
+    ) -> Result<Option<ConsentRecord>, StoreFailure> {
+        self.app
+            .store
+            .consent(user_id, &r.client.client_id, workspace_id)
+            .await
+            .during("read the consent")
+    }
+
+    /// Records that the user allowed the request in workspace `m`, and
+    /// answers the scopes to grant now: what the role can grant.
+    pub async fn consent(
+        &self,
+        user_id: &str,
+        r: &AuthorizationRequest,
+        m: &Membership,
+        origin: Origin,
+    ) -> Result<ScopeSet, ConsentError> {
+        let scope = grantable(&r.scope, m.role);
+        if scope.is_empty() {
+            return Err(ConsentError::NothingGrantable);
+        }
+        let now = self.app.clock.now();
+        let previous = self
+            .stored_consent(user_id, r, &m.workspace_id)
+            .await?
+            .map(|c| ScopeSet::parse(&c.scope).unwrap_or_default());
+        let record = ConsentRecord {
+            user_id: user_id.to_owned(),
+            client_id: r.client.client_id.clone(),
+            workspace_id: m.workspace_id.clone(),
+            scope: consent::merge(&scope, previous.as_ref()).to_string(),
+            granted_at: now,
+        };
+        let audit = AuditEntry::new(AuditEvent::ConsentGranted, Actor::user(user_id), now)
+            .workspace(&m.workspace_id)
+            .origin(origin)
+            .details(json!({"clientId": r.client.client_id, "scope": scope.to_string()}));
+        self.app
+            .store
+            .save_consent(&record, &audit)
+            .await
+            .during("save the consent")?;
+        Ok(scope)
+    }
+
+    /// RFC 6749 §4.1.2: a single-use code bound to everything it was
+    /// issued for; only its hash is stored.
+    pub async fn issue_code(
+        &self,
+        r: &AuthorizationRequest,
+        signed_in: &SignedIn,
+        workspace_id: &str,
+        scope: &ScopeSet,
+    ) -> Result<PlainSecret, StoreFailure> {
+        let now = self.app.clock.now();
+        let code = PlainSecret::generate("");
+        let record = AuthCodeRecord {
+            code_hash: self.app.clients.hasher().hash(&code),
+            family_id: uuid::Uuid::new_v4().to_string(),
+            client_id: r.client.client_id.clone(),
+            user_id: signed_in.user.id.clone(),
+            workspace_id: workspace_id.to_owned(),
+            redirect_uri: r.redirect_uri.clone(),
+            scope: scope.to_string(),
+            resources: r.resources.clone(),
+            code_challenge: r.code_challenge.clone(),
+            nonce: r.nonce.clone(),
+            auth_time: signed_in.session.auth_time,
+            created_at: now,
+            expires_at: now + CODE_TTL,
+            state: CodeState::Pending,
+        };
+        self.app
+            .store
+            .insert_auth_code(&record)
+            .await
+            .during("store an authorization code")?;
+        Ok(code)
+    }
+
+    /// The apps a user connected: one per client and workspace consented.
+    pub async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>, StoreFailure> {
+        self.app
+            .store
+            .connected_apps(user_id)
+            .await
+            .during("list the connected apps")
+    }
+
+    /// Disconnects an app: its consent goes and its refresh and access
+    /// tokens are revoked (RFC 7009 §2.1 spirit: the whole grant ends).
+    /// `false` when there was nothing to disconnect.
+    pub async fn disconnect(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        workspace_id: &str,
+        origin: Origin,
+    ) -> Result<bool, StoreFailure> {
+        let now = self.app.clock.now();
+        let audit = AuditEntry::new(AuditEvent::ConsentRevoked, Actor::user(user_id), now)
+            .workspace(workspace_id)
+            .origin(origin)
+            .details(json!({"clientId": client_id}));
+        let ended = self
+            .app
+            .store
+            .revoke_consent(user_id, client_id, workspace_id, now, &audit)
+            .await
+            .during("disconnect the app")?;
+        if ended {
+            self.app.reload_revocations().await;
+        }
+        Ok(ended)
+    }
+}
