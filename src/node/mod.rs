@@ -4,6 +4,7 @@
 
 pub mod leased_cache;
 pub mod login_throttle;
+pub mod password_checks;
 pub mod rate_limit;
 pub mod sync;
 pub mod usage;
