@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod clients;
 pub mod directory;
 pub mod integrations;
+pub mod tokens;
 pub mod workspaces;
 
 use crate::storage::StorageError;
