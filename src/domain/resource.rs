@@ -15,6 +15,9 @@ pub enum ResourceError {
     Malformed(String),
     #[error("resource {0:?} is not served by this authorization server")]
     Unknown(String),
+    /// RFC 8707 §2.2: beyond what the authorization request named.
+    #[error("resource {0:?} was not named in the authorization request")]
+    NotGranted(String),
 }
 
 impl ResourcePolicy {
@@ -59,6 +62,28 @@ impl ResourcePolicy {
         }
         Ok(aud)
     }
+
+    /// The audience of a token issued from a user's grant. RFC 8707 §2.2:
+    /// the token request may name the resources of the authorization
+    /// request or fewer; naming none means all of them. A grant that named
+    /// none at authorization may name any the server serves.
+    pub fn audience_within(
+        &self,
+        granted: &[String],
+        requested: &[String],
+    ) -> Result<Vec<String>, ResourceError> {
+        let requested = if requested.is_empty() {
+            granted
+        } else {
+            requested
+        };
+        if !granted.is_empty()
+            && let Some(r) = requested.iter().find(|r| !granted.contains(r))
+        {
+            return Err(ResourceError::NotGranted(r.clone()));
+        }
+        self.audience(requested)
+    }
 }
 
 #[cfg(test)]
@@ -98,5 +123,23 @@ mod tests {
             p.audience(&["https://evil.example".into()]),
             Err(ResourceError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn a_users_grant_bounds_the_token_requests_resources() {
+        let p = policy();
+        let reports = "https://reports.example".to_string();
+        let granted = [reports.clone()];
+        assert_eq!(p.audience_within(&granted, &[]).unwrap(), granted);
+        assert_eq!(
+            p.audience_within(&granted, &["https://as/v1".into()]),
+            Err(ResourceError::NotGranted("https://as/v1".into()))
+        );
+        assert_eq!(p.audience_within(&[], &[]).unwrap(), vec!["https://as/v1"]);
+        assert_eq!(
+            p.audience_within(&[], std::slice::from_ref(&reports))
+                .unwrap(),
+            vec![reports]
+        );
     }
 }

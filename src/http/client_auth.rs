@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::domain::secret::PlainSecret;
 use crate::http::untrusted::Untrusted;
 use crate::service::clients::{AuthError, AuthenticatedClient};
+use crate::service::tokens::PublicClientError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -100,25 +101,18 @@ impl ClientCredentials {
     /// Only clients registered as public may use `none`; a confidential
     /// client that leaves out its secret is refused like a wrong secret.
     async fn public_client(&self, app: &App) -> Result<AuthenticatedClient, OAuthError> {
-        let public = app
-            .store
-            .oauth_client(&self.client_id)
-            .await
-            .map_err(|e| OAuthError::unavailable(&e))?
-            .is_some_and(|(_, oauth)| oauth.public);
-        if !public {
-            tracing::info!(client_id = %Untrusted(&self.client_id), "client sent no secret but is not public");
-            return Err(OAuthError::invalid_client(
-                "client authentication is required: use HTTP Basic or client_id and client_secret in the body",
-            ));
-        }
-        match app.clients.find(&self.client_id).await {
-            Ok(entry) => Ok(AuthenticatedClient {
-                entry,
-                secret_id: String::new(),
-            }),
-            Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
-            Err(_) => Err(OAuthError::invalid_client("client authentication failed")),
+        match app.tokens().public_client(&self.client_id).await {
+            Ok(client) => Ok(client),
+            Err(PublicClientError::NotPublic) => {
+                tracing::info!(client_id = %Untrusted(&self.client_id), "client sent no secret but is not public");
+                Err(OAuthError::invalid_client(
+                    "client authentication is required: use HTTP Basic or client_id and client_secret in the body",
+                ))
+            }
+            Err(PublicClientError::Unknown) => {
+                Err(OAuthError::invalid_client("client authentication failed"))
+            }
+            Err(PublicClientError::Store(f)) => Err(f.into()),
         }
     }
 }

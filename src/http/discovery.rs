@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::response::{Caching, json};
-use super::token::GrantType;
+use super::token::supported_grant_types;
 use crate::app::App;
 use crate::config::Settings;
 use crate::crypto::signing::Algorithm;
@@ -91,7 +91,7 @@ impl Metadata {
             introspection_endpoint: format!("{issuer}{INTROSPECTION_PATH}"),
             introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.to_vec(),
             issuer,
-            grant_types_supported: GrantType::ALL.iter().map(|g| g.as_str()).collect(),
+            grant_types_supported: supported_grant_types().map(|g| g.as_str()).collect(),
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query"],
             code_challenge_methods_supported: vec!["S256"],

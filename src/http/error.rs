@@ -9,7 +9,17 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::response::{Caching, json};
+use crate::domain::grants::client_credentials::ClientCredentialsError;
+use crate::domain::grants::token_exchange::TokenExchangeError;
 use crate::node::rate_limit::Decision;
+use crate::service::StoreFailure;
+use crate::service::tokens::{
+    ClientCredentialsFailure, MintError, RedeemError, RefreshError, RevokeError, SigningFailed,
+    TokenExchangeFailure,
+};
+
+/// What a client is told when the server cannot serve it.
+const UNAVAILABLE: &str = "the server cannot serve this request right now; retry shortly";
 
 /// Error codes of RFC 6749 §5.2 and the extensions keyflow uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +118,119 @@ impl OAuthError {
     /// A storage failure: logged with its cause, answered with 503.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "storage failure");
+        Self::new(ErrorCode::TemporarilyUnavailable, UNAVAILABLE)
+    }
+}
+
+/// A storage failure: logged once with its operation, answered with 503,
+/// its cause never sent.
+impl From<StoreFailure> for OAuthError {
+    fn from(f: StoreFailure) -> Self {
+        f.log();
+        Self::new(ErrorCode::TemporarilyUnavailable, UNAVAILABLE)
+    }
+}
+
+impl From<SigningFailed> for OAuthError {
+    fn from(e: SigningFailed) -> Self {
+        tracing::error!(error = %e.0, "no signing key");
         Self::new(
-            ErrorCode::TemporarilyUnavailable,
-            "the server cannot serve this request right now; retry shortly",
+            ErrorCode::ServerError,
+            "the server cannot sign tokens right now",
         )
+    }
+}
+
+impl From<MintError> for OAuthError {
+    fn from(e: MintError) -> Self {
+        match e {
+            MintError::Resource(e) => Self::new(ErrorCode::InvalidTarget, e.to_string()),
+            MintError::Signing(e) => e.into(),
+        }
+    }
+}
+
+/// Only third-party clients use the user grants.
+fn not_for_this_client() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::UnauthorizedClient,
+        "this client may not use this grant type",
+    )
+}
+
+impl From<RedeemError> for OAuthError {
+    fn from(e: RedeemError) -> Self {
+        match e {
+            RedeemError::UnauthorizedClient => not_for_this_client(),
+            RedeemError::Rejected(r) => Self::new(ErrorCode::InvalidGrant, r.to_string()),
+            RedeemError::Mint(e) => e.into(),
+            RedeemError::Store(f) => f.into(),
+        }
+    }
+}
+
+impl From<RefreshError> for OAuthError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::UnauthorizedClient => not_for_this_client(),
+            RefreshError::Rejected(r) if r.is_scope() => {
+                Self::new(ErrorCode::InvalidScope, r.to_string())
+            }
+            RefreshError::Rejected(r) => Self::new(ErrorCode::InvalidGrant, r.to_string()),
+            RefreshError::Mint(e) => e.into(),
+            RefreshError::Store(f) => f.into(),
+        }
+    }
+}
+
+impl From<ClientCredentialsFailure> for OAuthError {
+    fn from(e: ClientCredentialsFailure) -> Self {
+        match e {
+            ClientCredentialsFailure::Rejected(e) => {
+                let code = match e {
+                    ClientCredentialsError::Scope(_) => ErrorCode::InvalidScope,
+                    ClientCredentialsError::Resource(_) => ErrorCode::InvalidTarget,
+                    ClientCredentialsError::UnauthorizedClient => ErrorCode::UnauthorizedClient,
+                };
+                Self::new(code, e.to_string())
+            }
+            ClientCredentialsFailure::RateLimited(d) => Self::rate_limited(d),
+            ClientCredentialsFailure::Limiter(e) => Self::unavailable(&e),
+            ClientCredentialsFailure::Signing(e) => e.into(),
+        }
+    }
+}
+
+impl From<TokenExchangeFailure> for OAuthError {
+    fn from(e: TokenExchangeFailure) -> Self {
+        match e {
+            // RFC 8693 §2.2.2: an unacceptable subject_token is invalid_request.
+            TokenExchangeFailure::Subject(_) => Self::invalid_request(e.to_string()),
+            TokenExchangeFailure::RateLimited(d) => Self::rate_limited(d),
+            TokenExchangeFailure::Limiter => {
+                Self::new(ErrorCode::TemporarilyUnavailable, "retry shortly")
+            }
+            TokenExchangeFailure::Rejected(e) => {
+                let code = match e {
+                    TokenExchangeError::Scope(_) => ErrorCode::InvalidScope,
+                    TokenExchangeError::Resource(_) => ErrorCode::InvalidTarget,
+                };
+                Self::new(code, e.to_string())
+            }
+            TokenExchangeFailure::Signing(e) => e.into(),
+            TokenExchangeFailure::Store(f) => f.into(),
+        }
+    }
+}
+
+impl From<RevokeError> for OAuthError {
+    fn from(e: RevokeError) -> Self {
+        match e {
+            RevokeError::NotIssuedToCaller => {
+                Self::new(ErrorCode::UnauthorizedClient, e.to_string())
+            }
+            RevokeError::Store(f) => f.into(),
+        }
     }
 }
 

@@ -35,11 +35,11 @@ async fn answer(app: &App, headers: &HeaderMap) -> Result<Response, Rejection> {
         .as_deref()
         .ok_or_else(|| Rejection::invalid_token("the token was not issued to a user"))?;
     let user = app
-        .store
-        .user_by_id(user_id)
+        .tokens()
+        .token_user(user_id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "storage failure");
+        .map_err(|f| {
+            f.log();
             Rejection::Unavailable
         })?
         .ok_or_else(|| Rejection::invalid_token("the token's user no longer exists"))?;

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod health;
 pub mod integrations;
 pub mod sessions;
+pub mod tokens;
 pub mod workspaces;
 
 use crate::storage::StorageError;

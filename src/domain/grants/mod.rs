@@ -1,5 +1,8 @@
-//! One module per grant type. Each decides what a request may get; the HTTP
-//! layer turns the decision into a response.
+//! One module per grant type. Each decides what a request may get; the
+//! services carry the decision out and the HTTP layer turns it into a
+//! response.
 
+pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
 pub mod token_exchange;

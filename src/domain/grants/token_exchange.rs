@@ -55,3 +55,22 @@ pub fn decide(
         lifetime,
     ))
 }
+
+/// The token request of the grant (RFC 8693 §2.1).
+pub struct TokenExchangeRequest {
+    /// The API key.
+    pub subject_token: String,
+    pub scope: Option<ScopeSet>,
+    /// RFC 8707 §2.
+    pub resources: Vec<String>,
+}
+
+impl std::fmt::Debug for TokenExchangeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenExchangeRequest")
+            .field("subject_token", &crate::domain::secret::Redacted)
+            .field("scope", &self.scope)
+            .field("resources", &self.resources)
+            .finish()
+    }
+}

@@ -1,6 +1,9 @@
 //! No request or response type of the token endpoint shows a secret in
 //! its `Debug` output, so a stray `{:?}` in a log cannot leak one.
 
+use super::authorization_code::AuthorizationCode;
+use super::refresh_token::RefreshToken;
+use super::token_exchange::TokenExchange;
 use super::*;
 use crate::domain::access_token::IssuedAccessToken;
 use crate::http::form::OAuthForm;
@@ -32,15 +35,12 @@ fn assert_redacted(shown: &str) {
 #[test]
 fn request_types_redact_their_secrets() {
     assert_redacted(&format!("{:?}", form()));
-    let code = authorization_code::parse(&mut form()).unwrap();
+    let code = AuthorizationCode.parse(&mut form()).unwrap();
     let shown = format!("{code:?}");
     assert!(shown.contains("https://app.example/cb"), "{shown}");
     assert_redacted(&shown);
-    assert_redacted(&format!("{:?}", refresh_token::parse(&mut form()).unwrap()));
-    assert_redacted(&format!(
-        "{:?}",
-        token_exchange::parse(&mut form()).unwrap()
-    ));
+    assert_redacted(&format!("{:?}", RefreshToken.parse(&mut form()).unwrap()));
+    assert_redacted(&format!("{:?}", TokenExchange.parse(&mut form()).unwrap()));
 }
 
 #[test]

@@ -1,0 +1,118 @@
+//! What redeeming a code and rotating a refresh token share: the client's
+//! OAuth registration, the user as they are now, and the revocation of a
+//! grant whose code or refresh token was replayed.
+
+use super::Tokens;
+use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
+use crate::domain::user::Role;
+use crate::service::clients::AuthenticatedClient;
+use crate::service::{During, StoreFailure};
+use crate::storage::ClientKind;
+use crate::storage::auth::{OAuthClientRecord, UserRecord};
+
+/// What was presented a second time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replay {
+    /// RFC 6749 §4.1.2.
+    Code,
+    /// RFC 9700 §4.14.2, after the grace period.
+    RefreshToken,
+}
+
+impl Replay {
+    fn as_str(self) -> &'static str {
+        match self {
+            Replay::Code => "code_replay",
+            Replay::RefreshToken => "refresh_token_reuse",
+        }
+    }
+}
+
+/// The grant a replayed code or refresh token belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Family<'a> {
+    pub family_id: &'a str,
+    pub client_id: &'a str,
+    pub workspace_id: &'a str,
+}
+
+impl Tokens<'_> {
+    /// The client's OAuth registration; only third-party clients use the
+    /// user grants, so `None` for any other.
+    pub(super) async fn third_party(
+        &self,
+        client: &AuthenticatedClient,
+    ) -> Result<Option<OAuthClientRecord>, StoreFailure> {
+        let id = &client.record().client_id;
+        let found = self
+            .app
+            .store
+            .oauth_client(id)
+            .await
+            .during("read the client's OAuth registration")?;
+        Ok(match found {
+            Some((c, oauth)) if c.kind == ClientKind::ThirdParty => Some(oauth),
+            _ => None,
+        })
+    }
+
+    /// The user's role in the workspace, if they still belong to it.
+    pub(super) async fn role_in(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+    ) -> Result<Option<Role>, StoreFailure> {
+        Ok(self
+            .app
+            .store
+            .memberships(user_id)
+            .await
+            .during("read the user's memberships")?
+            .into_iter()
+            .find(|m| m.workspace_id == workspace_id)
+            .map(|m| m.role))
+    }
+
+    /// The user, unless they were deleted or disabled since the grant.
+    pub(super) async fn active_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<UserRecord>, StoreFailure> {
+        Ok(self
+            .app
+            .store
+            .user_by_id(user_id)
+            .await
+            .during("read the grant's user")?
+            .filter(|u| u.disabled_at.is_none()))
+    }
+
+    /// Revokes every token of a grant whose code or refresh token was
+    /// replayed, and records why. A failure is logged, not returned: the
+    /// request is refused either way.
+    pub(super) async fn revoke_replayed(&self, family: Family<'_>, replay: Replay) {
+        let Family {
+            family_id,
+            client_id,
+            workspace_id,
+        } = family;
+        let reason = replay.as_str();
+        let now = self.app.clock.now();
+        let audit = AuditEntry::new(AuditEvent::GrantRevoked, Actor::client(client_id), now)
+            .workspace(workspace_id)
+            .details(serde_json::json!({"familyId": family_id, "reason": reason}));
+        match self.app.store.revoke_family(family_id, now, &audit).await {
+            Ok(n) => {
+                self.app.reload_revocations().await;
+                tracing::warn!(
+                    client_id,
+                    family_id,
+                    reason,
+                    refresh_tokens = n,
+                    "grant revoked after replay"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, family_id, "revoking a replayed grant failed"),
+        }
+    }
+}

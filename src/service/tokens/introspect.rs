@@ -1,0 +1,52 @@
+//! Token introspection (RFC 7662): which tokens a caller may learn about.
+
+use super::Tokens;
+use crate::domain::api_key::looks_like_api_key;
+use crate::service::clients::AuthenticatedClient;
+use crate::storage::{ClientKind, ClientRecord};
+use crate::verifier::Principal;
+
+/// An active token the caller may see.
+#[derive(Debug)]
+pub struct Introspection {
+    pub principal: Principal,
+    /// `Bearer` for an access token, `api_key` for an API key.
+    pub token_type: &'static str,
+}
+
+impl Tokens<'_> {
+    /// `None` when the token is not active, or when the caller may not
+    /// learn about it (RFC 7662 §4 reports both alike). API keys are
+    /// answered too, so that services not written in Rust can check them.
+    pub async fn introspect(
+        &self,
+        caller: &AuthenticatedClient,
+        token: &str,
+    ) -> Option<Introspection> {
+        let app = self.app;
+        let (verified, token_type) = if looks_like_api_key(token) {
+            let key = app.api_keys.verify(token).await;
+            (key.map(|k| app.api_keys.principal(&k)).ok(), "api_key")
+        } else {
+            let verified = app.introspection_verifier.verify_access_token(token).await;
+            (verified.ok(), "Bearer")
+        };
+        let principal = verified.filter(|p| may_see(caller.record(), p))?;
+        Some(Introspection {
+            principal,
+            token_type,
+        })
+    }
+}
+
+/// A resource server may introspect any token; a workspace's application
+/// only its own workspace's tokens; a third-party client only its own.
+fn may_see(caller: &ClientRecord, p: &Principal) -> bool {
+    match caller.kind {
+        ClientKind::ResourceServer => true,
+        ClientKind::Application => {
+            caller.workspace_id.is_some() && caller.workspace_id == p.workspace_id
+        }
+        ClientKind::ThirdParty => caller.client_id == p.client_id,
+    }
+}
