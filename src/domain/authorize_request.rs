@@ -7,12 +7,12 @@
 use std::collections::BTreeSet;
 
 use crate::clock::UnixTime;
+use crate::domain::client::OAuthClientRecord;
+use crate::domain::client::{ClientKind, ClientRecord};
 use crate::domain::pkce;
 use crate::domain::redirect_uri;
 use crate::domain::resource::ResourcePolicy;
 use crate::domain::scope::{ScopeCatalogue, ScopeSet};
-use crate::storage::auth::OAuthClientRecord;
-use crate::storage::{ClientKind, ClientRecord};
 
 /// How long a code lives: RFC 6749 §4.1.2 recommends at most 10 minutes;
 /// keyflow's codes are redeemed by machines, so one minute is plenty.

@@ -3,8 +3,10 @@
 
 pub mod access_token;
 pub mod api_key;
+pub mod api_key_record;
 pub mod audit;
 pub mod authorize_request;
+pub mod client;
 pub mod consent;
 pub mod grants;
 pub mod id_token;

@@ -5,9 +5,10 @@
 
 use async_trait::async_trait;
 
+pub use crate::domain::client::OAuthClientRecord;
+
 use super::{ClientRecord, NewSecret, Result};
 use crate::clock::UnixTime;
-use crate::crypto::signing::Algorithm;
 use crate::domain::audit::AuditEntry;
 use crate::domain::secret::SecretHash;
 use crate::domain::user::Role;
@@ -41,25 +42,6 @@ pub struct Membership {
     pub workspace_id: String,
     pub workspace_name: String,
     pub role: Role,
-}
-
-/// What the operator registered for a third-party client, beside its
-/// `clients` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthClientRecord {
-    pub client_id: String,
-    /// Public clients (RFC 6749 §2.1) have no secret and authenticate with
-    /// `none`.
-    pub public: bool,
-    /// Matched exactly (RFC 9700 §4.1.3), in registration order.
-    pub redirect_uris: Vec<String>,
-    /// OIDC RP-Initiated Logout §3.1.
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Space-separated scopes the client may ask for.
-    pub scopes: String,
-    pub logo_uri: Option<String>,
-    /// OIDC Core §3.1.3.7: the algorithm of its ID tokens.
-    pub id_token_alg: Algorithm,
 }
 
 /// A signed-in browser. The cookie holds the session id; only its hash is

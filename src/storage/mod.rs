@@ -12,6 +12,9 @@ mod sql;
 mod sqlite;
 mod write;
 
+pub use crate::domain::api_key_record::ApiKeyRecord;
+pub use crate::domain::client::{ClientKind, ClientRecord};
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,7 +22,6 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
-use crate::domain::api_key::ApiKeyType;
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
 use crate::domain::secret::SecretHash;
 use crate::domain::workspace::Workspace;
@@ -68,55 +70,6 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// The kinds of OAuth client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientKind {
-    /// A workspace's application token: a confidential client that uses
-    /// client_credentials on the workspace's behalf.
-    Application,
-    /// A resource server: authenticates to introspect tokens, holds no
-    /// grant of its own.
-    ResourceServer,
-    /// A third-party integration registered by the operator: uses the
-    /// authorization code grant on behalf of users (see [`auth`]).
-    ThirdParty,
-}
-
-impl ClientKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientKind::Application => "application",
-            ClientKind::ResourceServer => "resource_server",
-            ClientKind::ThirdParty => "third_party",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "application" => Ok(ClientKind::Application),
-            "resource_server" => Ok(ClientKind::ResourceServer),
-            "third_party" => Ok(ClientKind::ThirdParty),
-            other => Err(StorageError::Corrupt(format!(
-                "unknown client kind {other:?}"
-            ))),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientRecord {
-    pub client_id: String,
-    pub workspace_id: Option<String>,
-    pub kind: ClientKind,
-    pub name: String,
-    pub secret_rotated_at: Option<UnixTime>,
-    pub tokens_issued: i64,
-    pub last_used_at: Option<UnixTime>,
-    pub created_at: UnixTime,
-    /// Every token issued to this client before this time is revoked.
-    pub tokens_revoked_before: Option<UnixTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,30 +132,6 @@ impl fmt::Debug for StoredSigningKey {
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
     }
-}
-
-/// An API key as stored: never the key, only its keyed hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    pub id: String,
-    pub workspace_id: String,
-    pub name: String,
-    pub key_type: ApiKeyType,
-    /// `sk_19656ea`: type marker and lookup prefix.
-    pub prefix: String,
-    pub hash: SecretHash,
-    /// Space-separated scope-tokens.
-    pub scopes: String,
-    /// JSON object of per-category overrides, if any.
-    pub rate_limits: Option<String>,
-    pub created_at: UnixTime,
-    /// Who created it: a client id or user id.
-    pub created_by: String,
-    pub expires_at: Option<UnixTime>,
-    pub deactivated: bool,
-    pub revoked_at: Option<UnixTime>,
-    pub last_used_at: Option<UnixTime>,
-    pub usage_count: i64,
 }
 
 /// A PATCH: fields left `None` keep their value.

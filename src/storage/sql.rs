@@ -129,7 +129,7 @@ pub(super) fn client(row: ClientRow) -> Result<(ClientRecord, bool)> {
         ClientRecord {
             client_id: row.client_id,
             workspace_id: row.workspace_id,
-            kind: ClientKind::parse(&row.kind)?,
+            kind: ClientKind::parse(&row.kind).map_err(StorageError::Corrupt)?,
             name: row.name,
             secret_rotated_at: row.secret_rotated_at,
             tokens_issued: row.tokens_issued,

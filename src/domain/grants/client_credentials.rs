@@ -2,9 +2,9 @@
 //! token acts for the workspace itself.
 
 use crate::domain::access_token::Grant;
+use crate::domain::client::{ClientKind, ClientRecord};
 use crate::domain::resource::{ResourceError, ResourcePolicy};
 use crate::domain::scope::{ScopeCatalogue, ScopeError, ScopeSet};
-use crate::storage::{ClientKind, ClientRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCredentialsRequest {

@@ -3,9 +3,9 @@
 
 use crate::clock::UnixTime;
 use crate::domain::access_token::Grant;
+use crate::domain::api_key_record::ApiKeyRecord;
 use crate::domain::resource::{ResourceError, ResourcePolicy};
 use crate::domain::scope::{ScopeError, ScopeSet};
-use crate::storage::ApiKeyRecord;
 
 /// The `subject_token_type` that names a keyflow API key.
 pub const API_KEY_TOKEN_TYPE: &str = "urn:keyflow:params:oauth:token-type:api_key";
