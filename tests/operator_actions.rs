@@ -240,7 +240,7 @@ async fn a_changed_client_is_checked_and_narrowed_scopes_apply_at_refresh() {
         .unwrap();
         let (client, oauth) = c.store().oauth_client(&c.client_id).await.unwrap().unwrap();
         assert_eq!(client.name, "Make (EU)");
-        assert_eq!(oauth.scopes, "offline_access openid");
+        assert_eq!(oauth.scopes.to_string(), "offline_access openid");
         assert_eq!(
             oauth.logo_uri.as_deref(),
             Some("https://make.example/logo.png")

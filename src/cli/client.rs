@@ -168,7 +168,7 @@ fn client_json(c: &ClientRecord, o: &OAuthClientRecord) -> Value {
         "type": if o.public { "public" } else { "confidential" },
         "redirectUris": o.redirect_uris,
         "postLogoutRedirectUris": o.post_logout_redirect_uris,
-        "scopes": o.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        "scopes": o.scopes.iter().collect::<Vec<_>>(),
         "logoUri": o.logo_uri,
         "idTokenAlg": o.id_token_alg.as_str(),
         "createdAt": rfc3339(c.created_at),

@@ -2,6 +2,7 @@
 
 use crate::clock::UnixTime;
 use crate::domain::api_key::ApiKeyType;
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::SecretHash;
 
 /// An API key as stored: never the key, only its keyed hash.
@@ -14,8 +15,7 @@ pub struct ApiKeyRecord {
     /// `sk_19656ea`: type marker and lookup prefix.
     pub prefix: String,
     pub hash: SecretHash,
-    /// Space-separated scope-tokens.
-    pub scopes: String,
+    pub scopes: ScopeSet,
     /// JSON object of per-category overrides, if any.
     pub rate_limits: Option<String>,
     pub created_at: UnixTime,

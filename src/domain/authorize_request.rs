@@ -303,7 +303,7 @@ fn check_scope(
     catalogue: &ScopeCatalogue,
 ) -> Result<ScopeSet, (AuthorizeErrorCode, String)> {
     use AuthorizeErrorCode::InvalidScope;
-    let allowed = ScopeSet::parse(&oauth.scopes).unwrap_or_default();
+    let allowed = &oauth.scopes;
     let requested = ScopeSet::parse(raw.scope.as_deref().unwrap_or(""))
         .map_err(|e| (InvalidScope, e.to_string()))?;
     if requested.is_empty() {

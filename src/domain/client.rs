@@ -3,6 +3,7 @@
 
 use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
+use crate::domain::scope::ScopeSet;
 
 /// The kinds of OAuth client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +64,8 @@ pub struct OAuthClientRecord {
     pub redirect_uris: Vec<String>,
     /// OIDC RP-Initiated Logout §3.1.
     pub post_logout_redirect_uris: Vec<String>,
-    /// Space-separated scopes the client may ask for.
-    pub scopes: String,
+    /// The scopes the client may ask for.
+    pub scopes: ScopeSet,
     pub logo_uri: Option<String>,
     /// OIDC Core §3.1.3.7: the algorithm of its ID tokens.
     pub id_token_alg: Algorithm,

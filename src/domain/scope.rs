@@ -225,6 +225,13 @@ impl FromIterator<String> for ScopeSet {
     }
 }
 
+/// Serialized as the space-separated string of RFC 6749 §3.3, as stored.
+impl serde::Serialize for ScopeSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Display for ScopeSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;

@@ -44,7 +44,7 @@ pub async fn apps(
             logo_uri: c.logo_uri,
             workspace_id: c.consent.workspace_id,
             workspace_name: c.workspace_name,
-            scopes: c.consent.scope.split(' ').map(str::to_owned).collect(),
+            scopes: c.consent.scope.iter().map(str::to_owned).collect(),
             granted_on: rfc3339(c.consent.granted_at).chars().take(10).collect(),
         })
         .collect();

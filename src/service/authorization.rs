@@ -71,8 +71,7 @@ impl<'a> Authorizations<'a> {
             let Some(c) = self.stored_consent(user_id, r, &m.workspace_id).await? else {
                 continue;
             };
-            let granted = ScopeSet::parse(&c.scope).unwrap_or_default();
-            if consent::covers(&r.scope, m.role, &granted) {
+            if consent::covers(&r.scope, m.role, &c.scope) {
                 covering.push((m, c.granted_at));
             }
         }
@@ -109,12 +108,12 @@ impl<'a> Authorizations<'a> {
         let previous = self
             .stored_consent(user_id, r, &m.workspace_id)
             .await?
-            .map(|c| ScopeSet::parse(&c.scope).unwrap_or_default());
+            .map(|c| c.scope);
         let record = ConsentRecord {
             user_id: user_id.to_owned(),
             client_id: r.client.client_id.clone(),
             workspace_id: m.workspace_id.clone(),
-            scope: consent::merge(&scope, previous.as_ref()).to_string(),
+            scope: consent::merge(&scope, previous.as_ref()),
             granted_at: now,
         };
         let audit = AuditEntry::new(AuditEvent::ConsentGranted, Actor::user(user_id), now)
@@ -147,7 +146,7 @@ impl<'a> Authorizations<'a> {
             user_id: signed_in.user.id.clone(),
             workspace_id: workspace_id.to_owned(),
             redirect_uri: r.redirect_uri.clone(),
-            scope: scope.to_string(),
+            scope: scope.clone(),
             resources: r.resources.clone(),
             code_challenge: r.code_challenge.clone(),
             nonce: r.nonce.clone(),

@@ -67,7 +67,7 @@ pub async fn create_client(
         public: new.public,
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
-        scopes: scopes.to_string(),
+        scopes,
         logo_uri: new.logo_uri,
         id_token_alg: new.id_token_alg,
     };
@@ -125,7 +125,7 @@ pub async fn update_client(
         oauth.post_logout_redirect_uris = uris;
     }
     if let Some(scopes) = changes.scopes {
-        oauth.scopes = scope_set(&scopes).to_string();
+        oauth.scopes = scope_set(&scopes);
     }
     if let Some(logo) = changes.logo_uri {
         oauth.logo_uri = logo;
@@ -200,11 +200,8 @@ fn check<'a>(
     for uri in &oauth.post_logout_redirect_uris {
         redirect_uri::validate(uri).map_err(AccountError::PostLogoutUri)?;
     }
-    let scopes = ScopeSet::parse(&oauth.scopes).map_err(|e| match e {
-        crate::domain::scope::ScopeError::Malformed(s) => AccountError::UnknownScope(s),
-        other => AccountError::UnknownScope(other.to_string()),
-    })?;
-    if let Some(unknown) = scopes.iter().find(|s| catalogue.get(s).is_none()) {
+    // A malformed scope-token is in no catalogue, so it is refused here too.
+    if let Some(unknown) = oauth.scopes.iter().find(|s| catalogue.get(s).is_none()) {
         return Err(AccountError::UnknownScope(unknown.to_owned()));
     }
     if let Some(logo) = &oauth.logo_uri

@@ -168,7 +168,7 @@ macro_rules! impl_admin_store {
                          logo_uri = $5, id_token_alg = $6 WHERE client_id = $1",
                     )
                     .bind(&o.client_id).bind(auth_sql::uri_list_json(&o.redirect_uris))
-                    .bind(auth_sql::uri_list_json(&o.post_logout_redirect_uris)).bind(&o.scopes).bind(&o.logo_uri)
+                    .bind(auth_sql::uri_list_json(&o.post_logout_redirect_uris)).bind(o.scopes.to_string()).bind(&o.logo_uri)
                     .bind(o.id_token_alg.as_str()).execute(&mut *tx).await?.rows_affected();
                     if n == 0 {
                         return Ok(false);

@@ -10,6 +10,7 @@ pub use crate::domain::client::OAuthClientRecord;
 use super::{ClientRecord, NewSecret, Result};
 use crate::clock::UnixTime;
 use crate::domain::audit::AuditEntry;
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::SecretHash;
 use crate::domain::user::Role;
 
@@ -62,8 +63,7 @@ pub struct ConsentRecord {
     pub user_id: String,
     pub client_id: String,
     pub workspace_id: String,
-    /// Space-separated, sorted.
-    pub scope: String,
+    pub scope: ScopeSet,
     pub granted_at: UnixTime,
 }
 
@@ -119,7 +119,7 @@ pub struct AuthCodeRecord {
     pub user_id: String,
     pub workspace_id: String,
     pub redirect_uri: String,
-    pub scope: String,
+    pub scope: ScopeSet,
     /// RFC 8707 §2.1: the resources named in the authorization request,
     /// which bound what the token request may name.
     pub resources: Vec<String>,
@@ -141,7 +141,7 @@ pub struct RefreshTokenRecord {
     pub user_id: String,
     pub workspace_id: String,
     /// The scope of the grant; a refresh may ask for less, never more.
-    pub scope: String,
+    pub scope: ScopeSet,
     /// The grant's resource indicators (RFC 8707 §2.2), as on its code.
     pub resources: Vec<String>,
     pub auth_time: UnixTime,

@@ -134,7 +134,7 @@ pub(super) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClientRecord> {
         id_token_alg: row.id_token_alg.parse().map_err(StorageError::Corrupt)?,
         client_id: row.client_id,
         public: row.public,
-        scopes: row.scopes,
+        scopes: super::sql::stored_scopes(&row.scopes)?,
         logo_uri: row.logo_uri,
     })
 }
@@ -149,23 +149,23 @@ pub(super) fn session(row: SessionRow) -> Result<SessionRecord> {
     })
 }
 
-pub(super) fn consent(row: ConsentRow) -> ConsentRecord {
-    ConsentRecord {
+pub(super) fn consent(row: ConsentRow) -> Result<ConsentRecord> {
+    Ok(ConsentRecord {
         user_id: row.user_id,
         client_id: row.client_id,
         workspace_id: row.workspace_id,
-        scope: row.scope,
+        scope: super::sql::stored_scopes(&row.scope)?,
         granted_at: row.granted_at,
-    }
+    })
 }
 
-pub(super) fn connected_app(row: ConnectedAppRow) -> ConnectedApp {
-    ConnectedApp {
-        consent: consent(row.consent),
+pub(super) fn connected_app(row: ConnectedAppRow) -> Result<ConnectedApp> {
+    Ok(ConnectedApp {
+        consent: consent(row.consent)?,
         client_name: row.client_name,
         logo_uri: row.logo_uri,
         workspace_name: row.workspace_name,
-    }
+    })
 }
 
 /// Resource indicators are absolute URIs, which hold no spaces, so a
@@ -183,7 +183,7 @@ pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
         user_id: row.user_id,
         workspace_id: row.workspace_id,
         redirect_uri: row.redirect_uri,
-        scope: row.scope,
+        scope: super::sql::stored_scopes(&row.scope)?,
         resources: split_resources(&row.resources),
         code_challenge: row.code_challenge,
         nonce: row.nonce,
@@ -200,7 +200,7 @@ pub(super) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> 
         client_id: row.client_id,
         user_id: row.user_id,
         workspace_id: row.workspace_id,
-        scope: row.scope,
+        scope: super::sql::stored_scopes(&row.scope)?,
         resources: split_resources(&row.resources),
         auth_time: row.auth_time,
         created_at: row.created_at,

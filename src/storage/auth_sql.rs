@@ -57,7 +57,7 @@ macro_rules! impl_auth_store {
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     )
                     .bind(&r.token_hash.0[..]).bind(&r.family_id).bind(&r.client_id)
-                    .bind(&r.user_id).bind(&r.workspace_id).bind(&r.scope).bind(r.auth_time)
+                    .bind(&r.user_id).bind(&r.workspace_id).bind(r.scope.to_string()).bind(r.auth_time)
                     .bind(r.created_at).bind(r.expires_at).bind(r.rotated_at).bind(r.revoked_at)
                     .bind(r.resources.join(" ")).execute(conn).await?;
                     Ok(())
@@ -173,7 +173,7 @@ macro_rules! impl_auth_store {
                     .bind(&client.client_id).bind(oauth.public)
                     .bind(auth_sql::uri_list_json(&oauth.redirect_uris))
                     .bind(auth_sql::uri_list_json(&oauth.post_logout_redirect_uris))
-                    .bind(&oauth.scopes).bind(&oauth.logo_uri).bind(oauth.id_token_alg.as_str())
+                    .bind(oauth.scopes.to_string()).bind(&oauth.logo_uri).bind(oauth.id_token_alg.as_str())
                     .execute(&mut *tx).await?;
                     if let Some(secret) = secret {
                         Self::insert_secret(&mut tx, &client.client_id, secret, client.created_at).await?;
@@ -249,7 +249,7 @@ macro_rules! impl_auth_store {
                     )
                     .bind(user_id).bind(client_id).bind(workspace_id).fetch_optional(&self.pool)
                     .await?;
-                    Ok(row.map(auth_sql::consent))
+                    row.map(auth_sql::consent).transpose()
                 }
 
                 async fn save_consent(&self, c: &ConsentRecord, audit: &AuditEntry) -> Result<()> {
@@ -259,7 +259,7 @@ macro_rules! impl_auth_store {
                          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id, workspace_id) \
                          DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
                     )
-                    .bind(&c.user_id).bind(&c.client_id).bind(&c.workspace_id).bind(&c.scope)
+                    .bind(&c.user_id).bind(&c.client_id).bind(&c.workspace_id).bind(c.scope.to_string())
                     .bind(c.granted_at).execute(&mut *tx).await?;
                     Self::audit(&mut tx, audit).await?;
                     tx.commit().await?;
@@ -276,7 +276,7 @@ macro_rules! impl_auth_store {
                          WHERE co.user_id = $1 ORDER BY co.granted_at DESC, co.client_id, co.workspace_id",
                     )
                     .bind(user_id).fetch_all(&self.pool).await?;
-                    Ok(rows.into_iter().map(auth_sql::connected_app).collect())
+                    rows.into_iter().map(auth_sql::connected_app).collect()
                 }
 
                 async fn revoke_consent(
@@ -305,7 +305,7 @@ macro_rules! impl_auth_store {
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )
                     .bind(&c.code_hash.0[..]).bind(&c.family_id).bind(&c.client_id).bind(&c.user_id)
-                    .bind(&c.workspace_id).bind(&c.redirect_uri).bind(&c.scope)
+                    .bind(&c.workspace_id).bind(&c.redirect_uri).bind(c.scope.to_string())
                     .bind(&c.code_challenge).bind(&c.nonce).bind(c.auth_time).bind(c.created_at)
                     .bind(c.expires_at).bind(c.state.as_str()).bind(c.resources.join(" "))
                     .execute(&self.pool).await?;

@@ -4,6 +4,7 @@ use super::admin::MembershipChange;
 use super::auth::*;
 use super::*;
 use crate::domain::audit::{Actor, AuditEvent, AuditQuery};
+use crate::domain::scope::ScopeSet;
 use crate::domain::user::Role;
 use crate::testing::TestDb;
 
@@ -46,7 +47,7 @@ fn third_party(id: &str, public: bool) -> (ClientRecord, OAuthClientRecord) {
             "http://127.0.0.1/cb".into(),
         ],
         post_logout_redirect_uris: vec!["https://app.example/bye".into()],
-        scopes: "openid profile".into(),
+        scopes: ScopeSet::parse("openid profile").unwrap(),
         logo_uri: (!public).then(|| "https://app.example/logo.png".into()),
         id_token_alg: Algorithm::EdDSA,
     };
@@ -61,7 +62,7 @@ fn code(byte: u8, family: &str, expires_at: UnixTime) -> AuthCodeRecord {
         user_id: "u1".into(),
         workspace_id: "w1".into(),
         redirect_uri: "https://app.example/cb".into(),
-        scope: "openid".into(),
+        scope: ScopeSet::parse("openid").unwrap(),
         resources: vec!["https://api.example/".into()],
         code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         nonce: Some("n-0S6_WzA2Mj".into()),
@@ -79,7 +80,7 @@ fn refresh(byte: u8, family: &str, expires_at: UnixTime) -> RefreshTokenRecord {
         client_id: "tp_1".into(),
         user_id: "u1".into(),
         workspace_id: "w1".into(),
-        scope: "openid".into(),
+        scope: ScopeSet::parse("openid").unwrap(),
         resources: vec!["https://api.example/".into()],
         auth_time: 990,
         created_at: 1_000,
@@ -312,7 +313,7 @@ async fn revoking_consent_revokes_the_grant_and_its_tokens() {
             user_id: "u1".into(),
             client_id: client.into(),
             workspace_id: "w1".into(),
-            scope: scope.into(),
+            scope: ScopeSet::parse(scope).unwrap(),
             granted_at: at,
         };
         let granted = entry(AuditEvent::ConsentGranted);

@@ -5,6 +5,7 @@
 
 use crate::crypto::signing::Algorithm;
 use crate::domain::audit::{Actor, ActorKind, AuditEntry, AuditRecord, Origin};
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::SecretHash;
 use crate::domain::workspace::Workspace;
 
@@ -73,6 +74,12 @@ macro_rules! select_api_keys {
 }
 pub(super) use select_api_keys;
 
+/// Scopes read back from the database: they were valid when written, so
+/// one that no longer parses is corruption, never an empty set.
+pub(super) fn stored_scopes(raw: &str) -> Result<ScopeSet> {
+    ScopeSet::parse(raw).map_err(|e| StorageError::Corrupt(format!("stored scopes: {e}")))
+}
+
 pub(super) fn api_key(row: ApiKeyRow) -> Result<ApiKeyRecord> {
     Ok(ApiKeyRecord {
         key_type: row.key_type.parse().map_err(StorageError::Corrupt)?,
@@ -82,7 +89,7 @@ pub(super) fn api_key(row: ApiKeyRow) -> Result<ApiKeyRecord> {
         workspace_id: row.workspace_id,
         name: row.name,
         prefix: row.prefix,
-        scopes: row.scopes,
+        scopes: stored_scopes(&row.scopes)?,
         rate_limits: row.rate_limits,
         created_at: row.created_at,
         created_by: row.created_by,
@@ -262,7 +269,7 @@ macro_rules! impl_store {
                 .bind(k.key_type.as_str())
                 .bind(&k.prefix)
                 .bind(&k.hash.0[..])
-                .bind(&k.scopes)
+                .bind(k.scopes.to_string())
                 .bind(&k.rate_limits)
                 .bind(k.created_at)
                 .bind(&k.created_by)
@@ -845,7 +852,7 @@ macro_rules! impl_store {
                 .bind(old_expires_at)
                 .bind(workspace_id)
                 .bind(id)
-                .bind(&new.scopes)
+                .bind(new.scopes.to_string())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -854,7 +861,7 @@ macro_rules! impl_store {
                 )
                 .bind(workspace_id)
                 .bind(id)
-                .bind(&new.scopes)
+                .bind(new.scopes.to_string())
                 .fetch_optional(&mut *tx)
                 .await?;
                 if n == 0 && exists.is_none() {

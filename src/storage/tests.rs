@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::audit::{Actor, AuditContext, AuditEvent, AuditQuery, Origin};
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::SecretHash;
 use crate::testing::TestDb;
 
@@ -535,7 +536,7 @@ fn api_key(id: &str, prefix: &str, byte: u8) -> ApiKeyRecord {
         key_type: crate::domain::api_key::ApiKeyType::Secret,
         prefix: prefix.into(),
         hash: SecretHash([byte; 32]),
-        scopes: API_SCOPES.into(),
+        scopes: ScopeSet::parse(API_SCOPES).unwrap(),
         rate_limits: None,
         created_at: 100,
         created_by: "app_1".into(),
@@ -604,7 +605,7 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
                 .unwrap()
         );
         let mut narrower = api_key("k5", "sk_0000005", 5);
-        narrower.scopes = "api:read".into();
+        narrower.scopes = ScopeSet::parse("api:read").unwrap();
         assert!(
             !store
                 .roll_api_key("w1", "k1", &narrower, 500, &audit())
@@ -637,7 +638,7 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
             (changed.name.as_str(), changed.deactivated),
             ("renamed", true)
         );
-        assert_eq!(changed.scopes, "api:read api:write");
+        assert_eq!(changed.scopes.to_string(), "api:read api:write");
         assert_eq!(changed.rate_limits.as_deref(), Some("{\"read\":10}"));
         assert!(
             store
@@ -705,5 +706,31 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
                 .is_none()
         );
         assert_eq!(store.list_api_keys("w1", None).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn stored_scopes_that_do_not_parse_are_corruption_not_an_empty_set() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .await
+            .unwrap();
+        let key = api_key("k1", "sk_0000001", 1);
+        store.insert_api_key(&key, &audit()).await.unwrap();
+        raw_exec(&db.url, "UPDATE api_keys SET scopes = 'api:read \"broken'")
+            .await
+            .unwrap();
+        for read in [
+            store.api_key_by_prefix("sk_0000001").await.map(|_| ()),
+            store.list_api_keys("w1", None).await.map(|_| ()),
+        ] {
+            assert!(
+                matches!(read, Err(StorageError::Corrupt(_))),
+                "{:?}: {read:?}",
+                db.backend
+            );
+        }
     }
 }

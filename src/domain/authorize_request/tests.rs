@@ -1,5 +1,6 @@
 use super::*;
 use crate::crypto::signing::Algorithm;
+use crate::domain::scope::ScopeSet;
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -21,7 +22,8 @@ fn client() -> (ClientRecord, OAuthClientRecord) {
             public: false,
             redirect_uris: vec!["https://make.example/cb".into()],
             post_logout_redirect_uris: vec![],
-            scopes: "openid email profile offline_access api:read api:write".into(),
+            scopes: ScopeSet::parse("openid email profile offline_access api:read api:write")
+                .unwrap(),
             logo_uri: None,
             id_token_alg: Algorithm::RS256,
         },

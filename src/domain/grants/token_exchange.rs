@@ -31,7 +31,7 @@ pub fn decide(
     ttl: i64,
     now: UnixTime,
 ) -> Result<(Grant, i64), TokenExchangeError> {
-    let held = ScopeSet::parse(&key.scopes).unwrap_or_default();
+    let held = &key.scopes;
     let scope = match requested {
         Some(r) => {
             if let Some(extra) = r.iter().find(|s| !held.contains(s)) {
@@ -39,7 +39,7 @@ pub fn decide(
             }
             r
         }
-        None => held,
+        None => held.clone(),
     };
     let lifetime = ttl
         .min(MAX_LIFETIME)

@@ -44,14 +44,9 @@ impl ApiKeys {
         creator: &Creator,
     ) -> Result<ApiKeyRecord, ApiKeyError> {
         let key = self.find(workspace_id, id).await?;
-        // Fails closed: unreadable scopes never read as "none to hold".
-        let scopes = ScopeSet::parse(&key.scopes).map_err(|e| {
-            ApiKeyError::Store(StoreFailure::new(
-                "read the API key's scopes",
-                StorageError::Corrupt(format!("API key {} scopes: {e}", key.id)),
-            ))
-        })?;
-        api_key::may_act_on(&creator.scopes, &scopes).map_err(|s| ApiKeyError::Forbidden {
+        // Unreadable stored scopes failed the read as corrupt, so they
+        // never read as "none to hold".
+        api_key::may_act_on(&creator.scopes, &key.scopes).map_err(|s| ApiKeyError::Forbidden {
             scope: s.to_owned(),
             description: format!(
                 "this key holds {s}, which your credential does not; only a credential holding every scope of a key may change, roll or revoke it"
@@ -82,7 +77,7 @@ impl ApiKeys {
             key_type: new.key_type,
             prefix: String::new(),
             hash: self.hasher.hash_str(""),
-            scopes: new.scopes.to_string(),
+            scopes: new.scopes.clone(),
             rate_limits,
             created_at: now,
             created_by: creator.id.clone(),
@@ -167,7 +162,13 @@ impl ApiKeys {
             }));
         match self
             .store
-            .update_api_key(workspace_id, id, &current.scopes, &changes, &audit)
+            .update_api_key(
+                workspace_id,
+                id,
+                &current.scopes.to_string(),
+                &changes,
+                &audit,
+            )
             .await
             .during("change the API key")?
         {
@@ -193,7 +194,7 @@ impl ApiKeys {
             .details(serde_json::json!({ "apiKeyId": id }));
         if !self
             .store
-            .revoke_api_key(workspace_id, id, &key.scopes, &audit)
+            .revoke_api_key(workspace_id, id, &key.scopes.to_string(), &audit)
             .await
             .during("revoke the API key")?
         {

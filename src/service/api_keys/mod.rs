@@ -167,7 +167,7 @@ impl ApiKeys {
             "name": k.name,
             "type": k.key_type,
             "prefix": k.prefix,
-            "scopes": k.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+            "scopes": k.scopes.iter().collect::<Vec<_>>(),
             "createdAt": rfc3339(k.created_at),
             "createdBy": k.created_by,
             "expiresAt": k.expires_at.map(rfc3339),

@@ -115,7 +115,7 @@ fn principal(record: &ApiKeyRecord) -> Principal {
         client_id: record.prefix.clone(),
         workspace_id: Some(record.workspace_id.clone()),
         user_id: None,
-        scopes: ScopeSet::parse(&record.scopes).unwrap_or_default(),
+        scopes: record.scopes.clone(),
         kind: CredentialKind::ApiKey,
         jti: None,
         expires_at: record.expires_at,

@@ -164,7 +164,7 @@ impl Tokens<'_> {
                 client_id: g.oauth.client_id.clone(),
                 user_id: g.user.id.clone(),
                 workspace_id: g.workspace_id.to_owned(),
-                scope: g.granted.to_string(),
+                scope: g.granted.clone(),
                 resources: g.granted_resources.to_vec(),
                 auth_time: g.auth_time,
                 created_at: now,

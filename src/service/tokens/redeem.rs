@@ -8,7 +8,6 @@ use super::{IssuedTokens, MintError, Tokens};
 use crate::domain::grants::authorization_code::{
     AuthorizationCodeRequest, CodeRejection, CodeStage, IssuedCode, check, scope_for,
 };
-use crate::domain::scope::ScopeSet;
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
 use crate::storage::auth::{AuthCodeRecord, CodeState};
@@ -55,7 +54,7 @@ impl Tokens<'_> {
             .await?
             .ok_or(CodeRejection::UserGone)?;
         let role = self.role_in(&code.user_id, &code.workspace_id).await?;
-        let scope = scope_for(&ScopeSet::parse(&code.scope).unwrap_or_default(), role)?;
+        let scope = scope_for(&code.scope, role)?;
         let grant = UserGrant {
             oauth: &oauth,
             family_id: &code.family_id,

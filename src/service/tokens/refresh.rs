@@ -9,7 +9,6 @@ use crate::domain::grants::refresh_token::{
     HeldRefreshToken, RefreshRejection, RefreshTokenRequest, check, refreshed_scope,
     requested_scope, reuse_cutoff,
 };
-use crate::domain::scope::ScopeSet;
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
 use crate::storage::auth::RefreshTokenRecord;
@@ -52,8 +51,8 @@ impl Tokens<'_> {
         if let Err(e) = check(&held(&token), &oauth.client_id, now, grace) {
             return Err(self.refused(&token, &oauth.client_id, e).await.into());
         }
-        let granted = ScopeSet::parse(&token.scope).unwrap_or_default();
-        let requested = requested_scope(&granted, request.scope)?;
+        let granted = &token.scope;
+        let requested = requested_scope(granted, request.scope)?;
         let role = self
             .role_in(&token.user_id, &token.workspace_id)
             .await?
@@ -62,14 +61,13 @@ impl Tokens<'_> {
             .active_user(&token.user_id)
             .await?
             .ok_or(RefreshRejection::UserGone)?;
-        let registered = ScopeSet::parse(&oauth.scopes).unwrap_or_default();
-        let scope = refreshed_scope(&requested, role, &registered)?;
+        let scope = refreshed_scope(&requested, role, &oauth.scopes)?;
         let grant = UserGrant {
             oauth: &oauth,
             family_id: &token.family_id,
             user: &user,
             workspace_id: &token.workspace_id,
-            granted: &granted,
+            granted,
             scope: &scope,
             auth_time: token.auth_time,
             nonce: None,
