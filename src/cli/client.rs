@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::domain::audit::AuditContext;
 use crate::service::directory;
 use crate::service::integrations::{self, ClientChanges, NewClient};
-use crate::storage::auth::OAuthClientRecord;
+use crate::storage::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, Store};
 
 pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> {

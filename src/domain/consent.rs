@@ -5,6 +5,25 @@ use crate::clock::UnixTime;
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::{Role, grantable};
 
+/// What a user allowed a client to do in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub user_id: String,
+    pub client_id: String,
+    pub workspace_id: String,
+    pub scope: ScopeSet,
+    pub granted_at: UnixTime,
+}
+
+/// A consent with the names to show on the connected apps page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedApp {
+    pub consent: ConsentRecord,
+    pub client_name: String,
+    pub logo_uri: Option<String>,
+    pub workspace_name: String,
+}
+
 /// Whether a stored grant covers a request, so that no consent page is
 /// shown (OIDC Core §3.1.2.4: the server may use a prior consent). Only
 /// what the user's role can grant counts, and a role that grants nothing of

@@ -5,17 +5,21 @@ pub mod access_token;
 pub mod api_key;
 pub mod api_key_record;
 pub mod audit;
+pub mod authorization_code;
 pub mod authorize_request;
 pub mod client;
 pub mod consent;
 pub mod grants;
 pub mod id_token;
+pub mod issuance;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod resource;
 pub mod scope;
 pub mod secret;
+pub mod session;
 pub mod user;
+pub mod user_record;
 pub mod workspace;
 
 /// The longest name a person may give a workspace, client or key.

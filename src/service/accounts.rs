@@ -8,8 +8,8 @@ use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::domain::redirect_uri::RedirectUriError;
 use crate::domain::secret::{PlainSecret, random_base62};
 use crate::domain::user::{PasswordError, Role, hash_password, normalize_email};
-use crate::storage::admin::MembershipChange;
-use crate::storage::auth::UserRecord;
+use crate::storage::MembershipChange;
+use crate::storage::UserRecord;
 use crate::storage::{StorageError, Store};
 
 pub const USER_ID_PREFIX: &str = "usr_";

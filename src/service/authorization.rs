@@ -15,7 +15,7 @@ use crate::domain::user::grantable;
 use crate::service::sessions::SignedIn;
 use crate::service::{During, StoreFailure};
 use crate::storage::ClientRecord;
-use crate::storage::auth::{
+use crate::storage::{
     AuthCodeRecord, CodeState, ConnectedApp, ConsentRecord, Membership, OAuthClientRecord,
 };
 

@@ -6,8 +6,8 @@
 use crate::domain::user::normalize_email;
 use crate::domain::workspace::Workspace;
 use crate::service::{During, StoreFailure};
-use crate::storage::auth::{Membership, OAuthClientRecord, UserRecord};
 use crate::storage::{ClientKind, ClientRecord, Store};
+use crate::storage::{Membership, OAuthClientRecord, UserRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {

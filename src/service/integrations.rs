@@ -11,7 +11,7 @@ use crate::domain::scope::{ScopeCatalogue, ScopeSet};
 use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
 use crate::domain::workspace::new_secret_key;
 use crate::service::accounts::AccountError;
-use crate::storage::auth::OAuthClientRecord;
+use crate::storage::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, NewSecret, Store};
 
 pub const CLIENT_ID_PREFIX: &str = "cli_";

@@ -9,7 +9,7 @@ use crate::domain::audit::{Actor, AuditEntry, AuditEvent, Origin};
 use crate::domain::secret::{PlainSecret, Redacted, SecretHash};
 use crate::domain::user::{normalize_email, verify_password};
 use crate::service::{During, StoreFailure};
-use crate::storage::auth::{SessionRecord, UserRecord};
+use crate::storage::{SessionRecord, UserRecord};
 
 /// A signed-in browser.
 #[derive(Clone)]

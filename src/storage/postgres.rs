@@ -7,10 +7,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 
 use super::write::{Turn, WriteTx};
-use super::{
-    Backend, OpenMode, Result, StorageError, admin_sql::impl_admin_store,
-    auth_sql::impl_auth_store, sql::impl_store,
-};
+use super::{OpenMode, Result, StorageError, sql};
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -77,9 +74,7 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore, Postgres, Backend::Postgres);
-impl_auth_store!(PostgresStore, Postgres);
-impl_admin_store!(PostgresStore, Postgres);
+sql::impl_sql_store!(PostgresStore, Postgres, Backend::Postgres);
 
 /// SQLSTATE 3D000, invalid_catalog_name: the database does not exist.
 fn is_missing_database(e: &sqlx::Error) -> bool {

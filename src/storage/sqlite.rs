@@ -10,10 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool};
 
 use super::write::{Turn, WriteTurns, WriteTx};
-use super::{
-    Backend, OpenMode, Result, StorageError, admin_sql::impl_admin_store,
-    auth_sql::impl_auth_store, sql::impl_store,
-};
+use super::{OpenMode, Result, StorageError, sql};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -100,9 +97,7 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, Sqlite, Backend::Sqlite);
-impl_auth_store!(SqliteStore, Sqlite);
-impl_admin_store!(SqliteStore, Sqlite);
+sql::impl_sql_store!(SqliteStore, Sqlite, Backend::Sqlite);
 
 fn is_in_memory(url: &str, options: &SqliteConnectOptions) -> bool {
     options.get_filename() == Path::new(":memory:") || url.contains("mode=memory")

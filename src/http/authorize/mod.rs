@@ -26,7 +26,7 @@ use crate::domain::authorize_request::{
 use crate::domain::redirect_uri::with_params;
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::{ADMIN_SCOPES, grantable};
-use crate::storage::auth::Membership;
+use crate::storage::Membership;
 
 pub use consent::decision;
 

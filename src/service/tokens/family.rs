@@ -8,7 +8,7 @@ use crate::domain::user::Role;
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
 use crate::storage::ClientKind;
-use crate::storage::auth::{OAuthClientRecord, UserRecord};
+use crate::storage::{OAuthClientRecord, UserRecord};
 
 /// What was presented a second time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

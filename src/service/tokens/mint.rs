@@ -11,7 +11,7 @@ use crate::domain::resource::ResourceError;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{PlainSecret, Redacted};
 use crate::node::rate_limit::Decision;
-use crate::storage::auth::{
+use crate::storage::{
     Issuance, IssuedAccessToken, OAuthClientRecord, RefreshTokenRecord, UserRecord,
 };
 

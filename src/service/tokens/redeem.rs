@@ -10,7 +10,7 @@ use crate::domain::grants::authorization_code::{
 };
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
-use crate::storage::auth::{AuthCodeRecord, CodeState};
+use crate::storage::{AuthCodeRecord, CodeState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedeemError {

@@ -11,7 +11,7 @@ use crate::domain::grants::refresh_token::{
 };
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
-use crate::storage::auth::RefreshTokenRecord;
+use crate::storage::RefreshTokenRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {

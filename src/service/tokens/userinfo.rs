@@ -2,7 +2,7 @@
 
 use super::Tokens;
 use crate::service::{During, StoreFailure};
-use crate::storage::auth::UserRecord;
+use crate::storage::UserRecord;
 
 impl Tokens<'_> {
     /// The user a token was issued to, if they still exist.

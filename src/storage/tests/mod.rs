@@ -2,9 +2,12 @@
 //! when `KEYFLOW_TEST_POSTGRES_URL` is set, which CI requires).
 
 use super::*;
+use crate::crypto::signing::Algorithm;
+use crate::domain::audit::AuditEntry;
 use crate::domain::audit::{Actor, AuditContext, AuditEvent, AuditQuery, Origin};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::SecretHash;
+use crate::domain::workspace::Workspace;
 use crate::testing::TestDb;
 
 fn workspace(id: &str) -> Workspace {
@@ -734,3 +737,5 @@ async fn stored_scopes_that_do_not_parse_are_corruption_not_an_empty_set() {
         }
     }
 }
+
+mod auth;

@@ -1,11 +1,13 @@
 //! `AuthStore` behaviour, run against every backend like `tests.rs`.
 
-use super::admin::MembershipChange;
-use super::auth::*;
-use super::*;
+use crate::crypto::signing::Algorithm;
+use crate::domain::audit::AuditEntry;
 use crate::domain::audit::{Actor, AuditEvent, AuditQuery};
 use crate::domain::scope::ScopeSet;
+use crate::domain::secret::SecretHash;
 use crate::domain::user::Role;
+use crate::domain::workspace::Workspace;
+use crate::storage::*;
 use crate::testing::TestDb;
 
 fn h(byte: u8) -> SecretHash {

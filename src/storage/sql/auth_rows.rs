@@ -1,16 +1,28 @@
-//! Rows as the queries of `auth_sql.rs` read them, and their conversion
-//! into records; data that cannot be valid becomes `StorageError::Corrupt`.
+//! Rows of users, clients' OAuth settings, sessions, consents, codes and
+//! refresh tokens, and their conversion into records; data that cannot be
+//! valid becomes [`StorageError::Corrupt`].
 
 use crate::domain::secret::SecretHash;
 
-use super::auth::{
+use crate::storage::{
     AuthCodeRecord, CodeState, ConnectedApp, ConsentRecord, Membership, OAuthClientRecord,
     RefreshTokenRecord, SessionRecord, UserRecord,
 };
-use super::{Result, StorageError};
+use crate::storage::{Result, StorageError};
+
+/// `SELECT <user columns> FROM users WHERE <condition>`, as a literal.
+macro_rules! select_users {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, email, name, password_hash, created_at, disabled_at FROM users WHERE ",
+            $condition
+        )
+    };
+}
+pub(in crate::storage) use select_users;
 
 #[derive(sqlx::FromRow)]
-pub(super) struct UserRow {
+pub(in crate::storage) struct UserRow {
     id: String,
     email: String,
     name: Option<String>,
@@ -20,10 +32,10 @@ pub(super) struct UserRow {
 }
 
 /// (workspace_id, workspace name, role)
-pub(super) type MembershipRow = (String, String, String);
+pub(in crate::storage) type MembershipRow = (String, String, String);
 
 #[derive(sqlx::FromRow)]
-pub(super) struct OAuthClientRow {
+pub(in crate::storage) struct OAuthClientRow {
     client_id: String,
     public: bool,
     redirect_uris: String,
@@ -34,7 +46,7 @@ pub(super) struct OAuthClientRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct SessionRow {
+pub(in crate::storage) struct SessionRow {
     id_hash: Vec<u8>,
     user_id: String,
     auth_time: i64,
@@ -43,7 +55,7 @@ pub(super) struct SessionRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ConsentRow {
+pub(in crate::storage) struct ConsentRow {
     user_id: String,
     client_id: String,
     workspace_id: String,
@@ -52,7 +64,7 @@ pub(super) struct ConsentRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ConnectedAppRow {
+pub(in crate::storage) struct ConnectedAppRow {
     #[sqlx(flatten)]
     consent: ConsentRow,
     client_name: String,
@@ -61,7 +73,7 @@ pub(super) struct ConnectedAppRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct AuthCodeRow {
+pub(in crate::storage) struct AuthCodeRow {
     code_hash: Vec<u8>,
     family_id: String,
     client_id: String,
@@ -79,7 +91,7 @@ pub(super) struct AuthCodeRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct RefreshTokenRow {
+pub(in crate::storage) struct RefreshTokenRow {
     token_hash: Vec<u8>,
     family_id: String,
     client_id: String,
@@ -104,11 +116,11 @@ fn uri_list(json: &str) -> Result<Vec<String>> {
 }
 
 /// A URI list as the JSON array the `oauth_clients` columns hold.
-pub(super) fn uri_list_json(uris: &[String]) -> String {
+pub(in crate::storage) fn uri_list_json(uris: &[String]) -> String {
     serde_json::Value::from(uris).to_string()
 }
 
-pub(super) fn user(row: UserRow) -> UserRecord {
+pub(in crate::storage) fn user(row: UserRow) -> UserRecord {
     UserRecord {
         id: row.id,
         email: row.email,
@@ -119,7 +131,7 @@ pub(super) fn user(row: UserRow) -> UserRecord {
     }
 }
 
-pub(super) fn membership(row: MembershipRow) -> Result<Membership> {
+pub(in crate::storage) fn membership(row: MembershipRow) -> Result<Membership> {
     Ok(Membership {
         role: row.2.parse().map_err(StorageError::Corrupt)?,
         workspace_id: row.0,
@@ -127,19 +139,19 @@ pub(super) fn membership(row: MembershipRow) -> Result<Membership> {
     })
 }
 
-pub(super) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClientRecord> {
+pub(in crate::storage) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClientRecord> {
     Ok(OAuthClientRecord {
         redirect_uris: uri_list(&row.redirect_uris)?,
         post_logout_redirect_uris: uri_list(&row.post_logout_redirect_uris)?,
         id_token_alg: row.id_token_alg.parse().map_err(StorageError::Corrupt)?,
         client_id: row.client_id,
         public: row.public,
-        scopes: super::sql::stored_scopes(&row.scopes)?,
+        scopes: super::stored_scopes(&row.scopes)?,
         logo_uri: row.logo_uri,
     })
 }
 
-pub(super) fn session(row: SessionRow) -> Result<SessionRecord> {
+pub(in crate::storage) fn session(row: SessionRow) -> Result<SessionRecord> {
     Ok(SessionRecord {
         id_hash: hash(&row.id_hash, "session")?,
         user_id: row.user_id,
@@ -149,17 +161,17 @@ pub(super) fn session(row: SessionRow) -> Result<SessionRecord> {
     })
 }
 
-pub(super) fn consent(row: ConsentRow) -> Result<ConsentRecord> {
+pub(in crate::storage) fn consent(row: ConsentRow) -> Result<ConsentRecord> {
     Ok(ConsentRecord {
         user_id: row.user_id,
         client_id: row.client_id,
         workspace_id: row.workspace_id,
-        scope: super::sql::stored_scopes(&row.scope)?,
+        scope: super::stored_scopes(&row.scope)?,
         granted_at: row.granted_at,
     })
 }
 
-pub(super) fn connected_app(row: ConnectedAppRow) -> Result<ConnectedApp> {
+pub(in crate::storage) fn connected_app(row: ConnectedAppRow) -> Result<ConnectedApp> {
     Ok(ConnectedApp {
         consent: consent(row.consent)?,
         client_name: row.client_name,
@@ -170,20 +182,20 @@ pub(super) fn connected_app(row: ConnectedAppRow) -> Result<ConnectedApp> {
 
 /// Resource indicators are absolute URIs, which hold no spaces, so a
 /// space-separated list stores them on both backends alike.
-pub(super) fn split_resources(stored: &str) -> Vec<String> {
+pub(in crate::storage) fn split_resources(stored: &str) -> Vec<String> {
     stored.split_whitespace().map(str::to_owned).collect()
 }
 
-pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
+pub(in crate::storage) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
     Ok(AuthCodeRecord {
         code_hash: hash(&row.code_hash, "authorization code")?,
-        state: CodeState::parse(&row.state)?,
+        state: CodeState::parse(&row.state).map_err(StorageError::Corrupt)?,
         family_id: row.family_id,
         client_id: row.client_id,
         user_id: row.user_id,
         workspace_id: row.workspace_id,
         redirect_uri: row.redirect_uri,
-        scope: super::sql::stored_scopes(&row.scope)?,
+        scope: super::stored_scopes(&row.scope)?,
         resources: split_resources(&row.resources),
         code_challenge: row.code_challenge,
         nonce: row.nonce,
@@ -193,14 +205,14 @@ pub(super) fn auth_code(row: AuthCodeRow) -> Result<AuthCodeRecord> {
     })
 }
 
-pub(super) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> {
+pub(in crate::storage) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
         token_hash: hash(&row.token_hash, "refresh token")?,
         family_id: row.family_id,
         client_id: row.client_id,
         user_id: row.user_id,
         workspace_id: row.workspace_id,
-        scope: super::sql::stored_scopes(&row.scope)?,
+        scope: super::stored_scopes(&row.scope)?,
         resources: split_resources(&row.resources),
         auth_time: row.auth_time,
         created_at: row.created_at,
@@ -213,4 +225,4 @@ pub(super) fn refresh_token(row: RefreshTokenRow) -> Result<RefreshTokenRecord> 
 /// How long an exchanged or expired code is kept after it expires, so that
 /// a late replay is still recognised as one (RFC 6749 §4.1.2) and revokes
 /// its family.
-pub(super) const CODE_REPLAY_WINDOW: i64 = 3_600;
+pub(in crate::storage) const CODE_REPLAY_WINDOW: i64 = 3_600;

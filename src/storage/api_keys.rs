@@ -1,0 +1,77 @@
+//! API keys: stored as keyed hashes, changed, rolled and revoked under the scopes their caller was checked against.
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::domain::audit::AuditEntry;
+
+use super::{ApiKeyRecord, Result};
+
+/// A PATCH: fields left `None` keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiKeyChanges {
+    pub name: Option<String>,
+    pub scopes: Option<String>,
+    pub deactivated: Option<bool>,
+    /// `Some(None)` removes the overrides.
+    pub rate_limits: Option<Option<String>>,
+}
+
+/// Batched API key usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyUsage {
+    pub id: String,
+    pub uses: i64,
+    pub last_used_at: UnixTime,
+}
+
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Fails with [`StorageError::Conflict`] if the prefix is taken.
+    async fn insert_api_key(&self, key: &ApiKeyRecord, audit: &AuditEntry) -> Result<()>;
+
+    async fn api_key_by_prefix(&self, prefix: &str) -> Result<Option<ApiKeyRecord>>;
+
+    async fn list_api_keys(
+        &self,
+        workspace_id: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<ApiKeyRecord>>;
+
+    /// Changes a key that is not revoked and still holds `expected_scopes`
+    /// (what the caller's right to act on it was checked against); `None`
+    /// if there is no such key.
+    async fn update_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        expected_scopes: &str,
+        changes: &ApiKeyChanges,
+        audit: &AuditEntry,
+    ) -> Result<Option<ApiKeyRecord>>;
+
+    /// Revokes for good; false if there is no unrevoked key that still
+    /// holds `expected_scopes`.
+    async fn revoke_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        expected_scopes: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+
+    /// Stores `new` and lets the old key work until `old_expires_at` (never
+    /// later than it already would), in one transaction; false, with
+    /// nothing written, unless the old key is unrevoked and still holds
+    /// `expected_scopes` (`new.scopes`).
+    async fn roll_api_key(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        new: &ApiKeyRecord,
+        old_expires_at: UnixTime,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+
+    async fn record_api_key_usage(&self, usage: &[ApiKeyUsage]) -> Result<()>;
+}

@@ -1,0 +1,80 @@
+//! The SQL of [`ConsentStore`](crate::storage::consents::ConsentStore), expanded once per backend.
+
+macro_rules! impl_consents {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use $crate::clock::UnixTime;
+            use $crate::domain::audit::AuditEntry;
+            use $crate::storage::ConnectedApp;
+            use $crate::storage::ConsentRecord;
+            use $crate::storage::Grants;
+            use $crate::storage::Result;
+            use $crate::storage::sql;
+            use $crate::storage::consents::ConsentStore;
+
+            #[async_trait::async_trait]
+            impl ConsentStore for $store {
+                async fn consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                    workspace_id: &str,
+                ) -> Result<Option<ConsentRecord>> {
+                    let row: Option<sql::ConsentRow> = sqlx::query_as(
+                        "SELECT user_id, client_id, workspace_id, scope, granted_at FROM consents \
+                         WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3",
+                    )
+                    .bind(user_id).bind(client_id).bind(workspace_id).fetch_optional(&self.pool)
+                    .await?;
+                    row.map(sql::consent).transpose()
+                }
+
+                async fn save_consent(&self, c: &ConsentRecord, audit: &AuditEntry) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO consents (user_id, client_id, workspace_id, scope, granted_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id, workspace_id) \
+                         DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
+                    )
+                    .bind(&c.user_id).bind(&c.client_id).bind(&c.workspace_id).bind(c.scope.to_string())
+                    .bind(c.granted_at).execute(&mut *tx).await?;
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>> {
+                    let rows: Vec<sql::ConnectedAppRow> = sqlx::query_as(
+                        "SELECT co.user_id, co.client_id, co.workspace_id, co.scope, co.granted_at, \
+                         c.name AS client_name, o.logo_uri, w.name AS workspace_name \
+                         FROM consents co JOIN clients c ON c.client_id = co.client_id \
+                         LEFT JOIN oauth_clients o ON o.client_id = co.client_id \
+                         JOIN workspaces w ON w.id = co.workspace_id \
+                         WHERE co.user_id = $1 ORDER BY co.granted_at DESC, co.client_id, co.workspace_id",
+                    )
+                    .bind(user_id).fetch_all(&self.pool).await?;
+                    rows.into_iter().map(sql::connected_app).collect()
+                }
+
+                async fn revoke_consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                    workspace_id: &str,
+                    now: UnixTime,
+                    audit: &AuditEntry,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let grants = Grants::of(user_id, client_id, workspace_id);
+                    if Self::end_grants(&mut tx, grants, now).await? == 0 {
+                        return Ok(false);
+                    }
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+            }
+        };
+    };
+}
+pub(in crate::storage) use impl_consents;

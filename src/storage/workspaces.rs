@@ -1,0 +1,33 @@
+//! Workspaces: create one with its application client, read, list, and the appkey-only setting.
+
+use async_trait::async_trait;
+
+use crate::domain::audit::AuditEntry;
+use crate::domain::workspace::Workspace;
+
+use super::{NewSecret, Result};
+
+#[async_trait]
+pub trait WorkspaceStore: Send + Sync {
+    /// Creates the workspace, its application client and that client's first
+    /// secret in one transaction.
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        client_id: &str,
+        secret: &NewSecret,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+
+    /// Returns false when the workspace does not exist.
+    async fn set_allow_appkey_only(
+        &self,
+        workspace_id: &str,
+        allow: bool,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
+
+    async fn get_workspace(&self, id: &str) -> Result<Option<Workspace>>;
+
+    async fn list_workspaces(&self) -> Result<Vec<Workspace>>;
+}
