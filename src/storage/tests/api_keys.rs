@@ -1,0 +1,190 @@
+//! API keys, on every backend.
+
+use super::*;
+
+#[tokio::test]
+async fn api_keys_are_stored_changed_rolled_and_revoked() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .await
+            .unwrap();
+        let k1 = api_key("k1", "sk_0000001", 1);
+        store.insert_api_key(&k1, &audit()).await.unwrap();
+        let dup = store
+            .insert_api_key(&api_key("k2", "sk_0000001", 2), &audit())
+            .await;
+        assert!(
+            matches!(dup, Err(StorageError::Conflict)),
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(
+            store.api_key_by_prefix("sk_0000001").await.unwrap(),
+            Some(k1.clone())
+        );
+        assert_eq!(
+            store
+                .list_api_keys("w1", Some("sk_0000001"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .list_api_keys("w1", Some("sk_nope"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let changes = ApiKeyChanges {
+            name: Some("renamed".into()),
+            deactivated: Some(true),
+            rate_limits: Some(Some("{\"read\":10}".into())),
+            ..Default::default()
+        };
+        // A write conditional on scopes the key no longer holds (a
+        // concurrent change widened or narrowed it) writes nothing.
+        let stale = store
+            .update_api_key("w1", "k1", "api:read", &changes, &audit())
+            .await;
+        assert!(stale.unwrap().is_none());
+        assert!(
+            !store
+                .revoke_api_key("w1", "k1", "api:read", &audit())
+                .await
+                .unwrap()
+        );
+        let mut narrower = api_key("k5", "sk_0000005", 5);
+        narrower.scopes = ScopeSet::parse("api:read").unwrap();
+        assert!(
+            !store
+                .roll_api_key("w1", "k1", &narrower, 500, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .api_key_by_prefix("sk_0000005")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let k1 = store
+            .api_key_by_prefix("sk_0000001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (k1.name.as_str(), k1.revoked_at, k1.expires_at),
+            ("key k1", None, None)
+        );
+
+        let changed = store
+            .update_api_key("w1", "k1", API_SCOPES, &changes, &audit())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (changed.name.as_str(), changed.deactivated),
+            ("renamed", true)
+        );
+        assert_eq!(changed.scopes.to_string(), "api:read api:write");
+        assert_eq!(changed.rate_limits.as_deref(), Some("{\"read\":10}"));
+        assert!(
+            store
+                .update_api_key("w2", "k1", API_SCOPES, &changes, &audit())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let new = api_key("k3", "sk_0000003", 3);
+        assert!(
+            store
+                .roll_api_key("w1", "k1", &new, 500, &audit())
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .api_key_by_prefix("sk_0000001")
+                .await
+                .unwrap()
+                .unwrap()
+                .expires_at,
+            Some(500)
+        );
+        assert!(
+            !store
+                .roll_api_key("w1", "nope", &api_key("k4", "sk_0000004", 4), 500, &audit())
+                .await
+                .unwrap()
+        );
+
+        store
+            .record_api_key_usage(&[ApiKeyUsage {
+                id: "k3".into(),
+                uses: 3,
+                last_used_at: 700,
+            }])
+            .await
+            .unwrap();
+        let k3 = store
+            .api_key_by_prefix("sk_0000003")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((k3.usage_count, k3.last_used_at), (3, Some(700)));
+
+        assert!(
+            store
+                .revoke_api_key("w1", "k3", API_SCOPES, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .revoke_api_key("w1", "k3", API_SCOPES, &audit())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .update_api_key("w1", "k3", API_SCOPES, &changes, &audit())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.list_api_keys("w1", None).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn stored_scopes_that_do_not_parse_are_corruption_not_an_empty_set() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        store
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .await
+            .unwrap();
+        let key = api_key("k1", "sk_0000001", 1);
+        store.insert_api_key(&key, &audit()).await.unwrap();
+        raw_exec(&db.url, "UPDATE api_keys SET scopes = 'api:read \"broken'")
+            .await
+            .unwrap();
+        for read in [
+            store.api_key_by_prefix("sk_0000001").await.map(|_| ()),
+            store.list_api_keys("w1", None).await.map(|_| ()),
+        ] {
+            assert!(
+                matches!(read, Err(StorageError::Corrupt(_))),
+                "{:?}: {read:?}",
+                db.backend
+            );
+        }
+    }
+}
