@@ -31,8 +31,12 @@ pub(in crate::storage) struct UserRow {
     disabled_at: Option<i64>,
 }
 
-/// (workspace_id, workspace name, role)
-pub(in crate::storage) type MembershipRow = (String, String, String);
+#[derive(sqlx::FromRow)]
+pub(in crate::storage) struct MembershipRow {
+    workspace_id: String,
+    workspace_name: String,
+    role: String,
+}
 
 #[derive(sqlx::FromRow)]
 pub(in crate::storage) struct OAuthClientRow {
@@ -133,9 +137,9 @@ pub(in crate::storage) fn user(row: UserRow) -> UserRecord {
 
 pub(in crate::storage) fn membership(row: MembershipRow) -> Result<Membership> {
     Ok(Membership {
-        role: row.2.parse().map_err(StorageError::Corrupt)?,
-        workspace_id: row.0,
-        workspace_name: row.1,
+        role: row.role.parse().map_err(StorageError::Corrupt)?,
+        workspace_id: row.workspace_id,
+        workspace_name: row.workspace_name,
     })
 }
 

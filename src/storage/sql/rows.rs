@@ -13,20 +13,43 @@ use crate::storage::{
     StoredSigningKey,
 };
 
-pub(in crate::storage) type WorkspaceRow = (String, String, i64);
-pub(in crate::storage) type SecretRow = (String, Vec<u8>, i64, Option<i64>, Option<i64>);
-pub(in crate::storage) type SigningKeyRow = (String, String, Vec<u8>, i64, Option<i64>);
-pub(in crate::storage) type AuditRow = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-);
+#[derive(sqlx::FromRow)]
+pub(in crate::storage) struct WorkspaceRow {
+    id: String,
+    name: String,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(in crate::storage) struct SecretRow {
+    id: String,
+    secret_hash: Vec<u8>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(in crate::storage) struct SigningKeyRow {
+    kid: String,
+    alg: String,
+    private_key: Vec<u8>,
+    created_at: i64,
+    retired_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(in crate::storage) struct AuditRow {
+    id: i64,
+    occurred_at: i64,
+    event: String,
+    actor_type: String,
+    actor_id: Option<String>,
+    workspace_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    details: String,
+}
 
 #[derive(sqlx::FromRow)]
 pub(in crate::storage) struct ClientRow {
@@ -116,9 +139,9 @@ pub(in crate::storage) use select_clients;
 
 pub(in crate::storage) fn workspace(row: WorkspaceRow) -> Workspace {
     Workspace {
-        id: row.0,
-        name: row.1,
-        created_at: row.2,
+        id: row.id,
+        name: row.name,
+        created_at: row.created_at,
     }
 }
 
@@ -153,20 +176,23 @@ pub(in crate::storage) fn client_with_secrets(
 }
 
 pub(in crate::storage) fn audit(row: AuditRow) -> Result<AuditRecord> {
-    let kind = ActorKind::parse(&row.3)
-        .ok_or_else(|| StorageError::Corrupt(format!("actor type {:?}", row.3)))?;
+    let kind = ActorKind::parse(&row.actor_type)
+        .ok_or_else(|| StorageError::Corrupt(format!("actor type {:?}", row.actor_type)))?;
     Ok(AuditRecord {
-        id: row.0,
+        id: row.id,
         entry: AuditEntry {
-            occurred_at: row.1,
-            event: row.2.parse().map_err(StorageError::Corrupt)?,
-            actor: Actor { kind, id: row.4 },
-            workspace_id: row.5,
-            origin: Origin {
-                ip: row.6,
-                user_agent: row.7,
+            occurred_at: row.occurred_at,
+            event: row.event.parse().map_err(StorageError::Corrupt)?,
+            actor: Actor {
+                kind,
+                id: row.actor_id,
             },
-            details: serde_json::from_str(&row.8)
+            workspace_id: row.workspace_id,
+            origin: Origin {
+                ip: row.ip,
+                user_agent: row.user_agent,
+            },
+            details: serde_json::from_str(&row.details)
                 .map_err(|e| StorageError::Corrupt(e.to_string()))?,
         },
     })
@@ -174,21 +200,24 @@ pub(in crate::storage) fn audit(row: AuditRow) -> Result<AuditRecord> {
 
 pub(in crate::storage) fn secret(row: SecretRow) -> Result<SecretRecord> {
     Ok(SecretRecord {
-        id: row.0,
-        hash: SecretHash::from_slice(&row.1)
+        id: row.id,
+        hash: SecretHash::from_slice(&row.secret_hash)
             .ok_or_else(|| StorageError::Corrupt("secret hash is not 32 bytes".into()))?,
-        created_at: row.2,
-        expires_at: row.3,
-        last_used_at: row.4,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
     })
 }
 
 pub(in crate::storage) fn signing_key(row: SigningKeyRow) -> Result<StoredSigningKey> {
     Ok(StoredSigningKey {
-        alg: row.1.parse::<Algorithm>().map_err(StorageError::Corrupt)?,
-        kid: row.0,
-        sealed_private_key: row.2,
-        created_at: row.3,
-        retired_at: row.4,
+        alg: row
+            .alg
+            .parse::<Algorithm>()
+            .map_err(StorageError::Corrupt)?,
+        kid: row.kid,
+        sealed_private_key: row.private_key,
+        created_at: row.created_at,
+        retired_at: row.retired_at,
     })
 }

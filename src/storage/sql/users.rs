@@ -99,7 +99,7 @@ macro_rules! impl_users {
 
                 async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>> {
                     let rows: Vec<sql::MembershipRow> = sqlx::query_as(
-                        "SELECT m.workspace_id, w.name, m.role FROM memberships m \
+                        "SELECT m.workspace_id, w.name AS workspace_name, m.role FROM memberships m \
                          JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 \
                          ORDER BY w.name, m.workspace_id",
                     )
