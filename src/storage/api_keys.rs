@@ -1,4 +1,5 @@
-//! API keys: stored as keyed hashes, changed, rolled and revoked under the scopes their caller was checked against.
+//! API keys: stored as keyed hashes, changed, rolled and revoked under the
+//! scopes their caller was checked against.
 
 use async_trait::async_trait;
 

@@ -1,4 +1,6 @@
-//! Clients and their secrets: application clients of workspaces, third-party clients with their OAuth settings, resource servers; secret rotation and batched usage.
+//! Clients and their secrets: application clients of workspaces, third-party
+//! clients with their OAuth settings, resource servers; secret rotation and
+//! batched usage.
 
 use async_trait::async_trait;
 

@@ -1,4 +1,5 @@
-//! Authorization codes and refresh tokens: issued, redeemed once, rotated, and revoked by family.
+//! Authorization codes and refresh tokens: issued, redeemed once, rotated, and
+//! revoked by family.
 
 use async_trait::async_trait;
 

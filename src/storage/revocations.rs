@@ -1,4 +1,5 @@
-//! Revoked access tokens and per-client cut-offs, which every verifier must refuse.
+//! Revoked access tokens and per-client cut-offs, which every verifier must
+//! refuse.
 
 use async_trait::async_trait;
 

@@ -1,4 +1,5 @@
-//! Users and their workspace memberships; disabling a user or removing a membership ends the grants it takes away.
+//! Users and their workspace memberships; disabling a user or removing a
+//! membership ends the grants it takes away.
 
 use async_trait::async_trait;
 

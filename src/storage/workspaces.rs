@@ -1,4 +1,5 @@
-//! Workspaces: create one with its application client, read, list, and the appkey-only setting.
+//! Workspaces: create one with its application client, read, list, and the
+//! appkey-only setting.
 
 use async_trait::async_trait;
 

@@ -1,15 +1,12 @@
-//! The SQL of [`ApiKeyStore`](crate::storage::api_keys::ApiKeyStore), expanded once per backend.
+//! The SQL of [`ApiKeyStore`](crate::storage::api_keys::ApiKeyStore), expanded
+//! once per backend.
 
 macro_rules! impl_api_keys {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::ApiKeyChanges;
-            use $crate::storage::ApiKeyRecord;
-            use $crate::storage::ApiKeyUsage;
-            use $crate::storage::Result;
-            use $crate::storage::sql;
+            use $crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, Result, sql};
             use $crate::storage::api_keys::ApiKeyStore;
 
             #[async_trait::async_trait]

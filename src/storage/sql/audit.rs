@@ -1,13 +1,11 @@
-//! The SQL of [`AuditStore`](crate::storage::audit::AuditStore), expanded once per backend.
+//! The SQL of [`AuditStore`](crate::storage::audit::AuditStore), expanded once
+//! per backend.
 
 macro_rules! impl_audit {
     ($store:ty, $db:ty) => {
         const _: () = {
-            use $crate::domain::audit::AuditEntry;
-            use $crate::domain::audit::AuditQuery;
-            use $crate::domain::audit::AuditRecord;
-            use $crate::storage::Result;
-            use $crate::storage::sql;
+            use $crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+            use $crate::storage::{Result, sql};
             use $crate::storage::audit::AuditStore;
 
             #[async_trait::async_trait]

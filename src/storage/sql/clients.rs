@@ -1,21 +1,12 @@
-//! The SQL of [`ClientStore`](crate::storage::clients::ClientStore), expanded once per backend.
+//! The SQL of [`ClientStore`](crate::storage::clients::ClientStore), expanded
+//! once per backend.
 
 macro_rules! impl_clients {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::ClientKind;
-            use $crate::storage::ClientRecord;
-            use $crate::storage::ClientUsage;
-            use $crate::storage::ClientWithSecrets;
-            use $crate::storage::Grants;
-            use $crate::storage::NewSecret;
-            use $crate::storage::OAuthClientRecord;
-            use $crate::storage::Result;
-            use $crate::storage::SecretRecord;
-            use $crate::storage::SecretRotation;
-            use $crate::storage::sql;
+            use $crate::storage::{ClientKind, ClientRecord, ClientUsage, ClientWithSecrets, Grants, NewSecret, OAuthClientRecord, Result, SecretRecord, SecretRotation, sql};
             use $crate::storage::clients::ClientStore;
 
             #[async_trait::async_trait]

@@ -1,15 +1,12 @@
-//! The SQL of [`ConsentStore`](crate::storage::consents::ConsentStore), expanded once per backend.
+//! The SQL of [`ConsentStore`](crate::storage::consents::ConsentStore),
+//! expanded once per backend.
 
 macro_rules! impl_consents {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::ConnectedApp;
-            use $crate::storage::ConsentRecord;
-            use $crate::storage::Grants;
-            use $crate::storage::Result;
-            use $crate::storage::sql;
+            use $crate::storage::{ConnectedApp, ConsentRecord, Grants, Result, sql};
             use $crate::storage::consents::ConsentStore;
 
             #[async_trait::async_trait]

@@ -1,4 +1,5 @@
-//! The SQL of [`GrantStore`](crate::storage::grants::GrantStore), expanded once per backend.
+//! The SQL of [`GrantStore`](crate::storage::grants::GrantStore), expanded once
+//! per backend.
 
 macro_rules! impl_grants {
     ($store:ty, $db:ty) => {
@@ -6,12 +7,7 @@ macro_rules! impl_grants {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::secret::SecretHash;
-            use $crate::storage::AuthCodeRecord;
-            use $crate::storage::CodeState;
-            use $crate::storage::Issuance;
-            use $crate::storage::RefreshTokenRecord;
-            use $crate::storage::Result;
-            use $crate::storage::sql;
+            use $crate::storage::{AuthCodeRecord, CodeState, Issuance, RefreshTokenRecord, Result, sql};
             use $crate::storage::grants::GrantStore;
 
             #[async_trait::async_trait]

@@ -11,7 +11,7 @@ pub(in crate::storage) const BUMP_SIGNING_KEYS: &str =
 pub(in crate::storage) const BUMP_REVOCATIONS: &str =
     "UPDATE sync_epochs SET revocations = revocations + 1 WHERE id = 1";
 
-/// Matches the rows of a [`Grants`](super::admin::Grants): `$1` user, `$2`
+/// Matches the rows of a [`Grants`](crate::storage::Grants): `$1` user, `$2`
 /// client, `$3` workspace, each ignored when NULL.
 macro_rules! grants_where {
     () => {
@@ -51,14 +51,7 @@ macro_rules! impl_helpers {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::ApiKeyRecord;
-            use $crate::storage::ClientRecord;
-            use $crate::storage::Grants;
-            use $crate::storage::Issuance;
-            use $crate::storage::NewSecret;
-            use $crate::storage::Result;
-            use $crate::storage::StorageError;
-            use $crate::storage::sql;
+            use $crate::storage::{ApiKeyRecord, ClientRecord, Grants, Issuance, NewSecret, Result, StorageError, sql};
 
             impl $store {
                 async fn insert_secret(

@@ -1,4 +1,5 @@
-//! The SQL of [`RateLimitStore`](crate::storage::rate_limits::RateLimitStore), expanded once per backend.
+//! The SQL of [`RateLimitStore`](crate::storage::rate_limits::RateLimitStore),
+//! expanded once per backend.
 
 macro_rules! impl_rate_limits {
     ($store:ty, $db:ty) => {

@@ -1,13 +1,13 @@
-//! The SQL of [`RevocationStore`](crate::storage::revocations::RevocationStore), expanded once per backend.
+//! The SQL of
+//! [`RevocationStore`](crate::storage::revocations::RevocationStore), expanded
+//! once per backend.
 
 macro_rules! impl_revocations {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::Result;
-            use $crate::storage::RevocationList;
-            use $crate::storage::sql;
+            use $crate::storage::{Result, RevocationList, sql};
             use $crate::storage::revocations::RevocationStore;
 
             #[async_trait::async_trait]

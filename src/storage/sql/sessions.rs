@@ -1,4 +1,5 @@
-//! The SQL of [`SessionStore`](crate::storage::sessions::SessionStore), expanded once per backend.
+//! The SQL of [`SessionStore`](crate::storage::sessions::SessionStore),
+//! expanded once per backend.
 
 macro_rules! impl_sessions {
     ($store:ty, $db:ty) => {
@@ -6,9 +7,7 @@ macro_rules! impl_sessions {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::secret::SecretHash;
-            use $crate::storage::Result;
-            use $crate::storage::SessionRecord;
-            use $crate::storage::sql;
+            use $crate::storage::{Result, SessionRecord, sql};
             use $crate::storage::sessions::SessionStore;
 
             #[async_trait::async_trait]

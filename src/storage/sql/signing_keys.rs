@@ -1,12 +1,12 @@
-//! The SQL of [`SigningKeyStore`](crate::storage::signing_keys::SigningKeyStore), expanded once per backend.
+//! The SQL of
+//! [`SigningKeyStore`](crate::storage::signing_keys::SigningKeyStore), expanded
+//! once per backend.
 
 macro_rules! impl_signing_keys {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::Result;
-            use $crate::storage::StoredSigningKey;
-            use $crate::storage::sql;
+            use $crate::storage::{Result, StoredSigningKey, sql};
             use $crate::storage::signing_keys::SigningKeyStore;
 
             #[async_trait::async_trait]

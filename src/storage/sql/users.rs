@@ -1,4 +1,5 @@
-//! The SQL of [`UserStore`](crate::storage::users::UserStore), expanded once per backend.
+//! The SQL of [`UserStore`](crate::storage::users::UserStore), expanded once
+//! per backend.
 
 macro_rules! impl_users {
     ($store:ty, $db:ty) => {
@@ -6,13 +7,7 @@ macro_rules! impl_users {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::user::Role;
-            use $crate::storage::Grants;
-            use $crate::storage::Membership;
-            use $crate::storage::MembershipChange;
-            use $crate::storage::Result;
-            use $crate::storage::StorageError;
-            use $crate::storage::UserRecord;
-            use $crate::storage::sql;
+            use $crate::storage::{Grants, Membership, MembershipChange, Result, StorageError, UserRecord, sql};
             use $crate::storage::users::UserStore;
 
             #[async_trait::async_trait]

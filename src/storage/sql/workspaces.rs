@@ -1,16 +1,13 @@
-//! The SQL of [`WorkspaceStore`](crate::storage::workspaces::WorkspaceStore), expanded once per backend.
+//! The SQL of [`WorkspaceStore`](crate::storage::workspaces::WorkspaceStore),
+//! expanded once per backend.
 
 macro_rules! impl_workspaces {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::workspace::Workspace;
-            use $crate::storage::ClientKind;
-            use $crate::storage::ClientRecord;
-            use $crate::storage::NewSecret;
-            use $crate::storage::Result;
-            use $crate::storage::sql;
             use $crate::storage::workspaces::WorkspaceStore;
+            use $crate::storage::{ClientKind, ClientRecord, NewSecret, Result, sql};
 
             #[async_trait::async_trait]
             impl WorkspaceStore for $store {
