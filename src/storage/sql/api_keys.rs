@@ -18,10 +18,7 @@ macro_rules! impl_api_keys {
                 ) -> Result<()> {
                     let mut tx = self.begin_write().await?;
                     Self::insert_api_key_row(&mut tx, key).await?;
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await
                 }
 
                 async fn api_key_by_prefix(
@@ -81,9 +78,7 @@ macro_rules! impl_api_keys {
                     .fetch_optional(&mut *tx)
                     .await?;
                     let Some(row) = row else { return Ok(None) };
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     sql::api_key(row).map(Some)
                 }
 
@@ -109,9 +104,7 @@ macro_rules! impl_api_keys {
                     if n == 0 {
                         return Ok(false);
                     }
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     Ok(true)
                 }
 
@@ -147,9 +140,7 @@ macro_rules! impl_api_keys {
                         return Ok(false);
                     }
                     Self::insert_api_key_row(&mut tx, new).await?;
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     Ok(true)
                 }
 

@@ -20,10 +20,7 @@ macro_rules! impl_clients {
                     let mut tx = self.begin_write().await?;
                     Self::insert_client(&mut tx, client).await?;
                     Self::insert_secret(&mut tx, &client.client_id, secret, client.created_at).await?;
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await
                 }
 
                 async fn find_client(
@@ -131,9 +128,7 @@ macro_rules! impl_clients {
                             .await?;
                         Self::bump(&mut tx, sql::BUMP_REVOCATIONS).await?;
                     }
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     Ok(true)
                 }
 
@@ -189,11 +184,8 @@ macro_rules! impl_clients {
                     if let Some(secret) = secret {
                         Self::insert_secret(&mut tx, &client.client_id, secret, client.created_at).await?;
                     }
-                    Self::audit(&mut tx, audit).await?;
                     // Nodes cache clients; a new one must become visible to all.
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await
                 }
 
                 async fn oauth_client(
@@ -234,10 +226,8 @@ macro_rules! impl_clients {
                     }
                     sqlx::query("UPDATE clients SET name = $2 WHERE client_id = $1")
                         .bind(&o.client_id).bind(name).execute(&mut *tx).await?;
-                    Self::audit(&mut tx, audit).await?;
                     // Nodes cache clients by their credentials epoch.
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     Ok(true)
                 }
 
@@ -258,9 +248,7 @@ macro_rules! impl_clients {
                     if n == 0 {
                         return Ok(false);
                     }
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     Ok(true)
                 }
             }

@@ -72,6 +72,21 @@ macro_rules! impl_helpers {
                     Ok(())
                 }
 
+                /// Writes the change's audit entry, moves the sync epoch its
+                /// readers watch, and commits: the change, its entry and the
+                /// epoch that tells other nodes of it land together or not at
+                /// all.
+                async fn commit_audited(
+                    mut tx: $crate::storage::write::WriteTx<$db>,
+                    audit: &AuditEntry,
+                    epoch: &'static str,
+                ) -> Result<()> {
+                    Self::audit(&mut tx, audit).await?;
+                    Self::bump(&mut tx, epoch).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
                 /// Moves a sync epoch, inside the transaction that made the change.
                 async fn bump(
                     conn: &mut <$db as sqlx::Database>::Connection,

@@ -48,10 +48,7 @@ macro_rules! impl_signing_keys {
                     .bind(key.retired_at)
                     .execute(&mut *tx)
                     .await?;
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_SIGNING_KEYS).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    Self::commit_audited(tx, audit, sql::BUMP_SIGNING_KEYS).await
                 }
             }
         };

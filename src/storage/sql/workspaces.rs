@@ -40,10 +40,7 @@ macro_rules! impl_workspaces {
                     };
                     Self::insert_client(&mut tx, &client).await?;
                     Self::insert_secret(&mut tx, client_id, secret, ws.created_at).await?;
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
-                    Ok(())
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await
                 }
 
                 async fn set_allow_appkey_only(
@@ -63,9 +60,7 @@ macro_rules! impl_workspaces {
                     if n == 0 {
                         return Ok(false);
                     }
-                    Self::audit(&mut tx, audit).await?;
-                    Self::bump(&mut tx, sql::BUMP_CREDENTIALS).await?;
-                    tx.commit().await?;
+                    Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await?;
                     Ok(true)
                 }
 
