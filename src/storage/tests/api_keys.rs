@@ -5,11 +5,7 @@ use super::*;
 #[tokio::test]
 async fn api_keys_are_stored_changed_rolled_and_revoked() {
     for db in TestDb::all().await {
-        let store = db.store().await;
-        store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
-            .await
-            .unwrap();
+        let store = with_w1(&db).await;
         let k1 = api_key("k1", "sk_0000001", 1);
         store.insert_api_key(&k1, &audit()).await.unwrap();
         let dup = store
@@ -166,11 +162,7 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
 #[tokio::test]
 async fn stored_scopes_that_do_not_parse_are_corruption_not_an_empty_set() {
     for db in TestDb::all().await {
-        let store = db.store().await;
-        store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
-            .await
-            .unwrap();
+        let store = with_w1(&db).await;
         let key = api_key("k1", "sk_0000001", 1);
         store.insert_api_key(&key, &audit()).await.unwrap();
         raw_exec(&db.url, "UPDATE api_keys SET scopes = 'api:read \"broken'")

@@ -5,11 +5,7 @@ use super::*;
 #[tokio::test]
 async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
     for db in TestDb::all().await {
-        let store = db.store().await;
-        store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
-            .await
-            .unwrap();
+        let store = with_w1(&db).await;
         let rotation = SecretRotation {
             now: 2_000,
             previous_expire_at: 2_060,
@@ -58,11 +54,7 @@ async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
 #[tokio::test]
 async fn usage_batches_add_up_and_keep_the_latest_time() {
     for db in TestDb::all().await {
-        let store = db.store().await;
-        store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
-            .await
-            .unwrap();
+        let store = with_w1(&db).await;
         let secret_id = store
             .find_client("app_1", 0)
             .await
@@ -90,11 +82,7 @@ async fn usage_batches_add_up_and_keep_the_latest_time() {
 #[tokio::test]
 async fn resource_servers_appkey_only_and_previous_secrets() {
     for db in TestDb::all().await {
-        let store = db.store().await;
-        store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
-            .await
-            .unwrap();
+        let store = with_w1(&db).await;
         assert!(
             !store
                 .find_client("app_1", 0)

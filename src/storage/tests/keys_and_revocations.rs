@@ -55,11 +55,7 @@ async fn signing_keys_retire_per_algorithm_and_bump_the_epoch() {
 #[tokio::test]
 async fn revocations_list_unexpired_tokens_and_recent_client_cutoffs() {
     for db in TestDb::all().await {
-        let store = db.store().await;
-        store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
-            .await
-            .unwrap();
+        let store = with_w1(&db).await;
         let e0 = store.epochs().await.unwrap().revocations;
         store
             .revoke_token("j1", "app_1", 2_000, &audit())

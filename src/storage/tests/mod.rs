@@ -28,6 +28,16 @@ pub(super) fn workspace(id: &str) -> Workspace {
     }
 }
 
+/// A store holding workspace `w1`, whose application client is `app_1`.
+pub(super) async fn with_w1(db: &TestDb) -> Arc<dyn Store> {
+    let store = db.store().await;
+    store
+        .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+        .await
+        .unwrap();
+    store
+}
+
 pub(super) fn audit() -> AuditEntry {
     AuditEntry::new(AuditEvent::WorkspaceCreated, Actor::system(), 1_000)
 }
