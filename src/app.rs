@@ -72,6 +72,14 @@ impl App {
         crate::service::sessions::Sessions::new(self)
     }
 
+    pub fn members(&self) -> crate::service::members::Members<'_> {
+        crate::service::members::Members::new(self)
+    }
+
+    pub fn signup(&self) -> crate::service::signup::SignUp<'_> {
+        crate::service::signup::SignUp::new(self)
+    }
+
     pub fn authorizations(&self) -> crate::service::authorization::Authorizations<'_> {
         crate::service::authorization::Authorizations::new(self)
     }

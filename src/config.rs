@@ -12,7 +12,7 @@ use serde::Deserialize;
 mod auth;
 mod connections;
 
-pub use auth::{AuthArgs, AuthSettings};
+pub use auth::{AuthArgs, AuthSettings, SignupPolicy};
 pub use connections::{ConnectionArgs, ConnectionLimits};
 
 use crate::crypto::signing::Algorithm;

@@ -1,7 +1,19 @@
-//! Settings of the user-facing flows: sessions and refresh tokens.
+//! Settings of the user-facing flows: sessions, refresh tokens and who
+//! may sign up.
 
 use anyhow::bail;
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+/// Who may create an account in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignupPolicy {
+    /// Anyone may sign up.
+    Open,
+    /// Only people holding an invitation into a workspace.
+    Invite,
+    /// Nobody: accounts come from the CLI or a platform admin.
+    Closed,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct AuthArgs {
@@ -24,6 +36,10 @@ pub struct AuthArgs {
     /// Seconds a rotated refresh token still works, for clients that lost the response (0 to 60).
     #[arg(long, env = "KEYFLOW_REFRESH_REUSE_GRACE", default_value_t = 5)]
     pub refresh_reuse_grace: i64,
+
+    /// Who may create an account in the console: open, invite (only with an invitation) or closed.
+    #[arg(long, env = "KEYFLOW_SIGNUP", value_enum, default_value_t = SignupPolicy::Invite)]
+    pub signup: SignupPolicy,
 }
 
 /// Validated [`AuthArgs`].
@@ -32,6 +48,7 @@ pub struct AuthSettings {
     pub session_ttl: i64,
     pub refresh_token_ttl: i64,
     pub refresh_reuse_grace: i64,
+    pub signup: SignupPolicy,
 }
 
 impl AuthSettings {
@@ -53,6 +70,7 @@ impl AuthSettings {
             session_ttl: a.session_ttl,
             refresh_token_ttl: a.refresh_token_ttl,
             refresh_reuse_grace: a.refresh_reuse_grace,
+            signup: a.signup,
         })
     }
 }

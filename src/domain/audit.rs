@@ -35,6 +35,15 @@ pub enum AuditEvent {
     UserEnabled,
     ClientUpdated,
     ClientDeleted,
+    InvitationCreated,
+    InvitationRevoked,
+    InvitationAccepted,
+    PasswordChanged,
+    PasswordResetLinkCreated,
+    PasswordReset,
+    SessionsEnded,
+    SetupLinkCreated,
+    Reauthenticated,
 }
 
 impl AuditEvent {
@@ -62,6 +71,15 @@ impl AuditEvent {
         AuditEvent::UserEnabled,
         AuditEvent::ClientUpdated,
         AuditEvent::ClientDeleted,
+        AuditEvent::InvitationCreated,
+        AuditEvent::InvitationRevoked,
+        AuditEvent::InvitationAccepted,
+        AuditEvent::PasswordChanged,
+        AuditEvent::PasswordResetLinkCreated,
+        AuditEvent::PasswordReset,
+        AuditEvent::SessionsEnded,
+        AuditEvent::SetupLinkCreated,
+        AuditEvent::Reauthenticated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +107,15 @@ impl AuditEvent {
             AuditEvent::UserEnabled => "user_enabled",
             AuditEvent::ClientUpdated => "client_updated",
             AuditEvent::ClientDeleted => "client_deleted",
+            AuditEvent::InvitationCreated => "invitation_created",
+            AuditEvent::InvitationRevoked => "invitation_revoked",
+            AuditEvent::InvitationAccepted => "invitation_accepted",
+            AuditEvent::PasswordChanged => "password_changed",
+            AuditEvent::PasswordResetLinkCreated => "password_reset_link_created",
+            AuditEvent::PasswordReset => "password_reset",
+            AuditEvent::SessionsEnded => "sessions_ended",
+            AuditEvent::SetupLinkCreated => "setup_link_created",
+            AuditEvent::Reauthenticated => "reauthenticated",
         }
     }
 }

@@ -13,4 +13,7 @@ pub struct SessionRecord {
     pub auth_time: UnixTime,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// Where the browser signed in from, for the account page's list.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }

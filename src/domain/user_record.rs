@@ -16,6 +16,8 @@ pub struct UserRecord {
     pub created_at: UnixTime,
     /// Set by `keyflow user disable`: no sign-in, no new tokens.
     pub disabled_at: Option<UnixTime>,
+    /// Sees every workspace, user and third-party client in the console.
+    pub platform_admin: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -33,4 +35,14 @@ pub struct Membership {
     pub workspace_id: String,
     pub workspace_name: String,
     pub role: Role,
+}
+
+/// A person in a workspace, as its members page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub joined_at: UnixTime,
 }

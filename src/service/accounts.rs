@@ -73,33 +73,12 @@ pub async fn create_user(
     now: UnixTime,
     ctx: &AuditContext,
 ) -> Result<String, AccountError> {
-    let email =
-        normalize_email(new.email).ok_or_else(|| AccountError::InvalidEmail(new.email.into()))?;
-    let name = match new.name {
-        Some(n) => Some(
-            crate::domain::label(n)
-                .ok_or(AccountError::InvalidName)?
-                .to_owned(),
-        ),
-        None => None,
-    };
     for (ws, _) in &new.memberships {
         if store.get_workspace(ws).await?.is_none() {
             return Err(AccountError::NoSuchWorkspace(ws.clone()));
         }
     }
-    let password = PlainSecret::new(new.password.to_owned());
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(password.expose()))
-        .await
-        .map_err(|e| PasswordError::Hash(e.to_string()))??;
-    let user = UserRecord {
-        id: format!("{USER_ID_PREFIX}{}", random_base62(24)),
-        email,
-        name,
-        password_hash,
-        created_at: now,
-        disabled_at: None,
-    };
+    let user = new_user_record(new.email, new.name, new.password, now).await?;
     let memberships: Vec<_> = new
         .memberships
         .iter()
@@ -117,6 +96,43 @@ pub async fn create_user(
         Err(StorageError::Conflict) => Err(AccountError::EmailTaken),
         Err(e) => Err(e.into()),
     }
+}
+
+/// An Argon2id hash of a new password, computed off the async workers;
+/// too short or too long a password is refused before hashing.
+pub async fn hash_new_password(password: &str) -> Result<String, PasswordError> {
+    let password = PlainSecret::new(password.to_owned());
+    tokio::task::spawn_blocking(move || hash_password(password.expose()))
+        .await
+        .map_err(|e| PasswordError::Hash(e.to_string()))?
+}
+
+/// A new user's record: the email normalized, the name checked, the
+/// password hashed.
+pub async fn new_user_record(
+    email: &str,
+    name: Option<&str>,
+    password: &str,
+    now: UnixTime,
+) -> Result<UserRecord, AccountError> {
+    let email = normalize_email(email).ok_or_else(|| AccountError::InvalidEmail(email.into()))?;
+    let name = match name {
+        Some(n) => Some(
+            crate::domain::label(n)
+                .ok_or(AccountError::InvalidName)?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    Ok(UserRecord {
+        id: format!("{USER_ID_PREFIX}{}", random_base62(24)),
+        email,
+        name,
+        password_hash: hash_new_password(password).await?,
+        created_at: now,
+        disabled_at: None,
+        platform_admin: false,
+    })
 }
 
 /// Adds a user to a workspace, or changes the role they have there; the

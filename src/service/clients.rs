@@ -149,6 +149,7 @@ mod tests {
                 &ws,
                 "app_1",
                 &NewSecret::new(hasher.hash_str("sec_one")),
+                None,
                 &audit(),
             )
             .await

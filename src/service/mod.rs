@@ -13,7 +13,9 @@ pub mod clients;
 pub mod directory;
 pub mod health;
 pub mod integrations;
+pub mod members;
 pub mod sessions;
+pub mod signup;
 pub mod tokens;
 pub mod workspaces;
 

@@ -47,6 +47,18 @@ pub enum SignInError {
     Store(#[from] StoreFailure),
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("too many failed attempts")]
+    Throttled(u64),
+    #[error(transparent)]
+    Password(#[from] crate::domain::user::PasswordError),
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
 pub struct Sessions<'a> {
     app: &'a App,
 }
@@ -131,7 +143,7 @@ impl<'a> Sessions<'a> {
             .refund(reservation)
             .await
             .during("refund a sign-in attempt")?;
-        Ok(self.start(user, origin, now, replacing).await?)
+        Ok(self.begin(user, origin, now, replacing).await?)
     }
 
     /// Audits a failed sign-in and answers `error`, or the storage failure.
@@ -153,7 +165,13 @@ impl<'a> Sessions<'a> {
         }
     }
 
-    async fn start(
+    /// Signs in a person who has just proved who they are another way
+    /// (setting their password through a setup or invitation link).
+    pub async fn start(&self, user: UserRecord, origin: Origin) -> Result<SignedIn, StoreFailure> {
+        self.begin(user, origin, self.app.clock.now(), None).await
+    }
+
+    async fn begin(
         &self,
         user: UserRecord,
         origin: Origin,
@@ -172,6 +190,8 @@ impl<'a> Sessions<'a> {
             auth_time: now,
             created_at: now,
             expires_at: now + self.app.settings.auth.session_ttl,
+            ip: origin.ip.clone(),
+            user_agent: origin.user_agent.clone(),
         };
         let audit =
             AuditEntry::new(AuditEvent::LoginSucceeded, Actor::user(&user.id), now).origin(origin);
@@ -185,6 +205,145 @@ impl<'a> Sessions<'a> {
             session,
             user,
         })
+    }
+
+    /// Checks the signed-in person's password again, counted against the
+    /// same budget as the sign-in form so that a stolen session cannot
+    /// guess it.
+    async fn confirm_password(
+        &self,
+        signed_in: &SignedIn,
+        password: PlainSecret,
+        origin: &Origin,
+    ) -> Result<(), SignInError> {
+        let app = self.app;
+        let email = &signed_in.user.email;
+        let reservation = app
+            .login_throttle
+            .reserve(email, origin.ip.as_deref(), app.clock.now_us())
+            .await
+            .during("reserve a sign-in attempt")?
+            .map_err(SignInError::Throttled)?;
+        let stored = signed_in.user.password_hash.clone();
+        let ok = app
+            .password_checks
+            .run(move || verify_password(password.expose(), Some(&stored)))
+            .await
+            .unwrap_or(false);
+        if !ok {
+            let now = app.clock.now();
+            return Err(self
+                .failed(email, origin.clone(), now, SignInError::WrongCredentials)
+                .await);
+        }
+        app.login_throttle
+            .refund(reservation)
+            .await
+            .during("refund a sign-in attempt")?;
+        Ok(())
+    }
+
+    /// Re-authentication before a sensitive action: the password again,
+    /// and the session's `auth_time` moves to now (OIDC Core §2).
+    pub async fn reauthenticate(
+        &self,
+        signed_in: &SignedIn,
+        password: PlainSecret,
+        origin: Origin,
+    ) -> Result<(), SignInError> {
+        self.confirm_password(signed_in, password, &origin).await?;
+        let now = self.app.clock.now();
+        self.app
+            .store
+            .reauthenticate(&self.hash(&signed_in.session_id), now)
+            .await
+            .during("record the re-authentication")?;
+        let audit = AuditEntry::new(
+            AuditEvent::Reauthenticated,
+            Actor::user(&signed_in.user.id),
+            now,
+        )
+        .origin(origin);
+        self.app
+            .store
+            .append_audit(&audit)
+            .await
+            .during("audit a re-authentication")?;
+        Ok(())
+    }
+
+    /// Changes the password after checking the current one; every other
+    /// session of the person ends, this one stays.
+    pub async fn change_password(
+        &self,
+        signed_in: &SignedIn,
+        current: PlainSecret,
+        new: &str,
+        origin: Origin,
+    ) -> Result<(), PasswordChangeError> {
+        self.confirm_password(signed_in, current, &origin)
+            .await
+            .map_err(|e| match e {
+                SignInError::Throttled(s) => PasswordChangeError::Throttled(s),
+                SignInError::Store(f) => PasswordChangeError::Store(f),
+                _ => PasswordChangeError::WrongPassword,
+            })?;
+        let hash = crate::service::accounts::hash_new_password(new).await?;
+        let now = self.app.clock.now();
+        let user_id = &signed_in.user.id;
+        let audit = AuditEntry::new(AuditEvent::PasswordChanged, Actor::user(user_id), now)
+            .origin(origin)
+            .details(json!({"userId": user_id, "otherSessionsEnded": true}));
+        self.app
+            .store
+            .set_password(
+                user_id,
+                &hash,
+                Some(&self.hash(&signed_in.session_id)),
+                &audit,
+            )
+            .await
+            .during("change the password")?;
+        Ok(())
+    }
+
+    /// The person's live sessions, each marked when it is the one asking.
+    pub async fn list(
+        &self,
+        signed_in: &SignedIn,
+    ) -> Result<Vec<(SessionRecord, bool)>, StoreFailure> {
+        let mine = self.hash(&signed_in.session_id);
+        let sessions = self
+            .app
+            .store
+            .user_sessions(&signed_in.user.id, self.app.clock.now())
+            .await
+            .during("list the sessions")?;
+        Ok(sessions
+            .into_iter()
+            .map(|s| {
+                let current = s.id_hash.matches(&mine);
+                (s, current)
+            })
+            .collect())
+    }
+
+    /// Signs the person out of every browser, this one included.
+    pub async fn sign_out_everywhere(
+        &self,
+        signed_in: &SignedIn,
+        origin: Origin,
+    ) -> Result<u64, StoreFailure> {
+        let user_id = &signed_in.user.id;
+        let now = self.app.clock.now();
+        let audit = AuditEntry::new(AuditEvent::SessionsEnded, Actor::user(user_id), now)
+            .origin(origin)
+            .details(json!({"userId": user_id}));
+        self.app
+            .store
+            .end_sessions(user_id, None, &audit)
+            .await
+            .during("end every session")
     }
 
     /// Ends the session (RP-Initiated Logout 1.0 §2); `client_id` names
@@ -229,6 +388,8 @@ mod tests {
                 auth_time: 1,
                 created_at: 1,
                 expires_at: 2,
+                ip: None,
+                user_agent: None,
             },
             user: UserRecord {
                 id: "usr_1".into(),
@@ -237,6 +398,7 @@ mod tests {
                 password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 created_at: 1,
                 disabled_at: None,
+                platform_admin: false,
             },
         };
         let shown = format!("{signed_in:?}");

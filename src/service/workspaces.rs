@@ -80,9 +80,32 @@ impl<'a> Workspaces<'a> {
         Self { store, hasher }
     }
 
+    /// A workspace with no members yet (the CLI adds them).
     pub async fn create(
         &self,
         name: &str,
+        now: UnixTime,
+        ctx: &AuditContext,
+    ) -> Result<CreatedWorkspace, WorkspaceError> {
+        self.insert(name, None, now, ctx).await
+    }
+
+    /// A workspace whose first owner is the person creating it, as the
+    /// console and sign-up do.
+    pub async fn create_owned_by(
+        &self,
+        owner_user_id: &str,
+        name: &str,
+        now: UnixTime,
+        ctx: &AuditContext,
+    ) -> Result<CreatedWorkspace, WorkspaceError> {
+        self.insert(name, Some(owner_user_id), now, ctx).await
+    }
+
+    async fn insert(
+        &self,
+        name: &str,
+        owner: Option<&str>,
         now: UnixTime,
         ctx: &AuditContext,
     ) -> Result<CreatedWorkspace, WorkspaceError> {
@@ -98,11 +121,11 @@ impl<'a> Workspaces<'a> {
             .entry(AuditEvent::WorkspaceCreated, now)
             .workspace(&workspace.id)
             .details(
-                serde_json::json!({"name": workspace.name, "applicationKey": application_key}),
+                serde_json::json!({"name": workspace.name, "applicationKey": application_key, "ownerId": owner}),
             );
         let secret = NewSecret::new(self.hasher.hash(&secret_key));
         self.store
-            .create_workspace(&workspace, &application_key, &secret, &audit)
+            .create_workspace(&workspace, &application_key, &secret, owner, &audit)
             .await
             .during("create the workspace")?;
         Ok(CreatedWorkspace {

@@ -10,6 +10,8 @@ pub mod audit;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod invitations;
+pub mod links;
 mod postgres;
 pub mod rate_limits;
 pub mod revocations;
@@ -35,6 +37,8 @@ pub use clients::{
 };
 pub use consents::ConsentStore;
 pub use grants::{GrantStore, Grants};
+pub use invitations::{Acceptance, InvitationStore, Invitee};
+pub use links::{LinkStore, LinkUse};
 pub use rate_limits::RateLimitStore;
 pub use revocations::{RevocationList, RevocationStore};
 pub use sessions::SessionStore;
@@ -120,6 +124,8 @@ pub trait Store:
     + SessionStore
     + ConsentStore
     + GrantStore
+    + InvitationStore
+    + LinkStore
     + Send
     + Sync
     + fmt::Debug

@@ -5,8 +5,9 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::domain::audit::AuditEntry;
+use crate::domain::secret::SecretHash;
 use crate::domain::user::Role;
-use crate::domain::user_record::{Membership, UserRecord};
+use crate::domain::user_record::{Member, Membership, UserRecord};
 
 use super::Result;
 
@@ -50,6 +51,22 @@ pub trait UserStore: Send + Sync {
 
     /// Every user, oldest first.
     async fn list_users(&self) -> Result<Vec<UserRecord>>;
+
+    /// True once anyone has an account.
+    async fn has_users(&self) -> Result<bool>;
+
+    /// The workspace's members, owners first, then by email.
+    async fn members(&self, workspace_id: &str) -> Result<Vec<Member>>;
+
+    /// Replaces the user's password hash and ends every session of theirs
+    /// but `keep`, in one transaction. False when there is no such user.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        keep: Option<&SecretHash>,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
 
     /// The user's workspaces, by workspace name.
     async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>>;

@@ -11,12 +11,14 @@ use super::{NewSecret, Result};
 #[async_trait]
 pub trait WorkspaceStore: Send + Sync {
     /// Creates the workspace, its application client and that client's first
-    /// secret in one transaction.
+    /// secret in one transaction; `owner`, when given, becomes its first
+    /// owner in the same transaction.
     async fn create_workspace(
         &self,
         workspace: &Workspace,
         client_id: &str,
         secret: &NewSecret,
+        owner: Option<&str>,
         audit: &AuditEntry,
     ) -> Result<()>;
 

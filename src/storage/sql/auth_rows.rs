@@ -14,12 +14,25 @@ use crate::storage::{Result, StorageError};
 macro_rules! select_users {
     ($condition:literal) => {
         concat!(
-            "SELECT id, email, name, password_hash, created_at, disabled_at FROM users WHERE ",
+            "SELECT id, email, name, password_hash, created_at, disabled_at, platform_admin \
+             FROM users WHERE ",
             $condition
         )
     };
 }
 pub(in crate::storage) use select_users;
+
+/// `SELECT <session columns> FROM sessions WHERE <condition>`, as a literal.
+macro_rules! select_sessions {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id_hash, user_id, auth_time, created_at, expires_at, ip, user_agent \
+             FROM sessions WHERE ",
+            $condition
+        )
+    };
+}
+pub(in crate::storage) use select_sessions;
 
 #[derive(sqlx::FromRow)]
 pub(in crate::storage) struct UserRow {
@@ -29,6 +42,7 @@ pub(in crate::storage) struct UserRow {
     password_hash: String,
     created_at: i64,
     disabled_at: Option<i64>,
+    platform_admin: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -56,6 +70,8 @@ pub(in crate::storage) struct SessionRow {
     auth_time: i64,
     created_at: i64,
     expires_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -110,7 +126,7 @@ pub(in crate::storage) struct RefreshTokenRow {
     revoked_at: Option<i64>,
 }
 
-fn hash(bytes: &[u8], what: &str) -> Result<SecretHash> {
+pub(in crate::storage) fn hash(bytes: &[u8], what: &str) -> Result<SecretHash> {
     SecretHash::from_slice(bytes)
         .ok_or_else(|| StorageError::Corrupt(format!("{what} hash is not 32 bytes")))
 }
@@ -132,6 +148,7 @@ pub(in crate::storage) fn user(row: UserRow) -> UserRecord {
         password_hash: row.password_hash,
         created_at: row.created_at,
         disabled_at: row.disabled_at,
+        platform_admin: row.platform_admin,
     }
 }
 
@@ -162,6 +179,8 @@ pub(in crate::storage) fn session(row: SessionRow) -> Result<SessionRecord> {
         auth_time: row.auth_time,
         created_at: row.created_at,
         expires_at: row.expires_at,
+        ip: row.ip,
+        user_agent: row.user_agent,
     })
 }
 

@@ -16,8 +16,11 @@ pub(super) mod audit;
 mod auth_rows;
 pub(super) mod clients;
 pub(super) mod consents;
+mod console_rows;
 pub(super) mod grants;
 mod helpers;
+pub(super) mod invitations;
+pub(super) mod links;
 pub(super) mod rate_limits;
 pub(super) mod revocations;
 mod rows;
@@ -27,6 +30,7 @@ pub(super) mod users;
 pub(super) mod workspaces;
 
 pub(super) use auth_rows::*;
+pub(super) use console_rows::*;
 pub(super) use helpers::*;
 pub(super) use rows::*;
 
@@ -44,6 +48,8 @@ macro_rules! impl_sql_store {
         $crate::storage::sql::sessions::impl_sessions!($store, $db);
         $crate::storage::sql::consents::impl_consents!($store, $db);
         $crate::storage::sql::grants::impl_grants!($store, $db);
+        $crate::storage::sql::invitations::impl_invitations!($store, $db);
+        $crate::storage::sql::links::impl_links!($store, $db);
 
         const _: () = {
             use $crate::clock::UnixTime;

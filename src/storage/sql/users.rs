@@ -7,6 +7,8 @@ macro_rules! impl_users {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::user::Role;
+            use $crate::domain::secret::SecretHash;
+            use $crate::domain::user_record::Member;
             use $crate::storage::{Grants, Membership, MembershipChange, Result, StorageError, UserRecord, sql};
             use $crate::storage::users::UserStore;
 
@@ -20,10 +22,11 @@ macro_rules! impl_users {
                 ) -> Result<()> {
                     let mut tx = self.begin_write().await?;
                     sqlx::query(
-                        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO users (id, email, name, password_hash, created_at, platform_admin) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(&user.id).bind(&user.email).bind(&user.name).bind(&user.password_hash)
-                    .bind(user.created_at).execute(&mut *tx).await
+                    .bind(user.created_at).bind(user.platform_admin).execute(&mut *tx).await
                     .map_err(StorageError::from_write)?;
                     // Not `from_write`: a workspace named twice must not read as
                     // "email taken". A missing workspace fails the foreign key.
@@ -90,6 +93,42 @@ macro_rules! impl_users {
                         sqlx::query_as(sql::select_users!("TRUE ORDER BY created_at, id"))
                             .fetch_all(&self.pool).await?;
                     Ok(rows.into_iter().map(sql::user).collect())
+                }
+
+                async fn has_users(&self) -> Result<bool> {
+                    let (any,): (bool,) = sqlx::query_as("SELECT EXISTS (SELECT 1 FROM users)")
+                        .fetch_one(&self.pool).await?;
+                    Ok(any)
+                }
+
+                async fn members(&self, workspace_id: &str) -> Result<Vec<Member>> {
+                    let rows: Vec<sql::MemberRow> = sqlx::query_as(
+                        "SELECT u.id AS user_id, u.email, u.name, m.role, m.created_at AS joined_at \
+                         FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 \
+                         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.email",
+                    )
+                    .bind(workspace_id).fetch_all(&self.pool).await?;
+                    rows.into_iter().map(sql::member).collect()
+                }
+
+                async fn set_password(
+                    &self,
+                    user_id: &str,
+                    password_hash: &str,
+                    keep: Option<&SecretHash>,
+                    audit: &AuditEntry,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let n = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                        .bind(user_id).bind(password_hash).execute(&mut *tx).await?.rows_affected();
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR id_hash <> $2)")
+                        .bind(user_id).bind(keep.map(|k| k.0.to_vec())).execute(&mut *tx).await?;
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
 
                 async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>> {

@@ -16,6 +16,7 @@ macro_rules! impl_workspaces {
                     ws: &Workspace,
                     client_id: &str,
                     secret: &NewSecret,
+                    owner: Option<&str>,
                     audit: &AuditEntry,
                 ) -> Result<()> {
                     let mut tx = self.begin_write().await?;
@@ -40,6 +41,17 @@ macro_rules! impl_workspaces {
                     };
                     Self::insert_client(&mut tx, &client).await?;
                     Self::insert_secret(&mut tx, client_id, secret, ws.created_at).await?;
+                    if let Some(user_id) = owner {
+                        sqlx::query(
+                            "INSERT INTO memberships (user_id, workspace_id, role, created_at) \
+                             VALUES ($1, $2, 'owner', $3)",
+                        )
+                        .bind(user_id)
+                        .bind(&ws.id)
+                        .bind(ws.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     Self::commit_audited(tx, audit, sql::BUMP_CREDENTIALS).await
                 }
 

@@ -158,7 +158,7 @@ async fn previous_secrets_lists_every_secret_in_its_grace_period_newest_first() 
         let store = db.store().await;
         for (ws, app) in [("w1", "app_1"), ("w2", "app_2")] {
             store
-                .create_workspace(&workspace(ws), app, &secret(1), &audit())
+                .create_workspace(&workspace(ws), app, &secret(1), None, &audit())
                 .await
                 .unwrap();
         }

@@ -15,6 +15,7 @@ use crate::testing::TestDb;
 mod api_keys;
 mod audit;
 mod clients;
+mod console;
 mod grants;
 mod keys_and_revocations;
 mod users;
@@ -32,7 +33,7 @@ pub(super) fn workspace(id: &str) -> Workspace {
 pub(super) async fn with_w1(db: &TestDb) -> Arc<dyn Store> {
     let store = db.store().await;
     store
-        .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+        .create_workspace(&workspace("w1"), "app_1", &secret(1), None, &audit())
         .await
         .unwrap();
     store
@@ -95,6 +96,7 @@ pub(super) fn user(id: &str, email: &str) -> UserRecord {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         created_at: 1_000,
         disabled_at: None,
+        platform_admin: false,
     }
 }
 
@@ -184,7 +186,7 @@ pub(super) async fn setup(store: &Arc<dyn Store>) {
         let created = entry(AuditEvent::WorkspaceCreated);
         let app = format!("app_{id}");
         store
-            .create_workspace(&ws, &app, &NewSecret::new(h(90)), &created)
+            .create_workspace(&ws, &app, &NewSecret::new(h(90)), None, &created)
             .await
             .unwrap();
     }
@@ -231,6 +233,8 @@ pub(super) fn session(expires_at: UnixTime) -> SessionRecord {
         auth_time: 1_000,
         created_at: 1_000,
         expires_at,
+        ip: Some("203.0.113.9".into()),
+        user_agent: Some("Firefox".into()),
     }
 }
 

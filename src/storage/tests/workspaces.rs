@@ -8,7 +8,7 @@ async fn creates_a_workspace_with_its_application_client_atomically() {
         let store = db.store().await;
         let before = store.epochs().await.unwrap();
         store
-            .create_workspace(&workspace("w1"), "app_1", &secret(1), &audit())
+            .create_workspace(&workspace("w1"), "app_1", &secret(1), None, &audit())
             .await
             .unwrap();
         assert_eq!(
@@ -37,7 +37,7 @@ async fn creates_a_workspace_with_its_application_client_atomically() {
 
         // A second workspace reusing the client id fails and leaves nothing behind.
         let err = store
-            .create_workspace(&workspace("w2"), "app_1", &secret(2), &audit())
+            .create_workspace(&workspace("w2"), "app_1", &secret(2), None, &audit())
             .await;
         assert!(err.is_err(), "{:?}", db.backend);
         assert_eq!(store.get_workspace("w2").await.unwrap(), None);

@@ -1,0 +1,265 @@
+//! People in workspaces, as the console and the `/v1` API manage them: who
+//! may do what in a workspace, the members list, invitations (one use,
+//! seven days, only the token's hash stored), role changes and removal.
+//! The rules are in [`crate::domain::permission`] and
+//! [`crate::domain::invitation`]; the last-owner rule is kept by the store.
+
+use serde_json::json;
+
+use crate::app::App;
+use crate::clock::UnixTime;
+use crate::domain::audit::{AuditContext, AuditEvent};
+use crate::domain::invitation::{INVITATION_TTL_SECONDS, InvitationRecord, PendingInvitation};
+use crate::domain::permission::WorkspaceAction;
+use crate::domain::secret::{PlainSecret, random_base62};
+use crate::domain::user::{Role, normalize_email};
+use crate::domain::user_record::{Member, UserRecord};
+use crate::domain::workspace::Workspace;
+use crate::service::accounts::{self, AccountError};
+use crate::service::{During, StoreFailure};
+
+pub const INVITATION_ID_PREFIX: &str = "inv_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    /// Not a member and not a platform admin: shown as "no such
+    /// workspace", so that ids cannot be probed.
+    #[error("no such workspace")]
+    NoSuchWorkspace,
+    #[error("your role in this workspace does not allow that")]
+    Forbidden,
+    #[error("not an email address")]
+    InvalidEmail,
+    #[error("{0} is already a member of this workspace")]
+    AlreadyMember(String),
+    #[error("no such member")]
+    NoSuchMember,
+    #[error("no such pending invitation")]
+    NoSuchInvitation,
+    #[error("the workspace needs another owner first: its last owner cannot leave or be demoted")]
+    LastOwner,
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+impl From<AccountError> for MemberError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::LastOwner => MemberError::LastOwner,
+            AccountError::NotAMember | AccountError::NotFound => MemberError::NoSuchMember,
+            AccountError::Storage(s) => StoreFailure::new("change a membership", s).into(),
+            other => {
+                // The membership functions raise nothing else.
+                tracing::error!(error = %other, "unexpected membership error");
+                MemberError::NoSuchMember
+            }
+        }
+    }
+}
+
+/// What a person may do in one workspace.
+#[derive(Debug, Clone)]
+pub struct WorkspaceAccess {
+    pub workspace: Workspace,
+    /// `None` for a platform admin who is not a member: they may look.
+    pub role: Option<Role>,
+}
+
+impl WorkspaceAccess {
+    pub fn may(&self, action: WorkspaceAction) -> bool {
+        match self.role {
+            Some(role) => action.allowed_for(role),
+            None => action == WorkspaceAction::View,
+        }
+    }
+
+    pub fn require(&self, action: WorkspaceAction) -> Result<(), MemberError> {
+        self.may(action).then_some(()).ok_or(MemberError::Forbidden)
+    }
+}
+
+/// A new invitation, with the one-time token its link carries.
+#[derive(Debug)]
+pub struct CreatedInvitation {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub token: PlainSecret,
+    pub expires_at: UnixTime,
+}
+
+pub struct Members<'a> {
+    app: &'a App,
+}
+
+impl<'a> Members<'a> {
+    pub fn new(app: &'a App) -> Self {
+        Self { app }
+    }
+
+    /// The workspace as `person` may see it: a member sees it with their
+    /// role, a platform admin sees any workspace, anyone else gets
+    /// `NoSuchWorkspace`.
+    pub async fn access(
+        &self,
+        person: &UserRecord,
+        workspace_id: &str,
+    ) -> Result<WorkspaceAccess, MemberError> {
+        let store = &self.app.store;
+        let workspace = store
+            .get_workspace(workspace_id)
+            .await
+            .during("read the workspace")?
+            .ok_or(MemberError::NoSuchWorkspace)?;
+        let role = store
+            .memberships(&person.id)
+            .await
+            .during("read memberships")?
+            .into_iter()
+            .find(|m| m.workspace_id == workspace_id)
+            .map(|m| m.role);
+        if role.is_none() && !person.platform_admin {
+            return Err(MemberError::NoSuchWorkspace);
+        }
+        Ok(WorkspaceAccess { workspace, role })
+    }
+
+    /// The members, owners first, and the invitations still pending.
+    pub async fn list(
+        &self,
+        workspace_id: &str,
+    ) -> Result<(Vec<Member>, Vec<PendingInvitation>), MemberError> {
+        let store = &self.app.store;
+        let members = store
+            .members(workspace_id)
+            .await
+            .during("read the members")?;
+        let pending = store
+            .pending_invitations(workspace_id, self.app.clock.now())
+            .await
+            .during("read the invitations")?;
+        Ok((members, pending))
+    }
+
+    /// Invites `email` with `role`. Only owners invite; the link works once
+    /// and for seven days.
+    pub async fn invite(
+        &self,
+        access: &WorkspaceAccess,
+        inviter: &UserRecord,
+        email: &str,
+        role: Role,
+        ctx: &AuditContext,
+    ) -> Result<CreatedInvitation, MemberError> {
+        access.require(WorkspaceAction::ManageMembers)?;
+        let email = normalize_email(email).ok_or(MemberError::InvalidEmail)?;
+        let workspace_id = &access.workspace.id;
+        let (members, _) = self.list(workspace_id).await?;
+        if members.iter().any(|m| m.email == email) {
+            return Err(MemberError::AlreadyMember(email));
+        }
+        let now = self.app.clock.now();
+        let token = PlainSecret::generate("");
+        let invitation = InvitationRecord {
+            id: format!("{INVITATION_ID_PREFIX}{}", random_base62(20)),
+            token_hash: self.app.clients.hasher().hash(&token),
+            workspace_id: workspace_id.clone(),
+            email: email.clone(),
+            role,
+            invited_by: Some(inviter.id.clone()),
+            created_at: now,
+            expires_at: now + INVITATION_TTL_SECONDS,
+            accepted_at: None,
+            revoked_at: None,
+        };
+        let audit = ctx
+            .entry(AuditEvent::InvitationCreated, now)
+            .workspace(workspace_id)
+            .details(json!({"invitationId": invitation.id, "email": email, "role": role.as_str()}));
+        self.app
+            .store
+            .create_invitation(&invitation, &audit)
+            .await
+            .during("create the invitation")?;
+        Ok(CreatedInvitation {
+            id: invitation.id,
+            email,
+            role,
+            token,
+            expires_at: invitation.expires_at,
+        })
+    }
+
+    pub async fn revoke_invitation(
+        &self,
+        access: &WorkspaceAccess,
+        invitation_id: &str,
+        ctx: &AuditContext,
+    ) -> Result<(), MemberError> {
+        access.require(WorkspaceAction::ManageMembers)?;
+        let now = self.app.clock.now();
+        let workspace_id = &access.workspace.id;
+        let audit = ctx
+            .entry(AuditEvent::InvitationRevoked, now)
+            .workspace(workspace_id)
+            .details(json!({"invitationId": invitation_id}));
+        let revoked = self
+            .app
+            .store
+            .revoke_invitation(workspace_id, invitation_id, now, &audit)
+            .await
+            .during("revoke the invitation")?;
+        revoked.then_some(()).ok_or(MemberError::NoSuchInvitation)
+    }
+
+    /// Changes a member's role; owners only. The last owner stays owner.
+    pub async fn change_role(
+        &self,
+        access: &WorkspaceAccess,
+        user_id: &str,
+        role: Role,
+        ctx: &AuditContext,
+    ) -> Result<(), MemberError> {
+        access.require(WorkspaceAction::ManageMembers)?;
+        let workspace_id = &access.workspace.id;
+        let (members, _) = self.list(workspace_id).await?;
+        if !members.iter().any(|m| m.user_id == user_id) {
+            return Err(MemberError::NoSuchMember);
+        }
+        let now = self.app.clock.now();
+        accounts::set_membership(
+            self.app.store.as_ref(),
+            user_id,
+            workspace_id,
+            role,
+            now,
+            ctx,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a member (owners), or lets a person leave (anyone, for
+    /// themselves); the last owner can do neither.
+    pub async fn remove(
+        &self,
+        access: &WorkspaceAccess,
+        person: &UserRecord,
+        user_id: &str,
+        ctx: &AuditContext,
+    ) -> Result<(), MemberError> {
+        if person.id != user_id || access.role.is_none() {
+            access.require(WorkspaceAction::ManageMembers)?;
+        }
+        let now = self.app.clock.now();
+        accounts::remove_membership(
+            self.app.store.as_ref(),
+            user_id,
+            &access.workspace.id,
+            now,
+            ctx,
+        )
+        .await?;
+        Ok(())
+    }
+}
