@@ -36,8 +36,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let app = App::new(settings, store, master, Arc::new(SystemClock)).await?;
     tracing::info!(
         "keyflow listening on {scheme}://{local} (issuer {issuer}), database {database}; \
-         create the first workspace with: keyflow workspace create --name demo"
+         the console is at {issuer}/console"
     );
+    // The one place a link's token is logged: the operator starting the
+    // first node needs it, and it works once, for an hour.
+    if let Some(token) = app.signup().first_run_link().await? {
+        tracing::info!(
+            "first run: open {issuer}/setup?token={} to set up keyflow and create the platform admin \
+             (the link works once, for one hour; restart keyflow for a new one)",
+            token.expose()
+        );
+    }
     crate::server::run(app, listener, crate::server::shutdown_signal()).await?;
     tracing::info!("keyflow stopped");
     Ok(())

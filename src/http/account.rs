@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::browser::pages::{AppView, AppsPage};
 use super::browser::{
-    self, BrowserForm, PageError, csrf_ok, csrf_token, error_page, page, see_other,
+    self, BrowserForm, PageError, csrf_ok, error_page, page, see_other,
 };
 use super::origin::RequestOrigin;
 use crate::app::App;
@@ -51,8 +51,7 @@ pub async fn apps(
     Ok(page(
         StatusCode::OK,
         AppsPage {
-            user_email: session.user.email.clone(),
-            csrf: csrf_token(&app, &session.session_id),
+            frame: super::console::frame(&app, &session, "apps"),
             apps,
             notice: q
                 .disconnected

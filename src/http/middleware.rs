@@ -28,8 +28,18 @@ pub fn request_span(req: &Request) -> tracing::Span {
         "request",
         request_id = %Untrusted(id),
         method = %req.method(),
-        path = %Untrusted(req.uri().path())
+        path = %Untrusted(loggable_path(req.uri().path()))
     )
+}
+
+/// Invitation links carry their one-time token in the path; it never
+/// reaches a log line.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/invitations/") {
+        crate::http::console::INVITATION_PATH
+    } else {
+        path
+    }
 }
 
 /// What [`track`] needs: the app for its metrics, and every route template

@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod api;
+pub mod assets;
 pub mod authorize;
 pub mod browser;
 pub mod client_auth;
+pub mod console;
 pub mod discovery;
 pub mod error;
 pub mod form;
@@ -91,6 +93,7 @@ fn routes() -> Vec<Route> {
         Route::new(JWKS_PATH, get(jwks::jwks)),
         Route::new(OIDC_DISCOVERY_PATH, get(discovery::metadata)),
         Route::new(OAUTH_METADATA_PATH, get(discovery::metadata)),
+        Route::new(assets::ASSETS_PATH, get(assets::serve)),
         Route::new("/healthz", get(health::healthz)),
         Route::new("/readyz", get(health::readyz)),
         Route::new("/metrics", get(health::metrics)),
@@ -112,6 +115,7 @@ pub fn router(app: Arc<App>) -> Router {
             crate::verifier::rate_limited,
         ));
     let mut router = mount(routes(), &mut endpoints)
+        .merge(mount(console::routes(), &mut endpoints))
         .merge(management)
         .fallback(not_found);
     if app.settings.requires_forwarded_https() {

@@ -13,7 +13,7 @@ use crate::domain::invitation::{INVITATION_TTL_SECONDS, InvitationRecord, Pendin
 use crate::domain::permission::WorkspaceAction;
 use crate::domain::secret::{PlainSecret, random_base62};
 use crate::domain::user::{Role, normalize_email};
-use crate::domain::user_record::{Member, UserRecord};
+use crate::domain::user_record::{Member, Membership, UserRecord};
 use crate::domain::workspace::Workspace;
 use crate::service::accounts::{self, AccountError};
 use crate::service::{During, StoreFailure};
@@ -122,6 +122,30 @@ impl<'a> Members<'a> {
             return Err(MemberError::NoSuchWorkspace);
         }
         Ok(WorkspaceAccess { workspace, role })
+    }
+
+    /// The workspaces `person` belongs to, by name, and for a platform
+    /// admin every other workspace too.
+    pub async fn workspaces_of(
+        &self,
+        person: &UserRecord,
+    ) -> Result<(Vec<Membership>, Vec<Workspace>), MemberError> {
+        let store = &self.app.store;
+        let mine = store
+            .memberships(&person.id)
+            .await
+            .during("read memberships")?;
+        let others = if person.platform_admin {
+            let mut all = store
+                .list_workspaces()
+                .await
+                .during("list the workspaces")?;
+            all.retain(|w| !mine.iter().any(|m| m.workspace_id == w.id));
+            all
+        } else {
+            Vec::new()
+        };
+        Ok((mine, others))
     }
 
     /// The members, owners first, and the invitations still pending.

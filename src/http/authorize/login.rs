@@ -21,13 +21,15 @@ use crate::http::origin::RequestOrigin;
 use crate::service::sessions::SignInError;
 
 /// Where a sign-in outside an authorization request lands.
-pub const ACCOUNT_HOME: &str = "/account/apps";
+pub const ACCOUNT_HOME: &str = "/console";
 
-/// Only keyflow's own account pages: never an open redirect.
+/// Only keyflow's own console and account pages, and invitation links:
+/// never an open redirect.
 fn local_target(return_to: &str) -> &str {
-    let ok = return_to.starts_with("/account/")
-        && !return_to.contains("//")
-        && !return_to.contains('\\');
+    let ours = ["/console", "/account/", "/invitations/"]
+        .iter()
+        .any(|p| return_to.starts_with(p));
+    let ok = ours && !return_to.contains("//") && !return_to.contains('\\');
     if ok { return_to } else { ACCOUNT_HOME }
 }
 

@@ -132,7 +132,8 @@ impl<S: Send + Sync> FromRequest<S> for BrowserForm {
 }
 
 /// A page with the headers every page gets: never cached, never framed
-/// (RFC 9700 §4.16, clickjacking), no scripts, no referrer.
+/// (RFC 9700 §4.16, clickjacking), no referrer, and only keyflow's own
+/// stylesheet and script (no inline script or style).
 pub fn page(status: StatusCode, body: impl IntoResponse) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
@@ -140,7 +141,8 @@ pub fn page(status: StatusCode, body: impl IntoResponse) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src https: data:; \
+             frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -77,8 +77,7 @@ pub struct ErrorPage {
 #[derive(Debug, Template, WebTemplate)]
 #[template(path = "apps.html")]
 pub struct AppsPage {
-    pub user_email: String,
-    pub csrf: String,
+    pub frame: crate::http::console::Frame,
     pub apps: Vec<AppView>,
     pub notice: Option<String>,
 }
