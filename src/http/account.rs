@@ -9,9 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::browser::pages::{AppView, AppsPage};
-use super::browser::{
-    self, BrowserForm, PageError, csrf_ok, error_page, page, see_other,
-};
+use super::browser::{self, BrowserForm, PageError, csrf_ok, error_page, page, see_other};
 use super::origin::RequestOrigin;
 use crate::app::App;
 use crate::clock::rfc3339;

@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod browser;
 pub mod connected;
+pub mod console;
 pub mod keys;
 
 use base64::Engine;

@@ -11,9 +11,7 @@ use super::views::{AccountPage, SessionView};
 use super::{form_session, frame, require_session, when};
 use crate::app::App;
 use crate::domain::secret::PlainSecret;
-use crate::http::browser::{
-    BrowserForm, PageError, SESSION_COOKIE, clear_cookie, page, see_other,
-};
+use crate::http::browser::{BrowserForm, PageError, SESSION_COOKIE, clear_cookie, page, see_other};
 use crate::http::origin::RequestOrigin;
 use crate::service::sessions::{PasswordChangeError, SignedIn};
 
@@ -81,16 +79,18 @@ pub async fn change_password(
     {
         Ok(()) => return Ok(see_other(&format!("{ACCOUNT_PATH}?done=password"))),
         Err(PasswordChangeError::Store(f)) => return Err(f.into()),
-        Err(PasswordChangeError::WrongPassword) => {
-            (StatusCode::UNAUTHORIZED, "The current password is not right.".to_owned())
-        }
+        Err(PasswordChangeError::WrongPassword) => (
+            StatusCode::UNAUTHORIZED,
+            "The current password is not right.".to_owned(),
+        ),
         Err(PasswordChangeError::Throttled(s)) => (
             StatusCode::TOO_MANY_REQUESTS,
             format!("Too many failed attempts. Try again in {s} seconds."),
         ),
-        Err(PasswordChangeError::Password(p)) => {
-            (StatusCode::BAD_REQUEST, format!("The new password was not set: {p}."))
-        }
+        Err(PasswordChangeError::Password(p)) => (
+            StatusCode::BAD_REQUEST,
+            format!("The new password was not set: {p}."),
+        ),
     };
     account_page(&app, &session, error.0, None, Some(error.1)).await
 }

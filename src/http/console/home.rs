@@ -24,10 +24,7 @@ pub fn role_label(role: Role) -> &'static str {
     }
 }
 
-pub async fn index(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
+pub async fn index(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, PageError> {
     let session = require_session(&app, &headers, CONSOLE_PATH).await?;
     home(&app, &session, StatusCode::OK, String::new(), None).await
 }

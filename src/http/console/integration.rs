@@ -148,9 +148,17 @@ pub async fn regenerate(
 fn workspace_error(e: WorkspaceError) -> PageError {
     match e {
         WorkspaceError::Store(f) => f.into(),
-        WorkspaceError::NotFound => {
-            error_page(StatusCode::NOT_FOUND, "No such workspace", "It may have been deleted.").into()
-        }
-        other => error_page(StatusCode::BAD_REQUEST, "That did not work", &other.to_string()).into(),
+        WorkspaceError::NotFound => error_page(
+            StatusCode::NOT_FOUND,
+            "No such workspace",
+            "It may have been deleted.",
+        )
+        .into(),
+        other => error_page(
+            StatusCode::BAD_REQUEST,
+            "That did not work",
+            &other.to_string(),
+        )
+        .into(),
     }
 }

@@ -109,12 +109,14 @@ pub async fn setup_page(
     if token.is_empty() || !app.signup().setup_link_usable(&token).await? {
         return Err(link_gone());
     }
-    Ok(bound_page(&app, &headers, StatusCode::OK, |csrf| SetupPage {
-        csrf,
-        token,
-        email: String::new(),
-        name: String::new(),
-        error: None,
+    Ok(bound_page(&app, &headers, StatusCode::OK, |csrf| {
+        SetupPage {
+            csrf,
+            token,
+            email: String::new(),
+            name: String::new(),
+            error: None,
+        }
     }))
 }
 

@@ -90,17 +90,14 @@ pub async fn show(
 }
 
 fn role_field(form: &OAuthForm) -> Result<Role, PageError> {
-    form.get("role")
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "Choose a role",
-                "A member's role is owner, admin or member.",
-            )
-            .into()
-        })
+    form.get("role").unwrap_or_default().parse().map_err(|_| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "Choose a role",
+            "A member's role is owner, admin or member.",
+        )
+        .into()
+    })
 }
 
 /// Inviting or promoting an owner hands over the workspace: it needs a

@@ -34,7 +34,10 @@ pub fn routes() -> Vec<Route> {
         Route::new(CONSOLE_PATH, get(home::index)),
         Route::new("/console/workspaces", post(home::create)),
         Route::new("/console/workspaces/{id}", get(integration::to_tab)),
-        Route::new("/console/workspaces/{id}/integration", get(integration::show)),
+        Route::new(
+            "/console/workspaces/{id}/integration",
+            get(integration::show),
+        ),
         Route::new(
             "/console/workspaces/{id}/regenerate",
             get(integration::confirm).post(integration::regenerate),
