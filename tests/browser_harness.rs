@@ -22,7 +22,7 @@ async fn node() -> (TestDb, TestServer) {
 
 /// Signs in on the login page by its labels, as a person would.
 async fn sign_in(b: &Session, node: &TestServer) {
-    b.goto(&node.url("/login")).await;
+    b.goto(&node.url("/login?return_to=/account/apps")).await;
     b.screenshot("login").await;
     b.fill("Email", EMAIL).await;
     b.fill("Password", PASSWORD).await;

@@ -1,0 +1,231 @@
+//! The console in a real Chromium, driven as a person would: by labels and
+//! button names. First-run setup, a workspace and its secret shown once,
+//! copy buttons read back from the clipboard, regenerating through the
+//! dialog, an invitation taken up in a second browser, a member's limits,
+//! the rotation banner, re-authentication, and sign-up under each policy.
+//! Every page is saved as a screenshot under `target/screenshots/`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::browser::PASSWORD;
+use common::chromium::{Chromium, Session};
+use common::{MASTER, basic, post_form};
+use keyflow::clock::MockClock;
+use keyflow::testing::{TestDb, TestServer};
+use serde_json::json;
+
+const T0: i64 = 1_800_000_000;
+
+async fn token_status(node: &TestServer, id: &str, secret: &str) -> u16 {
+    post_form(
+        node,
+        Some(&basic(id, secret)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .status
+}
+
+async fn value_of(b: &Session, id: &str) -> String {
+    let v = b
+        .script(
+            "return document.getElementById(arguments[0]).textContent.trim();",
+            vec![json!(id)],
+        )
+        .await;
+    v.as_str().expect("text").to_owned()
+}
+
+async fn sign_in(b: &Session, node: &TestServer, email: &str) {
+    b.goto(&node.url("/login?return_to=/console")).await;
+    b.screenshot("login").await;
+    b.fill("Email", email).await;
+    b.fill("Password", PASSWORD).await;
+    b.click_button("Sign in").await;
+    b.wait_for_path("/console").await;
+}
+
+#[tokio::test]
+async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
+    let Some(ann) = Chromium::start("console_walkthrough").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let clock = MockClock::new(T0);
+    let node = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+
+    // First run: the setup link creates the platform admin.
+    let token = node.app.signup().first_run_link().await.unwrap().unwrap();
+    ann.goto(&node.url(&format!("/setup?token={}", token.expose())))
+        .await;
+    ann.screenshot("setup").await;
+    ann.fill("Email", "ann@example.com").await;
+    ann.fill("Name", "Ann").await;
+    ann.fill("Password", PASSWORD).await;
+    ann.click_button("Create platform admin").await;
+    ann.wait_for_path("/console").await;
+    ann.wait_for_text("No workspaces yet").await;
+    ann.screenshot("console-empty").await;
+
+    // A workspace: its keys shown once, each copied to the clipboard.
+    ann.fill("Name", "Reports").await;
+    ann.click_button("Create workspace").await;
+    ann.wait_for_text("Copy the secret key now").await;
+    ann.screenshot("workspace-created").await;
+    let secret = ann.secret().await;
+    let key = value_of(&ann, "application-key").await;
+    let ws = value_of(&ann, "workspace-id").await;
+    for (button, id) in [
+        ("Copy Workspace ID", "workspace-id"),
+        ("Copy API URL", "api-url"),
+        ("Copy Application Key", "application-key"),
+        ("Copy Secret Key", "secret-key"),
+    ] {
+        ann.click_button(button).await;
+        assert_eq!(ann.clipboard().await, value_of(&ann, id).await, "{button}");
+    }
+    assert_eq!(ann.clipboard().await, secret);
+    assert_eq!(token_status(&node, &key, &secret).await, 200);
+
+    // The tab never shows the secret again.
+    ann.link("I have saved the secret key")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let tab = format!("/console/workspaces/{ws}/integration");
+    ann.wait_for_path(&tab).await;
+    let text = ann.wait_for_text("Last Rotation Date").await;
+    assert!(text.contains("********") && !text.contains(&secret));
+    ann.screenshot("api-integration").await;
+
+    // The dialog: focus moves into it, Escape closes it, nothing happens.
+    ann.click_button("Regenerate Secret Key").await;
+    let dialog = ann.dialog().await;
+    assert!(
+        ann.active_element_within(&dialog).await,
+        "focus is in the dialog"
+    );
+    ann.screenshot("regenerate-dialog").await;
+    ann.press_escape().await;
+    ann.assert_no_dialog().await;
+    assert_eq!(token_status(&node, &key, &secret).await, 200);
+
+    // Confirmed: a new secret once, and the old one is refused.
+    ann.click_button("Regenerate Secret Key").await;
+    let dialog = ann.dialog().await;
+    ann.button_in(Some(&dialog), "Regenerate")
+        .await
+        .click()
+        .await
+        .unwrap();
+    ann.wait_for_text("Copy the new secret key now").await;
+    ann.screenshot("secret-regenerated").await;
+    let new_secret = ann.secret().await;
+    assert_ne!(new_secret, secret);
+    ann.click_button("Copy Secret Key").await;
+    assert_eq!(ann.clipboard().await, new_secret);
+    assert_eq!(token_status(&node, &key, &secret).await, 401);
+    assert_eq!(token_status(&node, &key, &new_secret).await, 200);
+
+    // An invitation, taken up by a second person in their own browser.
+    ann.goto(&node.url(&format!("/console/workspaces/{ws}/members")))
+        .await;
+    ann.screenshot("members").await;
+    ann.fill("Email", "bo@example.com").await;
+    ann.fill("Role", "Member").await;
+    ann.click_button("Invite").await;
+    ann.wait_for_text("Invitation for bo@example.com").await;
+    ann.screenshot("invitation-link").await;
+    let link = ann.secret().await;
+    let bo = ann.new_session("bo").await;
+    bo.goto(&link).await;
+    bo.screenshot("invitation").await;
+    bo.fill("Name", "Bo").await;
+    bo.fill("Password", PASSWORD).await;
+    bo.click_button("Create account and join").await;
+    bo.wait_for_path(&tab).await;
+    let text = bo.wait_for_text("Your role: Member").await;
+    // A member sees no Regenerate button, and posting the form anyway is
+    // refused.
+    assert!(!text.contains("Regenerate Secret Key"), "{text}");
+    bo.screenshot("member-api-integration").await;
+    bo.script(
+        "const f = document.createElement('form'); f.method = 'post'; \
+         f.action = arguments[0]; \
+         for (const [k, v] of [['csrf', document.querySelector('input[name=csrf]').value], ['grace', '0']]) { \
+           const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.append(i); } \
+         document.body.append(f); f.submit(); return true;",
+        vec![json!(format!("/console/workspaces/{ws}/regenerate"))],
+    )
+    .await;
+    bo.wait_for_text("Not allowed").await;
+    bo.screenshot("member-refused").await;
+    assert_eq!(token_status(&node, &key, &new_secret).await, 200);
+
+    // Ann's member list shows Bo; her account and apps pages.
+    ann.goto(&node.url(&format!("/console/workspaces/{ws}/members")))
+        .await;
+    ann.wait_for_text("bo@example.com").await;
+    ann.goto(&node.url("/console/account")).await;
+    ann.wait_for_text("Active sessions").await;
+    ann.screenshot("account").await;
+    ann.goto(&node.url("/account/apps")).await;
+    ann.wait_for_text("No connected apps").await;
+    ann.screenshot("connected-apps").await;
+
+    // 91 days on: the banner, and regenerating asks for the password again.
+    clock.advance(91 * 86_400);
+    sign_in(&ann, &node, "ann@example.com").await;
+    ann.goto(&node.url(&tab)).await;
+    ann.wait_for_text("The secret key is 91 days old").await;
+    ann.screenshot("rotation-due").await;
+    clock.advance(11 * 60);
+    ann.click_button("Regenerate Secret Key").await;
+    let dialog = ann.dialog().await;
+    ann.button_in(Some(&dialog), "Regenerate")
+        .await
+        .click()
+        .await
+        .unwrap();
+    ann.wait_for_text("Confirm your password").await;
+    ann.screenshot("reauthenticate").await;
+    ann.fill("Password", PASSWORD).await;
+    ann.click_button("Confirm").await;
+    ann.wait_for_text("Copy the new secret key now").await;
+    let third = ann.secret().await;
+    assert_eq!(token_status(&node, &key, &third).await, 200);
+    assert_eq!(token_status(&node, &key, &new_secret).await, 401);
+
+    ann.click_button("Sign out").await;
+    ann.wait_for_path("/login").await;
+    ann.screenshot("signed-out").await;
+}
+
+#[tokio::test]
+async fn sign_up_follows_the_policy_in_the_browser() {
+    let Some(b) = Chromium::start("console_sign_up").await else {
+        return;
+    };
+    for policy in ["open", "invite", "closed"] {
+        let db = TestDb::sqlite();
+        let node = TestServer::start(&db.url, MASTER, &["--signup", policy]).await;
+        b.goto(&node.url("/signup")).await;
+        b.screenshot(&format!("signup-{policy}")).await;
+        if policy != "open" {
+            b.wait_for_text("Sign-up is not open").await;
+            continue;
+        }
+        b.fill("Email", "cy@example.com").await;
+        b.fill("Name", "Cy").await;
+        b.fill("Password", PASSWORD).await;
+        b.click_button("Create account").await;
+        b.wait_for_path("/console").await;
+        b.wait_for_text("cy@example.com").await;
+        b.screenshot("signed-up").await;
+        b.click_button("Sign out").await;
+        b.wait_for_path("/login").await;
+    }
+}
