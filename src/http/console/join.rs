@@ -230,31 +230,37 @@ fn mode(view: &InvitationView, session: Option<&SignedIn>) -> InvitationMode {
     }
 }
 
+/// The invitation page for `view`, bound to the session when the person
+/// is signed in as the invitee, else to the pre-login cookie.
 fn render_invitation(
     app: &App,
     headers: &HeaderMap,
     status: StatusCode,
-    token: String,
     view: &InvitationView,
-    mode: InvitationMode,
-    name: String,
-    error: Option<String>,
+    form: InvitationForm,
 ) -> Response {
-    // Signed in, the form is bound to the session like every console form.
     let session_binding = browser::cookie(headers, SESSION_COOKIE)
-        .filter(|_| mode == InvitationMode::Join)
+        .filter(|_| form.mode == InvitationMode::Join)
         .map(|id| csrf_token(app, id));
     let build = |csrf: String| InvitationPage {
         csrf: session_binding.clone().unwrap_or(csrf),
-        token,
+        token: form.token,
         workspace_name: view.workspace_name.clone(),
         email: view.invitation.email.clone(),
         role: view.invitation.role.as_str(),
-        mode,
-        name,
-        error,
+        mode: form.mode,
+        name: form.name,
+        error: form.error,
     };
     bound_page(app, headers, status, build)
+}
+
+/// What the invitation form shows again.
+struct InvitationForm {
+    token: String,
+    mode: InvitationMode,
+    name: String,
+    error: Option<String>,
 }
 
 pub async fn invitation_page(
@@ -268,16 +274,13 @@ pub async fn invitation_page(
     if mode == InvitationMode::SignUp && app.signup().policy() == SignupPolicy::Closed {
         return Err(signup_closed(SignupPolicy::Closed));
     }
-    Ok(render_invitation(
-        &app,
-        &headers,
-        StatusCode::OK,
+    let form = InvitationForm {
         token,
-        &view,
         mode,
-        String::new(),
-        None,
-    ))
+        name: String::new(),
+        error: None,
+    };
+    Ok(render_invitation(&app, &headers, StatusCode::OK, &view, form))
 }
 
 pub async fn accept_invitation(
@@ -312,17 +315,13 @@ pub async fn accept_invitation(
         )),
         Err(e) => {
             let (status, error) = refusal(e)?;
-            let mode = mode(&view, None);
-            Ok(render_invitation(
-                &app,
-                &headers,
-                status,
+            let form = InvitationForm {
                 token,
-                &view,
-                mode,
+                mode: mode(&view, None),
                 name,
-                Some(error),
-            ))
+                error: Some(error),
+            };
+            Ok(render_invitation(&app, &headers, status, &view, form))
         }
     }
 }
