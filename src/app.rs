@@ -76,6 +76,10 @@ impl App {
         crate::service::members::Members::new(self)
     }
 
+    pub fn passwords(&self) -> crate::service::passwords::Passwords<'_> {
+        crate::service::passwords::Passwords::new(self)
+    }
+
     pub fn signup(&self) -> crate::service::signup::SignUp<'_> {
         crate::service::signup::SignUp::new(self)
     }

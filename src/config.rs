@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 mod auth;
 mod connections;
+mod mail;
 
 pub use auth::{AuthArgs, AuthSettings, SignupPolicy};
 pub use connections::{ConnectionArgs, ConnectionLimits};
+pub use mail::MailArgs;
 
 use crate::crypto::signing::Algorithm;
 use crate::domain::api_key::ApiKeyType;
@@ -130,6 +132,9 @@ pub struct ServeArgs {
     pub auth: AuthArgs,
 
     #[command(flatten)]
+    pub mail: MailArgs,
+
+    #[command(flatten)]
     pub connections: ConnectionArgs,
 }
 
@@ -197,6 +202,8 @@ pub struct Settings {
     pub api_key_limits: ApiKeyLimits,
     pub auth: AuthSettings,
     pub connections: ConnectionLimits,
+    /// Outgoing email, when SMTP is configured.
+    pub mail: Option<crate::mail::Mailer>,
 }
 
 /// Requests per minute an API key may make, by key type; keys may override.
@@ -276,7 +283,6 @@ impl Settings {
         }
         let tls = tls_files(serve)?;
         Ok(Self {
-            issuer,
             database_url: args.database_url.clone(),
             keys_dir: args.keys_dir.clone(),
             listen: serve.listen,
@@ -292,6 +298,8 @@ impl Settings {
             api_key_limits: file.api_key_rate_limits.unwrap_or_default(),
             auth: AuthSettings::from_args(&serve.auth)?,
             connections: ConnectionLimits::from_args(&serve.connections)?,
+            mail: mail::mailer(&serve.mail, &issuer)?,
+            issuer,
         })
     }
 

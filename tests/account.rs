@@ -191,15 +191,17 @@ async fn discovery_describes_the_oidc_provider() {
 }
 
 #[tokio::test]
-async fn signing_in_outside_a_flow_lands_on_the_account_pages_only() {
+async fn signing_in_outside_a_flow_lands_on_keyflows_own_pages_only() {
     let db = TestDb::sqlite();
     let node = TestServer::start(&db.url, MASTER, &[]).await;
     let ws = workspace(&node, "Acme").await;
     user(&node, EMAIL, &[(&ws.workspace.id, Role::Member)]).await;
     for (return_to, lands) in [
         ("/account/apps", "/account/apps"),
-        ("https://evil.example/", "/account/apps"),
-        ("//evil.example/account/", "/account/apps"),
+        ("/console/account", "/console/account"),
+        ("https://evil.example/", "/console"),
+        ("//evil.example/account/", "/console"),
+        ("/console//evil.example", "/console"),
     ] {
         let browser = Browser::new();
         let mut url = url::Url::parse(&node.url("/login")).unwrap();

@@ -75,7 +75,17 @@ async fn operator_walkthrough_on_the_embedded_database() {
     let (clean, log) = terminate(server);
     assert!(clean, "graceful shutdown exits 0:\n{log}");
     assert!(log.contains("listening on http://127.0.0.1:"), "{log}");
-    assert!(log.contains("keyflow workspace create"), "{log}");
+    assert!(log.contains("the console is at http://127.0.0.1:"), "{log}");
+    // No user yet: the log carries the one-time setup link, and its line
+    // says "setup" with the full URL.
+    let setup = log
+        .lines()
+        .find(|l| l.contains("setup"))
+        .expect("setup line");
+    assert!(
+        setup.contains(&format!("http://127.0.0.1:{port}/setup?token=")),
+        "{setup}"
+    );
     assert!(!log.contains(secret), "a secret reached the log");
 
     // A restart reuses the master key and the signing keys.

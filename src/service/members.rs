@@ -15,10 +15,17 @@ use crate::domain::secret::{PlainSecret, random_base62};
 use crate::domain::user::{Role, normalize_email};
 use crate::domain::user_record::{Member, Membership, UserRecord};
 use crate::domain::workspace::Workspace;
+use crate::mail::messages;
 use crate::service::accounts::{self, AccountError};
+use crate::service::notify::{self, Delivery};
 use crate::service::{During, StoreFailure};
 
 pub const INVITATION_ID_PREFIX: &str = "inv_";
+
+/// The link an invitation's token opens: the console's invitation page.
+pub fn invitation_url(issuer: &str, token: &PlainSecret) -> String {
+    format!("{issuer}/invitations/{}", token.expose())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemberError {
@@ -86,6 +93,8 @@ pub struct CreatedInvitation {
     pub role: Role,
     pub token: PlainSecret,
     pub expires_at: UnixTime,
+    /// Whether the link was emailed to the invitee.
+    pub delivery: Delivery,
 }
 
 pub struct Members<'a> {
@@ -205,12 +214,21 @@ impl<'a> Members<'a> {
             .create_invitation(&invitation, &audit)
             .await
             .during("create the invitation")?;
+        let link = invitation_url(&self.app.settings.issuer, &token);
+        let message = messages::invitation(
+            &access.workspace.name,
+            role.as_str(),
+            &link,
+            &crate::clock::rfc3339(invitation.expires_at),
+        );
+        let delivery = notify::email(self.app, &email, message).await;
         Ok(CreatedInvitation {
             id: invitation.id,
             email,
             role,
             token,
             expires_at: invitation.expires_at,
+            delivery,
         })
     }
 

@@ -14,6 +14,8 @@ pub mod directory;
 pub mod health;
 pub mod integrations;
 pub mod members;
+pub mod notify;
+pub mod passwords;
 pub mod sessions;
 pub mod signup;
 pub mod tokens;

@@ -280,7 +280,13 @@ pub async fn invitation_page(
         name: String::new(),
         error: None,
     };
-    Ok(render_invitation(&app, &headers, StatusCode::OK, &view, form))
+    Ok(render_invitation(
+        &app,
+        &headers,
+        StatusCode::OK,
+        &view,
+        form,
+    ))
 }
 
 pub async fn accept_invitation(
