@@ -38,3 +38,7 @@ CREATE TABLE one_time_links (
 ALTER TABLE sessions ADD COLUMN ip TEXT;
 ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- When owners were last told that the application secret is due for
+-- rotation; a notice goes out once per secret (see rotation notices).
+ALTER TABLE clients ADD COLUMN rotation_notice_at BIGINT;

@@ -239,7 +239,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let tasks = app.spawn_background(stopped);
+    let mut tasks = app.spawn_background(stopped.clone());
+    tasks.extend(crate::service::notify::spawn_rotation_notices(
+        Arc::clone(&app),
+        stopped,
+    ));
     let result = serve(Arc::clone(&app), listener, shutdown).await;
     let _ = stop.send(true);
     for t in tasks {

@@ -7,6 +7,7 @@
 //! one the CLI shares takes the store and the clock it needs.
 
 pub mod accounts;
+pub mod admin;
 pub mod api_keys;
 pub mod authorization;
 pub mod clients;

@@ -60,8 +60,7 @@ impl<'a> Passwords<'a> {
             .await
             .during("read the user")?
             .ok_or(ResetError::NoSuchUser)?;
-        let audit_actor = ctx.clone();
-        let (url, delivery) = self.issue(&user.id, &user.email, &audit_actor).await?;
+        let (url, delivery) = self.issue(&user.id, &user.email, ctx).await?;
         Ok(ResetLink {
             url,
             email: user.email,

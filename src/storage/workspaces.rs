@@ -3,6 +3,8 @@
 
 use async_trait::async_trait;
 
+use crate::clock::UnixTime;
+
 use crate::domain::audit::AuditEntry;
 use crate::domain::workspace::Workspace;
 
@@ -33,4 +35,14 @@ pub trait WorkspaceStore: Send + Sync {
     async fn get_workspace(&self, id: &str) -> Result<Option<Workspace>>;
 
     async fn list_workspaces(&self) -> Result<Vec<Workspace>>;
+
+    /// Claims, once per secret, the workspaces whose application secret was
+    /// set before `due_before` and whose owners have not been told since:
+    /// marks them told at `now` and returns `(workspace_id, rotated_at)`.
+    /// The conditional update lets only one node claim each.
+    async fn claim_rotation_notices(
+        &self,
+        due_before: UnixTime,
+        now: UnixTime,
+    ) -> Result<Vec<(String, UnixTime)>>;
 }

@@ -36,6 +36,8 @@ fn local_target(return_to: &str) -> &str {
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
+    /// Set after a password reset, to say so.
+    reset: Option<String>,
 }
 
 pub async fn login_page(
@@ -49,6 +51,9 @@ pub async fn login_page(
     }
     let form = LoginForm {
         return_to,
+        notice: q
+            .reset
+            .map(|_| "Your password was changed. Sign in with the new one.".to_owned()),
         ..LoginForm::default()
     };
     Ok(form_page(&app, &headers, form, None))
@@ -63,6 +68,7 @@ pub(super) struct LoginForm {
     pub request: String,
     pub return_to: String,
     pub username: String,
+    pub notice: Option<String>,
 }
 
 /// Why the previous attempt failed: status, message, seconds to wait.
@@ -93,6 +99,9 @@ pub(super) fn form_page(
             username: form.username,
             error,
             retry_after,
+            notice: form.notice,
+            can_reset: app.settings.mail.is_some(),
+            signup_open: app.settings.auth.signup == crate::config::SignupPolicy::Open,
         },
     );
     if let Some(r) = retry_after {
@@ -143,6 +152,7 @@ pub async fn login_submit(
                 request,
                 return_to,
                 username,
+                notice: None,
             };
             return Ok(form_page(&app, &headers, again, Some(failure(e)?)));
         }

@@ -179,6 +179,7 @@ fn login_form(app: &App, headers: &HeaderMap, r: &AuthorizationRequest, query: &
         request: query.to_owned(),
         return_to: String::new(),
         username: r.login_hint.clone().unwrap_or_default(),
+        notice: None,
     };
     login::form_page(app, headers, form, None)
 }

@@ -53,6 +53,12 @@ pub struct LoginPage {
     pub error: Option<String>,
     /// Seconds until another attempt may succeed, when throttled.
     pub retry_after: Option<u64>,
+    /// Shown above the form (after a password reset).
+    pub notice: Option<String>,
+    /// "Forgot your password?" works only when keyflow sends email.
+    pub can_reset: bool,
+    /// "Create an account" under `--signup open`.
+    pub signup_open: bool,
 }
 
 #[derive(Debug, Template, WebTemplate)]

@@ -28,7 +28,7 @@ pub const SIGNUP_PATH: &str = "/signup";
 pub const INVITATION_PATH: &str = "/invitations/{token}";
 
 /// A pre-login page, with a fresh binding cookie when the browser has none.
-fn bound_page<T: IntoResponse>(
+pub(super) fn bound_page<T: IntoResponse>(
     app: &App,
     headers: &HeaderMap,
     status: StatusCode,
@@ -45,7 +45,11 @@ fn bound_page<T: IntoResponse>(
     res
 }
 
-fn check_binding(app: &App, headers: &HeaderMap, form: &OAuthForm) -> Result<(), PageError> {
+pub(super) fn check_binding(
+    app: &App,
+    headers: &HeaderMap,
+    form: &OAuthForm,
+) -> Result<(), PageError> {
     let binding = browser::cookie(headers, CSRF_COOKIE).unwrap_or("");
     if binding.is_empty() || !csrf_ok(app, binding, form.get("csrf")) {
         return Err(super::expired());
@@ -54,7 +58,7 @@ fn check_binding(app: &App, headers: &HeaderMap, form: &OAuthForm) -> Result<(),
 }
 
 /// Signed in: the session cookie, and on to `to`.
-fn signed_in_to(app: &App, signed_in: &SignedIn, to: &str) -> Response {
+pub(super) fn signed_in_to(app: &App, signed_in: &SignedIn, to: &str) -> Response {
     let mut res = see_other(to);
     res.headers_mut().append(
         header::SET_COOKIE,
@@ -86,7 +90,7 @@ fn refusal(e: SignUpError) -> Result<(StatusCode, String), PageError> {
     Ok((status, format!("{text}.")))
 }
 
-fn link_gone() -> PageError {
+pub(super) fn link_gone() -> PageError {
     error_page(
         StatusCode::GONE,
         "This link no longer works",

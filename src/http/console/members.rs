@@ -20,6 +20,8 @@ use crate::domain::user::Role;
 use crate::http::browser::{BrowserForm, PageError, error_page, page, see_other};
 use crate::http::form::OAuthForm;
 use crate::http::origin::RequestOrigin;
+use crate::service::members::invitation_url;
+use crate::service::notify::Delivery;
 use crate::service::sessions::SignedIn;
 
 fn tab_path(id: &str) -> String {
@@ -141,11 +143,8 @@ pub async fn invite(
         StatusCode::OK,
         InvitedPage {
             frame: frame(&app, &session, "workspaces"),
-            link: format!(
-                "{}/invitations/{}",
-                app.settings.issuer,
-                invited.token.expose()
-            ),
+            link: invitation_url(&app.settings.issuer, &invited.token),
+            emailed: invited.delivery == Delivery::Sent,
             email: invited.email,
             role: invited.role.as_str(),
             expires: when(invited.expires_at),

@@ -4,10 +4,12 @@
 //! work without JavaScript, and `keyflow.js` adds copying and dialogs.
 
 mod account;
+mod admin;
 mod home;
 mod integration;
 mod join;
 mod members;
+mod passwords;
 mod views;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -66,6 +68,22 @@ pub fn routes() -> Vec<Route> {
             post(account::sign_out_everywhere),
         ),
         Route::new(SIGN_OUT_PATH, post(account::sign_out)),
+        Route::new(admin::USERS_PATH, get(admin::users)),
+        Route::new("/console/admin/users/status", post(admin::set_status)),
+        Route::new("/console/admin/users/reset-link", post(admin::reset_link)),
+        Route::new(
+            admin::CLIENTS_PATH,
+            get(admin::clients).post(admin::register_client),
+        ),
+        Route::new("/console/admin/clients/rotate", post(admin::rotate_client)),
+        Route::new(
+            passwords::RESET_PATH,
+            get(passwords::reset_page).post(passwords::reset),
+        ),
+        Route::new(
+            passwords::FORGOT_PATH,
+            get(passwords::forgot_page).post(passwords::forgot),
+        ),
         Route::new(join::SETUP_PATH, get(join::setup_page).post(join::setup)),
         Route::new(join::SIGNUP_PATH, get(join::signup_page).post(join::signup)),
         Route::new(

@@ -135,6 +135,7 @@ pub struct InvitedPage {
     pub role: &'static str,
     pub link: String,
     pub expires: String,
+    pub emailed: bool,
 }
 
 #[derive(Debug, Template, WebTemplate)]
@@ -211,4 +212,84 @@ pub struct InvitationPage {
     pub mode: InvitationMode,
     pub name: String,
     pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRowView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub created: String,
+    pub disabled: bool,
+    pub platform_admin: bool,
+    pub workspaces: usize,
+    pub is_me: bool,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/admin_users.html")]
+pub struct AdminUsersPage {
+    pub frame: Frame,
+    pub users: Vec<UserRowView>,
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientRowView {
+    pub client_id: String,
+    pub name: String,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+    pub scopes: String,
+    pub created: String,
+    pub last_rotated: String,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/admin_clients.html")]
+pub struct AdminClientsPage {
+    pub frame: Frame,
+    pub clients: Vec<ClientRowView>,
+    /// The registration form, shown again after a refusal.
+    pub form: ClientForm,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientForm {
+    pub name: String,
+    pub logo_uri: String,
+    pub redirect_uris: String,
+    pub public: bool,
+    pub scopes: String,
+}
+
+/// A link or secret an admin made, shown once.
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/admin_shown_once.html")]
+pub struct ShownOncePage {
+    pub frame: Frame,
+    pub title: String,
+    pub lead: String,
+    /// The non-secret value shown beside it (a client id), if any.
+    pub id_label: String,
+    pub id_value: String,
+    pub secret_label: String,
+    pub secret: String,
+    pub back: String,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/reset.html")]
+pub struct ResetPage {
+    pub csrf: String,
+    pub token: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/forgot.html")]
+pub struct ForgotPage {
+    pub csrf: String,
+    pub sent: bool,
 }

@@ -4,6 +4,7 @@
 macro_rules! impl_workspaces {
     ($store:ty, $db:ty) => {
         const _: () = {
+            use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::workspace::Workspace;
             use $crate::storage::workspaces::WorkspaceStore;
@@ -83,6 +84,24 @@ macro_rules! impl_workspaces {
                             .fetch_optional(&self.pool)
                             .await?;
                     Ok(row.map(sql::workspace))
+                }
+
+                async fn claim_rotation_notices(
+                    &self,
+                    due_before: UnixTime,
+                    now: UnixTime,
+                ) -> Result<Vec<(String, UnixTime)>> {
+                    let _turn = self.write_turn().await;
+                    let rows: Vec<(String, i64)> = sqlx::query_as(
+                        "UPDATE clients SET rotation_notice_at = $2 \
+                         WHERE kind = 'application' AND workspace_id IS NOT NULL \
+                         AND COALESCE(secret_rotated_at, created_at) < $1 \
+                         AND (rotation_notice_at IS NULL \
+                              OR rotation_notice_at <= COALESCE(secret_rotated_at, created_at)) \
+                         RETURNING workspace_id, COALESCE(secret_rotated_at, created_at)",
+                    )
+                    .bind(due_before).bind(now).fetch_all(&self.pool).await?;
+                    Ok(rows)
                 }
 
                 async fn list_workspaces(&self) -> Result<Vec<Workspace>> {

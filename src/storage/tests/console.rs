@@ -310,3 +310,46 @@ async fn members_and_passwords() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_rotation_notice_is_claimed_once_per_secret() {
+    for db in TestDb::all().await {
+        let store = with_w1(&db).await;
+        // w1's secret was set at 1_000.
+        assert!(
+            store
+                .claim_rotation_notices(1_000, 5_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let claimed = store.claim_rotation_notices(1_001, 5_000).await.unwrap();
+        assert_eq!(claimed, [("w1".to_owned(), 1_000)], "{:?}", db.backend);
+        assert!(
+            store
+                .claim_rotation_notices(9_000, 9_000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let rotation = SecretRotation {
+            now: 10_000,
+            previous_expire_at: 10_000,
+            revoke_issued_tokens: false,
+        };
+        let audit = entry(AuditEvent::SecretRegenerated);
+        store
+            .rotate_client_secret("app_1", &secret(2), rotation, &audit)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_rotation_notices(10_000, 10_001)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = store.claim_rotation_notices(10_001, 20_000).await.unwrap();
+        assert_eq!(again, [("w1".to_owned(), 10_000)]);
+    }
+}
