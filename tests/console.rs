@@ -644,3 +644,122 @@ async fn every_console_page_is_uncached_unframed_and_runs_only_its_own_script() 
             .contains("immutable")
     );
 }
+
+#[tokio::test]
+async fn every_console_form_refuses_a_post_without_its_csrf_token() {
+    let (db, node, _clock) = node(&["--signup", "open"]).await;
+    let token = node.app.signup().first_run_link().await.unwrap().unwrap();
+    let account = keyflow::service::signup::NewAccount {
+        email: "root@example.com",
+        name: "Root",
+        password: PASSWORD,
+    };
+    node.app
+        .signup()
+        .complete_setup(token.expose(), account, Default::default())
+        .await
+        .unwrap();
+    let root = signed_in(&node, "root@example.com").await;
+    let (ws, _, _) = create_workspace(&root, &node).await;
+    let me = node.app.store.members(&ws).await.unwrap()[0]
+        .user_id
+        .clone();
+    let setup = node.app.signup().first_run_link().await.unwrap();
+    assert!(setup.is_none());
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/console/workspaces".into(), vec![("name", "X")]),
+        (
+            format!("/console/workspaces/{ws}/regenerate"),
+            vec![("grace", "0")],
+        ),
+        (
+            format!("/console/workspaces/{ws}/members/invite"),
+            vec![("email", "x@example.com"), ("role", "member")],
+        ),
+        (
+            format!("/console/workspaces/{ws}/members/role"),
+            vec![("user_id", &me), ("role", "owner")],
+        ),
+        (
+            format!("/console/workspaces/{ws}/members/remove"),
+            vec![("user_id", &me)],
+        ),
+        (
+            format!("/console/workspaces/{ws}/invitations/revoke"),
+            vec![("invitation_id", "inv_x")],
+        ),
+        (
+            "/console/account/password".into(),
+            vec![
+                ("current_password", PASSWORD),
+                ("new_password", "0123456789"),
+            ],
+        ),
+        ("/console/account/sessions/end".into(), vec![]),
+        ("/console/sign-out".into(), vec![]),
+        (
+            "/console/admin/users/status".into(),
+            vec![("user_id", &me), ("action", "disable")],
+        ),
+        (
+            "/console/admin/users/reset-link".into(),
+            vec![("user_id", &me)],
+        ),
+        (
+            "/console/admin/clients".into(),
+            vec![("name", "M"), ("redirect_uris", "https://m.example/cb")],
+        ),
+        (
+            "/console/admin/clients/rotate".into(),
+            vec![("client_id", "cli_x")],
+        ),
+        (
+            "/account/apps/disconnect".into(),
+            vec![("client_id", "cli_x"), ("workspace", &ws)],
+        ),
+        (
+            "/signup".into(),
+            vec![
+                ("email", "new@example.com"),
+                ("name", "N"),
+                ("password", PASSWORD),
+            ],
+        ),
+        (
+            "/setup".into(),
+            vec![
+                ("token", "t"),
+                ("email", "s@example.com"),
+                ("name", "S"),
+                ("password", PASSWORD),
+            ],
+        ),
+        (
+            "/reset-password".into(),
+            vec![("token", "t"), ("password", PASSWORD)],
+        ),
+    ];
+    let audited = audit_rows(&db).await;
+    for (path, fields) in &forms {
+        let forged: Vec<_> = fields.iter().copied().chain([("csrf", "forged")]).collect();
+        for body in [fields.clone(), forged] {
+            let p = root.post(&node.url(path), &body).await;
+            assert_eq!(p.status, 403, "{path}: {}", p.html);
+        }
+    }
+    assert_eq!(audit_rows(&db).await, audited, "nothing was done");
+    assert_eq!(
+        root.get(&node.url("/console")).await.status,
+        200,
+        "still signed in"
+    );
+}
+
+async fn audit_rows(db: &keyflow::testing::TestDb) -> i64 {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+}

@@ -176,6 +176,31 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.wait_for_text("No connected apps").await;
     ann.screenshot("connected-apps").await;
 
+    // The platform admin's pages: a client registered, a reset link for Bo.
+    ann.goto(&node.url("/console/admin/clients")).await;
+    ann.screenshot("admin-clients").await;
+    ann.fill("Name", "Make").await;
+    ann.fill("Redirect URIs", "https://make.example/cb").await;
+    ann.click_button("Register client").await;
+    ann.wait_for_text("Copy the client secret now").await;
+    ann.screenshot("admin-client-registered").await;
+    assert!(ann.secret().await.starts_with("sec_"));
+    ann.goto(&node.url("/console/admin")).await;
+    ann.wait_for_text("bo@example.com").await;
+    ann.screenshot("admin-users").await;
+    ann.click_button("Create a password-reset link for bo@example.com")
+        .await;
+    ann.wait_for_text("Password-reset link for bo@example.com")
+        .await;
+    ann.screenshot("admin-reset-link").await;
+    let reset = ann.secret().await;
+    bo.goto(&reset).await;
+    bo.screenshot("reset-password").await;
+    bo.fill("Password", "bo's brand new password").await;
+    bo.click_button("Set password").await;
+    bo.wait_for_text("Your password was changed").await;
+    bo.screenshot("reset-done").await;
+
     // 91 days on: the banner, and regenerating asks for the password again.
     clock.advance(91 * 86_400);
     sign_in(&ann, &node, "ann@example.com").await;
