@@ -5,8 +5,10 @@
 mod common;
 
 use common::browser::{Browser, PASSWORD};
-use common::console::{T0, node, person, secret, signed_in, submit, workspace_id};
-use common::{basic, post_form, workspace};
+use common::console::{
+    T0, make_platform_admin, node, person, secret, signed_in, submit, token_status, workspace_id,
+};
+use common::workspace;
 use keyflow::domain::user::Role;
 
 async fn create_workspace(
@@ -25,16 +27,6 @@ async fn create_workspace(
     let key = p.html.split("id=\"application-key\"").nth(1).unwrap();
     let key = key[key.find('>').unwrap() + 1..key.find('<').unwrap()].to_owned();
     (workspace_id(&p), key, secret(&p))
-}
-
-async fn token_status(node: &keyflow::testing::TestServer, id: &str, secret: &str) -> u16 {
-    post_form(
-        node,
-        Some(&basic(id, secret)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .status
 }
 
 #[tokio::test]
@@ -648,17 +640,7 @@ async fn every_console_page_is_uncached_unframed_and_runs_only_its_own_script() 
 #[tokio::test]
 async fn every_console_form_refuses_a_post_without_its_csrf_token() {
     let (db, node, _clock) = node(&["--signup", "open"]).await;
-    let token = node.app.signup().first_run_link().await.unwrap().unwrap();
-    let account = keyflow::service::signup::NewAccount {
-        email: "root@example.com",
-        name: "Root",
-        password: PASSWORD,
-    };
-    node.app
-        .signup()
-        .complete_setup(token.expose(), account, Default::default())
-        .await
-        .unwrap();
+    make_platform_admin(&node).await;
     let root = signed_in(&node, "root@example.com").await;
     let (ws, _, _) = create_workspace(&root, &node).await;
     let me = node.app.store.members(&ws).await.unwrap()[0]

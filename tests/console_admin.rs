@@ -5,29 +5,18 @@
 mod common;
 
 use common::browser::{Browser, PASSWORD, user};
-use common::console::{node, person, secret, signed_in, submit};
+use common::console::{make_platform_admin, node, person, secret, signed_in, submit};
 use common::smtp::SmtpServer;
 use common::workspace;
 use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
 use keyflow::service::notify::rotation_notices;
-use keyflow::service::signup::NewAccount;
 use keyflow::service::workspaces::RotationOptions;
 use keyflow::testing::TestServer;
 
-/// A platform admin made through the setup link, signed in.
+/// The platform admin, signed in.
 async fn platform_admin(node: &TestServer) -> Browser {
-    let token = node.app.signup().first_run_link().await.unwrap().unwrap();
-    let account = NewAccount {
-        email: "root@example.com",
-        name: "Root",
-        password: PASSWORD,
-    };
-    node.app
-        .signup()
-        .complete_setup(token.expose(), account, Default::default())
-        .await
-        .unwrap();
+    make_platform_admin(node).await;
     signed_in(node, "root@example.com").await
 }
 

@@ -9,24 +9,15 @@ mod common;
 
 use std::sync::Arc;
 
+use common::MASTER;
 use common::browser::PASSWORD;
 use common::chromium::{Chromium, Session};
-use common::{MASTER, basic, post_form};
+use common::console::token_status;
 use keyflow::clock::MockClock;
 use keyflow::testing::{TestDb, TestServer};
 use serde_json::json;
 
 const T0: i64 = 1_800_000_000;
-
-async fn token_status(node: &TestServer, id: &str, secret: &str) -> u16 {
-    post_form(
-        node,
-        Some(&basic(id, secret)),
-        "grant_type=client_credentials",
-    )
-    .await
-    .status
-}
 
 async fn value_of(b: &Session, id: &str) -> String {
     let v = b

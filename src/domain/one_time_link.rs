@@ -42,6 +42,23 @@ pub struct OneTimeLink {
 }
 
 impl OneTimeLink {
+    /// A new link for `purpose`, good for [`LINK_TTL_SECONDS`] from `now`.
+    pub fn issue(
+        token_hash: SecretHash,
+        purpose: LinkPurpose,
+        user_id: Option<String>,
+        now: UnixTime,
+    ) -> Self {
+        Self {
+            token_hash,
+            purpose,
+            user_id,
+            created_at: now,
+            expires_at: now + LINK_TTL_SECONDS,
+            used_at: None,
+        }
+    }
+
     /// Unused and unexpired at `now`.
     pub fn usable(&self, now: UnixTime) -> bool {
         self.used_at.is_none() && now < self.expires_at

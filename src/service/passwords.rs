@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::domain::audit::{Actor, AuditContext, AuditEntry, AuditEvent, Origin};
-use crate::domain::one_time_link::{LINK_TTL_SECONDS, LinkPurpose, OneTimeLink};
+use crate::domain::one_time_link::{LinkPurpose, OneTimeLink};
 use crate::domain::secret::PlainSecret;
 use crate::domain::user::{PasswordError, normalize_email};
 use crate::mail::messages;
@@ -104,14 +104,12 @@ impl<'a> Passwords<'a> {
     ) -> Result<(String, Delivery), StoreFailure> {
         let now = self.app.clock.now();
         let token = PlainSecret::generate("");
-        let link = OneTimeLink {
-            token_hash: self.app.clients.hasher().hash(&token),
-            purpose: LinkPurpose::PasswordReset,
-            user_id: Some(user_id.to_owned()),
-            created_at: now,
-            expires_at: now + LINK_TTL_SECONDS,
-            used_at: None,
-        };
+        let link = OneTimeLink::issue(
+            self.app.clients.hasher().hash(&token),
+            LinkPurpose::PasswordReset,
+            Some(user_id.to_owned()),
+            now,
+        );
         let audit = ctx
             .entry(AuditEvent::PasswordResetLinkCreated, now)
             .details(json!({"userId": user_id}));

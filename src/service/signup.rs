@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::config::SignupPolicy;
 use crate::domain::audit::{Actor, AuditContext, AuditEntry, AuditEvent, Origin};
 use crate::domain::invitation::{InvitationRecord, InvitationState};
-use crate::domain::one_time_link::{LINK_TTL_SECONDS, LinkPurpose, OneTimeLink};
+use crate::domain::one_time_link::{LinkPurpose, OneTimeLink};
 use crate::domain::secret::PlainSecret;
 use crate::domain::user::PasswordError;
 use crate::service::accounts::{self, AccountError, NewUser};
@@ -100,14 +100,12 @@ impl<'a> SignUp<'a> {
         }
         let now = self.app.clock.now();
         let token = PlainSecret::generate("");
-        let link = OneTimeLink {
-            token_hash: self.app.clients.hasher().hash(&token),
-            purpose: LinkPurpose::Setup,
-            user_id: None,
-            created_at: now,
-            expires_at: now + LINK_TTL_SECONDS,
-            used_at: None,
-        };
+        let link = OneTimeLink::issue(
+            self.app.clients.hasher().hash(&token),
+            LinkPurpose::Setup,
+            None,
+            now,
+        );
         let audit = AuditEntry::new(AuditEvent::SetupLinkCreated, Actor::system(), now);
         store
             .create_link(&link, Some(&audit))

@@ -70,3 +70,29 @@ pub fn workspace_id(page: &Page) -> String {
     let end = at + page.html[at..].find('/').expect("link end");
     page.html[at..end].to_owned()
 }
+
+/// The token endpoint's status for client_credentials with `id` and `secret`.
+pub async fn token_status(node: &TestServer, id: &str, secret: &str) -> u16 {
+    super::post_form(
+        node,
+        Some(&super::basic(id, secret)),
+        "grant_type=client_credentials",
+    )
+    .await
+    .status
+}
+
+/// `root@example.com`, the platform admin, made through the setup link.
+pub async fn make_platform_admin(node: &TestServer) {
+    let token = node.app.signup().first_run_link().await.unwrap().unwrap();
+    let account = keyflow::service::signup::NewAccount {
+        email: "root@example.com",
+        name: "Root",
+        password: PASSWORD,
+    };
+    node.app
+        .signup()
+        .complete_setup(token.expose(), account, Default::default())
+        .await
+        .unwrap();
+}

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use serde::Deserialize;
 
 use super::views::{AccountPage, SessionView};
-use super::{form_session, frame, require_session, when};
+use super::{Done, form_session, frame, require_session, when};
 use crate::app::App;
 use crate::domain::secret::PlainSecret;
 use crate::http::browser::{BrowserForm, PageError, SESSION_COOKIE, clear_cookie, page, see_other};
@@ -17,15 +16,10 @@ use crate::service::sessions::{PasswordChangeError, SignedIn};
 
 pub const ACCOUNT_PATH: &str = "/console/account";
 
-#[derive(Debug, Deserialize)]
-pub struct Notice {
-    done: Option<String>,
-}
-
 pub async fn show(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<Notice>,
+    Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let session = require_session(&app, &headers, ACCOUNT_PATH).await?;
     let notice = (q.done.as_deref() == Some("password"))
@@ -95,8 +89,12 @@ pub async fn change_password(
     account_page(&app, &session, error.0, None, Some(error.1)).await
 }
 
-fn signed_out() -> Response {
-    see_other("/login?return_to=/console")
+/// Back to the sign-in page, with the session cookie cleared.
+fn signed_out(app: &App) -> Response {
+    let mut res = see_other("/login?return_to=/console");
+    res.headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(app, SESSION_COOKIE));
+    res
 }
 
 pub async fn sign_out_everywhere(
@@ -107,10 +105,7 @@ pub async fn sign_out_everywhere(
 ) -> Result<Response, PageError> {
     let session = form_session(&app, &headers, &form).await?;
     app.sessions().sign_out_everywhere(&session, origin).await?;
-    let mut res = signed_out();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, clear_cookie(&app, SESSION_COOKIE));
-    Ok(res)
+    Ok(signed_out(&app))
 }
 
 pub async fn sign_out(
@@ -121,8 +116,5 @@ pub async fn sign_out(
 ) -> Result<Response, PageError> {
     let session = form_session(&app, &headers, &form).await?;
     app.sessions().sign_out(&session, None, origin).await?;
-    let mut res = signed_out();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, clear_cookie(&app, SESSION_COOKIE));
-    Ok(res)
+    Ok(signed_out(&app))
 }

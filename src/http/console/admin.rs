@@ -7,12 +7,11 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 
 use super::views::{
     AdminClientsPage, AdminUsersPage, ClientForm, ClientRowView, ShownOncePage, UserRowView,
 };
-use super::{audit_context, form_session, frame, require_recent_auth, require_session, when};
+use super::{Done, audit_context, form_session, frame, require_recent_auth, require_session, when};
 use crate::app::App;
 use crate::crypto::signing::Algorithm;
 use crate::http::browser::{BrowserForm, PageError, error_page, page, see_other, unavailable};
@@ -48,15 +47,10 @@ fn admin<'a>(app: &'a App, session: &'a SignedIn) -> Result<PlatformAdmin<'a>, P
     Ok(PlatformAdmin::new(app, &session.user)?)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Notice {
-    done: Option<String>,
-}
-
 pub async fn users(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<Notice>,
+    Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let session = require_session(&app, &headers, USERS_PATH).await?;
     let users = admin(&app, &session)?.users().await?;

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
-use super::CONSOLE_PATH;
 use super::views::{InvitationMode, InvitationPage, SetupPage, SignupPage};
+use super::{CONSOLE_PATH, TokenQuery};
 use crate::app::App;
 use crate::config::SignupPolicy;
 use crate::domain::invitation::InvitationState;
@@ -99,15 +98,10 @@ pub(super) fn link_gone() -> PageError {
     .into()
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SetupQuery {
-    token: Option<String>,
-}
-
 pub async fn setup_page(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<SetupQuery>,
+    Query(q): Query<TokenQuery>,
 ) -> Result<Response, PageError> {
     let token = q.token.unwrap_or_default();
     if token.is_empty() || !app.signup().setup_link_usable(&token).await? {

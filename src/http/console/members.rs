@@ -7,12 +7,11 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 
 use super::views::{InvitationRowView, InvitedPage, MemberView, MembersPage};
 use super::{
-    CONSOLE_PATH, audit_context, form_session, frame, require_recent_auth, require_session, when,
-    workspace_tab,
+    CONSOLE_PATH, Done, audit_context, form_session, frame, require_recent_auth, require_session,
+    when, workspace_tab,
 };
 use crate::app::App;
 use crate::domain::permission::WorkspaceAction;
@@ -26,11 +25,6 @@ use crate::service::sessions::SignedIn;
 
 fn tab_path(id: &str) -> String {
     format!("/console/workspaces/{id}/members")
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Notice {
-    done: Option<String>,
 }
 
 fn notice_text(done: Option<&str>) -> Option<String> {
@@ -49,7 +43,7 @@ pub async fn show(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<Notice>,
+    Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let session = require_session(&app, &headers, &tab_path(&id)).await?;
     let (access, ws) = workspace_tab(&app, &session, &id, "members").await?;

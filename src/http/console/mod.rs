@@ -93,6 +93,18 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// `?done=…`: what a post-redirect-get just did, for the page to say.
+#[derive(Debug, serde::Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+/// `?token=…`: a one-time link's token (setup, password reset).
+#[derive(Debug, serde::Deserialize)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+}
+
 /// The signed-in person, or a redirect to the sign-in page that comes back
 /// to `return_to`.
 pub(crate) async fn require_session(

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 
+use super::TokenQuery;
 use super::join::{bound_page, check_binding, link_gone};
 use super::views::{ForgotPage, ResetPage};
 use crate::app::App;
@@ -17,11 +17,6 @@ use crate::service::passwords::ResetError;
 
 pub use crate::service::passwords::RESET_PATH;
 pub const FORGOT_PATH: &str = "/forgot-password";
-
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-}
 
 pub async fn reset_page(
     State(app): State<Arc<App>>,
