@@ -12,6 +12,7 @@ use crate::domain::secret::PlainSecret;
 use crate::domain::user::{PasswordError, normalize_email};
 use crate::mail::messages;
 use crate::service::notify::{self, Delivery};
+use crate::service::sessions::{SignInError, SignedIn};
 use crate::service::{During, StoreFailure};
 use crate::storage::LinkUse;
 
@@ -25,6 +26,18 @@ pub enum ResetError {
     LinkUnusable,
     #[error(transparent)]
     Password(#[from] PasswordError),
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("too many failed attempts")]
+    Throttled(u64),
+    #[error(transparent)]
+    Password(#[from] crate::domain::user::PasswordError),
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }
@@ -125,6 +138,43 @@ impl<'a> Passwords<'a> {
         );
         let delivery = notify::email(self.app, email, messages::password_reset(&url)).await;
         Ok((url, delivery))
+    }
+
+    /// Changes the signed-in person's password after checking the current one; every other
+    /// session of the person ends, this one stays.
+    pub async fn change_password(
+        &self,
+        signed_in: &SignedIn,
+        current: PlainSecret,
+        new: &str,
+        origin: Origin,
+    ) -> Result<(), PasswordChangeError> {
+        self.app
+            .sessions()
+            .confirm_password(signed_in, current, &origin)
+            .await
+            .map_err(|e| match e {
+                SignInError::Throttled(s) => PasswordChangeError::Throttled(s),
+                SignInError::Store(f) => PasswordChangeError::Store(f),
+                _ => PasswordChangeError::WrongPassword,
+            })?;
+        let hash = crate::service::accounts::hash_new_password(new).await?;
+        let now = self.app.clock.now();
+        let user_id = &signed_in.user.id;
+        let audit = AuditEntry::new(AuditEvent::PasswordChanged, Actor::user(user_id), now)
+            .origin(origin)
+            .details(json!({"userId": user_id, "otherSessionsEnded": true}));
+        self.app
+            .store
+            .set_password(
+                user_id,
+                &hash,
+                Some(&self.app.sessions().hash(&signed_in.session_id)),
+                &audit,
+            )
+            .await
+            .during("change the password")?;
+        Ok(())
     }
 
     pub async fn link_usable(&self, token: &str) -> Result<bool, StoreFailure> {

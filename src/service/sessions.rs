@@ -47,18 +47,6 @@ pub enum SignInError {
     Store(#[from] StoreFailure),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PasswordChangeError {
-    #[error("the current password is wrong")]
-    WrongPassword,
-    #[error("too many failed attempts")]
-    Throttled(u64),
-    #[error(transparent)]
-    Password(#[from] crate::domain::user::PasswordError),
-    #[error(transparent)]
-    Store(#[from] StoreFailure),
-}
-
 pub struct Sessions<'a> {
     app: &'a App,
 }
@@ -68,7 +56,7 @@ impl<'a> Sessions<'a> {
         Self { app }
     }
 
-    fn hash(&self, session_id: &str) -> SecretHash {
+    pub(crate) fn hash(&self, session_id: &str) -> SecretHash {
         self.app.clients.hasher().hash_str(session_id)
     }
 
@@ -210,7 +198,7 @@ impl<'a> Sessions<'a> {
     /// Checks the signed-in person's password again, counted against the
     /// same budget as the sign-in form so that a stolen session cannot
     /// guess it.
-    async fn confirm_password(
+    pub(crate) async fn confirm_password(
         &self,
         signed_in: &SignedIn,
         password: PlainSecret,
@@ -269,41 +257,6 @@ impl<'a> Sessions<'a> {
             .append_audit(&audit)
             .await
             .during("audit a re-authentication")?;
-        Ok(())
-    }
-
-    /// Changes the password after checking the current one; every other
-    /// session of the person ends, this one stays.
-    pub async fn change_password(
-        &self,
-        signed_in: &SignedIn,
-        current: PlainSecret,
-        new: &str,
-        origin: Origin,
-    ) -> Result<(), PasswordChangeError> {
-        self.confirm_password(signed_in, current, &origin)
-            .await
-            .map_err(|e| match e {
-                SignInError::Throttled(s) => PasswordChangeError::Throttled(s),
-                SignInError::Store(f) => PasswordChangeError::Store(f),
-                _ => PasswordChangeError::WrongPassword,
-            })?;
-        let hash = crate::service::accounts::hash_new_password(new).await?;
-        let now = self.app.clock.now();
-        let user_id = &signed_in.user.id;
-        let audit = AuditEntry::new(AuditEvent::PasswordChanged, Actor::user(user_id), now)
-            .origin(origin)
-            .details(json!({"userId": user_id, "otherSessionsEnded": true}));
-        self.app
-            .store
-            .set_password(
-                user_id,
-                &hash,
-                Some(&self.hash(&signed_in.session_id)),
-                &audit,
-            )
-            .await
-            .during("change the password")?;
         Ok(())
     }
 

@@ -12,7 +12,8 @@ use crate::app::App;
 use crate::domain::secret::PlainSecret;
 use crate::http::browser::{BrowserForm, PageError, SESSION_COOKIE, clear_cookie, page, see_other};
 use crate::http::origin::RequestOrigin;
-use crate::service::sessions::{PasswordChangeError, SignedIn};
+use crate::service::passwords::PasswordChangeError;
+use crate::service::sessions::SignedIn;
 
 pub const ACCOUNT_PATH: &str = "/console/account";
 
@@ -67,7 +68,7 @@ pub async fn change_password(
     let current = PlainSecret::new(form.take("current_password").unwrap_or_default());
     let new = PlainSecret::new(form.take("new_password").unwrap_or_default());
     let error = match app
-        .sessions()
+        .passwords()
         .change_password(&session, current, new.expose(), origin)
         .await
     {

@@ -32,6 +32,13 @@ pub const SIGN_OUT_PATH: &str = "/console/sign-out";
 pub use join::INVITATION_PATH;
 
 pub fn routes() -> Vec<Route> {
+    let mut routes = workspace_routes();
+    routes.extend(person_routes());
+    routes
+}
+
+/// The console's home and each workspace's tabs and forms.
+fn workspace_routes() -> Vec<Route> {
     vec![
         Route::new(CONSOLE_PATH, get(home::index)),
         Route::new("/console/workspaces", post(home::create)),
@@ -61,6 +68,12 @@ pub fn routes() -> Vec<Route> {
             "/console/workspaces/{id}/invitations/revoke",
             post(members::revoke_invitation),
         ),
+    ]
+}
+
+/// The person's account, the platform admin's pages, and getting in.
+fn person_routes() -> Vec<Route> {
+    vec![
         Route::new("/console/account", get(account::show)),
         Route::new("/console/account/password", post(account::change_password)),
         Route::new(
