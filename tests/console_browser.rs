@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use common::MASTER;
+use common::a11y::{assert_accessible, problems};
 use common::browser::PASSWORD;
 use common::chromium::{Chromium, Session};
 use common::console::token_status;
@@ -32,6 +33,7 @@ async fn value_of(b: &Session, id: &str) -> String {
 async fn sign_in(b: &Session, node: &TestServer, email: &str) {
     b.goto(&node.url("/login?return_to=/console")).await;
     b.screenshot("login").await;
+    assert_accessible(&b, "login").await;
     b.fill("Email", email).await;
     b.fill("Password", PASSWORD).await;
     b.click_button("Sign in").await;
@@ -52,6 +54,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.goto(&node.url(&format!("/setup?token={}", token.expose())))
         .await;
     ann.screenshot("setup").await;
+    assert_accessible(&ann, "setup").await;
     ann.fill("Email", "ann@example.com").await;
     ann.fill("Name", "Ann").await;
     ann.fill("Password", PASSWORD).await;
@@ -59,12 +62,14 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.wait_for_path("/console").await;
     ann.wait_for_text("No workspaces yet").await;
     ann.screenshot("console-empty").await;
+    assert_accessible(&ann, "console-empty").await;
 
     // A workspace: its keys shown once, each copied to the clipboard.
     ann.fill("Name", "Reports").await;
     ann.click_button("Create workspace").await;
     ann.wait_for_text("Copy the secret key now").await;
     ann.screenshot("workspace-created").await;
+    assert_accessible(&ann, "workspace-created").await;
     let secret = ann.secret().await;
     let key = value_of(&ann, "application-key").await;
     let ws = value_of(&ann, "workspace-id").await;
@@ -91,6 +96,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     let text = ann.wait_for_text("Last Rotation Date").await;
     assert!(text.contains("********") && !text.contains(&secret));
     ann.screenshot("api-integration").await;
+    assert_accessible(&ann, "api-integration").await;
 
     // The dialog: focus moves into it, Escape closes it, nothing happens.
     ann.click_button("Regenerate Secret Key").await;
@@ -100,6 +106,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
         "focus is in the dialog"
     );
     ann.screenshot("regenerate-dialog").await;
+    assert_accessible(&ann, "regenerate-dialog").await;
     ann.press_escape().await;
     ann.assert_no_dialog().await;
     assert_eq!(token_status(&node, &key, &secret).await, 200);
@@ -114,6 +121,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
         .unwrap();
     ann.wait_for_text("Copy the new secret key now").await;
     ann.screenshot("secret-regenerated").await;
+    assert_accessible(&ann, "secret-regenerated").await;
     let new_secret = ann.secret().await;
     assert_ne!(new_secret, secret);
     ann.click_button("Copy Secret Key").await;
@@ -125,15 +133,18 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.goto(&node.url(&format!("/console/workspaces/{ws}/members")))
         .await;
     ann.screenshot("members").await;
+    assert_accessible(&ann, "members").await;
     ann.fill("Email", "bo@example.com").await;
     ann.fill("Role", "Member").await;
     ann.click_button("Invite").await;
     ann.wait_for_text("Invitation for bo@example.com").await;
     ann.screenshot("invitation-link").await;
+    assert_accessible(&ann, "invitation-link").await;
     let link = ann.secret().await;
     let bo = ann.new_session("bo").await;
     bo.goto(&link).await;
     bo.screenshot("invitation").await;
+    assert_accessible(&bo, "invitation").await;
     bo.fill("Name", "Bo").await;
     bo.fill("Password", PASSWORD).await;
     bo.click_button("Create account and join").await;
@@ -143,6 +154,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     // refused.
     assert!(!text.contains("Regenerate Secret Key"), "{text}");
     bo.screenshot("member-api-integration").await;
+    assert_accessible(&bo, "member-api-integration").await;
     bo.script(
         "const f = document.createElement('form'); f.method = 'post'; \
          f.action = arguments[0]; \
@@ -154,6 +166,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     .await;
     bo.wait_for_text("Not allowed").await;
     bo.screenshot("member-refused").await;
+    assert_accessible(&bo, "member-refused").await;
     assert_eq!(token_status(&node, &key, &new_secret).await, 200);
 
     // Ann's member list shows Bo; her account and apps pages.
@@ -163,34 +176,42 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.goto(&node.url("/console/account")).await;
     ann.wait_for_text("Active sessions").await;
     ann.screenshot("account").await;
+    assert_accessible(&ann, "account").await;
     ann.goto(&node.url("/account/apps")).await;
     ann.wait_for_text("No connected apps").await;
     ann.screenshot("connected-apps").await;
+    assert_accessible(&ann, "connected-apps").await;
 
     // The platform admin's pages: a client registered, a reset link for Bo.
     ann.goto(&node.url("/console/admin/clients")).await;
     ann.screenshot("admin-clients").await;
+    assert_accessible(&ann, "admin-clients").await;
     ann.fill("Name", "Make").await;
     ann.fill("Redirect URIs", "https://make.example/cb").await;
     ann.click_button("Register client").await;
     ann.wait_for_text("Copy the client secret now").await;
     ann.screenshot("admin-client-registered").await;
+    assert_accessible(&ann, "admin-client-registered").await;
     assert!(ann.secret().await.starts_with("sec_"));
     ann.goto(&node.url("/console/admin")).await;
     ann.wait_for_text("bo@example.com").await;
     ann.screenshot("admin-users").await;
+    assert_accessible(&ann, "admin-users").await;
     ann.click_button("Create a password-reset link for bo@example.com")
         .await;
     ann.wait_for_text("Password-reset link for bo@example.com")
         .await;
     ann.screenshot("admin-reset-link").await;
+    assert_accessible(&ann, "admin-reset-link").await;
     let reset = ann.secret().await;
     bo.goto(&reset).await;
     bo.screenshot("reset-password").await;
+    assert_accessible(&bo, "reset-password").await;
     bo.fill("Password", "bo's brand new password").await;
     bo.click_button("Set password").await;
     bo.wait_for_text("Your password was changed").await;
     bo.screenshot("reset-done").await;
+    assert_accessible(&bo, "reset-done").await;
 
     // 91 days on: the banner, and regenerating asks for the password again.
     clock.advance(91 * 86_400);
@@ -198,6 +219,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.goto(&node.url(&tab)).await;
     ann.wait_for_text("The secret key is 91 days old").await;
     ann.screenshot("rotation-due").await;
+    assert_accessible(&ann, "rotation-due").await;
     clock.advance(11 * 60);
     ann.click_button("Regenerate Secret Key").await;
     let dialog = ann.dialog().await;
@@ -208,6 +230,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
         .unwrap();
     ann.wait_for_text("Confirm your password").await;
     ann.screenshot("reauthenticate").await;
+    assert_accessible(&ann, "reauthenticate").await;
     ann.fill("Password", PASSWORD).await;
     ann.click_button("Confirm").await;
     ann.wait_for_text("Copy the new secret key now").await;
@@ -218,6 +241,7 @@ async fn an_operator_sets_up_keyflow_and_a_team_works_in_a_workspace() {
     ann.click_button("Sign out").await;
     ann.wait_for_path("/login").await;
     ann.screenshot("signed-out").await;
+    assert_accessible(&ann, "signed-out").await;
 }
 
 #[tokio::test]
@@ -230,6 +254,7 @@ async fn sign_up_follows_the_policy_in_the_browser() {
         let node = TestServer::start(&db.url, MASTER, &["--signup", policy]).await;
         b.goto(&node.url("/signup")).await;
         b.screenshot(&format!("signup-{policy}")).await;
+        assert_accessible(&b, &format!("signup-{policy}")).await;
         if policy != "open" {
             b.wait_for_text("Sign-up is not open").await;
             continue;
@@ -241,7 +266,40 @@ async fn sign_up_follows_the_policy_in_the_browser() {
         b.wait_for_path("/console").await;
         b.wait_for_text("cy@example.com").await;
         b.screenshot("signed-up").await;
+        assert_accessible(&b, "signed-up").await;
         b.click_button("Sign out").await;
         b.wait_for_path("/login").await;
+    }
+}
+
+#[tokio::test]
+async fn the_accessibility_check_finds_each_kind_of_problem() {
+    let Some(b) = Chromium::start("console_a11y_check").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    b.goto(&node.url("/login")).await;
+    assert_accessible(&b, "login").await;
+    b.script(
+        "const main = document.querySelector('main'); \
+         main.insertAdjacentHTML('beforeend', \
+           '<input id=\"unlabelled\"><button id=\"nameless\"></button><h3>Skipped</h3>'); \
+         const faint = document.createElement('p'); faint.textContent = 'faint text'; \
+         faint.style.color = '#bbbbbb'; main.append(faint); return true;",
+        Vec::new(),
+    )
+    .await;
+    let found = problems(&b).await;
+    for kind in [
+        "field without a label: input#unlabelled",
+        "control without a name: button#nameless",
+        "heading skips a level: h3",
+        "contrast",
+    ] {
+        assert!(
+            found.iter().any(|p| p.starts_with(kind)),
+            "{kind} not in {found:#?}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! ports, real HTTP, and an independent JWT library to check tokens.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
 
+pub mod a11y;
 pub mod binary;
 pub mod browser;
 pub mod chromium;
