@@ -33,7 +33,7 @@ async fn value_of(b: &Session, id: &str) -> String {
 async fn sign_in(b: &Session, node: &TestServer, email: &str) {
     b.goto(&node.url("/login?return_to=/console")).await;
     b.screenshot("login").await;
-    assert_accessible(&b, "login").await;
+    assert_accessible(b, "login").await;
     b.fill("Email", email).await;
     b.fill("Password", PASSWORD).await;
     b.click_button("Sign in").await;
