@@ -11,6 +11,7 @@ use crate::domain::one_time_link::{LinkPurpose, OneTimeLink};
 use crate::domain::secret::PlainSecret;
 use crate::domain::user::{PasswordError, normalize_email};
 use crate::mail::messages;
+use crate::node::rate_limit::Category;
 use crate::service::notify::{self, Delivery};
 use crate::service::sessions::{SignInError, SignedIn};
 use crate::service::{During, StoreFailure};
@@ -91,6 +92,9 @@ impl<'a> Passwords<'a> {
         let Some(email) = normalize_email(email) else {
             return Ok(());
         };
+        if !self.may_email(&email, origin.ip.as_deref()).await {
+            return Ok(());
+        }
         let Some(user) = self
             .app
             .store
@@ -107,6 +111,33 @@ impl<'a> Passwords<'a> {
         };
         self.issue(&user.id, &user.email, &ctx).await?;
         Ok(())
+    }
+
+    /// At most one reset email a minute per address and ten per client
+    /// address, so the form cannot flood a mailbox or the relay. The
+    /// limiter is this node's, as the token endpoint's is.
+    async fn may_email(&self, email: &str, ip: Option<&str>) -> bool {
+        let app = self.app;
+        let now = app.clock.now_us();
+        let mut buckets = vec![(format!("reset-email:{email}"), 1)];
+        if let Some(ip) = ip {
+            buckets.push((format!("reset-ip:{ip}"), 10));
+        }
+        for (bucket, limit) in buckets {
+            match app
+                .token_limiter
+                .check(&bucket, Category::Write, limit, now)
+                .await
+            {
+                Ok(d) if d.allowed => {}
+                Ok(_) => return false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reset-email limiter failed");
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     async fn issue(
