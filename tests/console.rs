@@ -745,3 +745,22 @@ async fn audit_rows(db: &keyflow::testing::TestDb) -> i64 {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn open_sign_up_is_limited_to_ten_a_minute_per_address() {
+    let (_db, node, _clock) = node(&["--signup", "open"]).await;
+    let b = Browser::new();
+    let csrf = b.get(&node.url("/signup")).await.field("csrf");
+    for i in 0..11 {
+        let email = format!("p{i}@example.com");
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("email", &email),
+            ("name", "P"),
+            ("password", PASSWORD),
+        ];
+        let p = b.post(&node.url("/signup"), &fields).await;
+        let expected = if i < 10 { 303 } else { 429 };
+        assert_eq!(p.status, expected, "sign-up {i}: {}", p.html);
+    }
+}

@@ -11,6 +11,7 @@ use crate::domain::invitation::{InvitationRecord, InvitationState};
 use crate::domain::one_time_link::{LinkPurpose, OneTimeLink};
 use crate::domain::secret::PlainSecret;
 use crate::domain::user::PasswordError;
+use crate::node::rate_limit::Category;
 use crate::service::accounts::{self, AccountError, NewUser};
 use crate::service::sessions::SignedIn;
 use crate::service::{During, StoreFailure};
@@ -36,6 +37,8 @@ pub enum SignUpError {
     /// An invitation is for its email address only.
     #[error("this invitation is for {0}: sign in with that account")]
     WrongAccount(String),
+    #[error("too many sign-ups from this address: wait a minute and try again")]
+    TooMany,
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }
@@ -133,6 +136,10 @@ impl<'a> SignUp<'a> {
         account: NewAccount<'_>,
         origin: Origin,
     ) -> Result<SignedIn, SignUpError> {
+        // The link first: without one, nobody makes the server hash.
+        if !self.setup_link_usable(token).await? {
+            return Err(SignUpError::LinkUnusable);
+        }
         let now = self.app.clock.now();
         let mut admin = self.record(&account).await?;
         admin.platform_admin = true;
@@ -165,6 +172,9 @@ impl<'a> SignUp<'a> {
             SignupPolicy::Invite => return Err(SignUpError::InvitationOnly),
             SignupPolicy::Closed => return Err(SignUpError::Closed),
         }
+        if !self.may_sign_up(origin.ip.as_deref()).await {
+            return Err(SignUpError::TooMany);
+        }
         let now = self.app.clock.now();
         let name = name_of(&account)?;
         let new = NewUser {
@@ -191,6 +201,25 @@ impl<'a> SignUp<'a> {
                 )
             })?;
         Ok(self.app.sessions().start(user, origin).await?)
+    }
+
+    /// Ten sign-ups a minute per client address on this node: each one
+    /// costs an Argon2id hash.
+    async fn may_sign_up(&self, ip: Option<&str>) -> bool {
+        let Some(ip) = ip else { return true };
+        let app = self.app;
+        let bucket = format!("signup-ip:{ip}");
+        match app
+            .token_limiter
+            .check(&bucket, Category::Write, 10, app.clock.now_us())
+            .await
+        {
+            Ok(d) => d.allowed,
+            Err(e) => {
+                tracing::warn!(error = %e, "sign-up limiter failed");
+                false
+            }
+        }
     }
 
     /// The invitation a link names, whatever its state; `None` when no

@@ -80,6 +80,7 @@ fn refusal(e: SignUpError) -> Result<(StatusCode, String), PageError> {
             StatusCode::FORBIDDEN
         }
         SignUpError::LinkUnusable => StatusCode::GONE,
+        SignUpError::TooMany => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut text = e.to_string();
