@@ -76,6 +76,10 @@ impl App {
         crate::service::members::Members::new(self)
     }
 
+    pub fn integrations(&self) -> crate::service::integrations::Integrations<'_> {
+        crate::service::integrations::Integrations::new(self)
+    }
+
     pub fn signup(&self) -> crate::service::signup::SignUp<'_> {
         crate::service::signup::SignUp::new(self)
     }
