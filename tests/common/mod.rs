@@ -8,6 +8,7 @@ pub mod chromium;
 pub mod connected;
 pub mod console;
 pub mod keys;
+pub mod people;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

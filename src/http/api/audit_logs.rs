@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use super::{ApiError, authorize};
+use super::{AUDIT_LOGS_PATH, ApiError, ErrorBody, authorize};
 use crate::app::App;
 use crate::clock::{UnixTime, rfc3339};
 use crate::domain::audit::{AuditQuery, AuditRecord};
@@ -27,6 +27,40 @@ struct Params {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = AUDIT_LOGS_PATH,
+    tag = "audit log",
+    params(
+        ("workspace_id" = String, Path, description = "The workspace (the token's own)"),
+        ("event" = Option<String>, Query, description = "Only this event, e.g. `secret_regenerated`"),
+        ("since" = Option<String>, Query, description = "RFC 3339 time, inclusive"),
+        ("until" = Option<String>, Query, description = "RFC 3339 time, exclusive"),
+        ("limit" = Option<u32>, Query, description = "1 to 200; 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Entries, newest first", body = serde_json::Value,
+            example = json!({
+                "items": [{
+                    "id": "42",
+                    "occurredAt": "2026-11-23T18:00:00Z",
+                    "event": "secret_regenerated",
+                    "actor": {"type": "client", "id": "app_3kT9"},
+                    "workspaceId": "ws_8Hq2",
+                    "ip": "203.0.113.7",
+                    "userAgent": "curl/8.5.0",
+                    "details": {"gracePeriodSeconds": 0}
+                }],
+                "nextCursor": null
+            })),
+        (status = 400, description = "A parameter is malformed or unknown", body = ErrorBody),
+        (status = 401, description = "No access token", body = ErrorBody),
+        (status = 403, description = "The token lacks `workspace:admin`", body = ErrorBody),
+        (status = 404, description = "Another workspace, or none", body = ErrorBody),
+    ),
+    security(("bearer" = ["workspace:admin"])),
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     principal: Principal,
