@@ -10,11 +10,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::access::access_of;
 use super::{API_KEY_PATH, API_KEY_ROLL_PATH, API_KEYS_PATH, ApiError, ErrorBody};
 use super::{json_body, optional_json_body};
 use crate::app::App;
 use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::AuditContext;
+use crate::domain::permission::WorkspaceAction;
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
 use crate::node::rate_limit::Overrides;
@@ -25,7 +27,29 @@ use crate::verifier::{CredentialKind, Principal, Rejection};
 /// Who may touch a workspace's keys (docs/api-keys.md): access tokens of
 /// the workspace and its API keys, with the scope `access` needs; only
 /// secret keys and tokens write. Another workspace's credential gets 404.
-fn authorize(
+/// A token a person authorized also needs their role now: admin to
+/// write, any member to read, as in the console.
+async fn authorize(
+    app: &App,
+    principal: &Principal,
+    workspace_id: &str,
+    access: KeyAccess,
+    origin: AuditContext,
+) -> Result<Creator, ApiError> {
+    let creator = check_credential(principal, workspace_id, access, origin)?;
+    if principal.kind == CredentialKind::AccessToken {
+        let needed = match access {
+            KeyAccess::Write => WorkspaceAction::Administer,
+            KeyAccess::Read => WorkspaceAction::View,
+        };
+        access_of(app, principal, workspace_id)
+            .await?
+            .require(needed)?;
+    }
+    Ok(creator)
+}
+
+fn check_credential(
     principal: &Principal,
     workspace_id: &str,
     access: KeyAccess,
@@ -153,11 +177,13 @@ pub async fn create(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     let req: CreateRequest = json_body(&bytes)?;
     let expires_at = req
         .expires_at
@@ -213,11 +239,13 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Read,
         AuditContext::system(),
-    )?;
+    )
+    .await?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let items: Vec<Value> = app
         .api_keys
@@ -275,11 +303,13 @@ pub async fn update(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     let req: PatchRequest = json_body(&bytes)?;
     let changes = ApiKeyChanges {
         name: req.name,
@@ -327,11 +357,13 @@ pub async fn revoke(
     Path((workspace_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     app.api_keys.revoke(&workspace_id, &id, &creator).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -373,11 +405,13 @@ pub async fn roll(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     let req: RollRequest = optional_json_body(&bytes)?;
     let made = app
         .api_keys

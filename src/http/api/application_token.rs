@@ -10,10 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::access::workspace_access;
 use super::{APPLICATION_TOKEN_PATH, ApiError, ErrorBody, REGENERATE_PATH};
-use super::{authorize, no_store, optional_json_body};
+use super::{no_store, optional_json_body};
 use crate::app::App;
 use crate::clock::rfc3339;
+use crate::domain::permission::WorkspaceAction;
 use crate::http::origin::RequestOrigin;
 use crate::service::workspaces::RotationOptions;
 use crate::storage::SecretRecord;
@@ -51,7 +53,9 @@ pub async fn show(
     principal: Principal,
     Path(workspace_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &workspace_id)?;
+    workspace_access(&app, &principal, &workspace_id)
+        .await?
+        .require(WorkspaceAction::View)?;
     let now = app.clock.now();
     let token = app
         .workspaces()
@@ -124,7 +128,8 @@ impl RegenerateRequest {
             })),
         (status = 400, description = "Malformed body or grace period out of range", body = ErrorBody),
         (status = 401, description = "No access token", body = ErrorBody),
-        (status = 403, description = "The token lacks `workspace:admin`", body = ErrorBody),
+        (status = 403, description = "The token lacks `workspace:admin`, or the person's role \
+            is below admin", body = ErrorBody),
         (status = 404, description = "Another workspace, or none", body = ErrorBody),
     ),
     security(("bearer" = ["workspace:admin"])),
@@ -136,7 +141,9 @@ pub async fn regenerate(
     Path(workspace_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &workspace_id)?;
+    workspace_access(&app, &principal, &workspace_id)
+        .await?
+        .require(WorkspaceAction::Administer)?;
     let request: RegenerateRequest = optional_json_body(&body)?;
     let options = request.options();
     let ctx = super::audit_context(&principal, origin);

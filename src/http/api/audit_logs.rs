@@ -9,10 +9,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use super::{AUDIT_LOGS_PATH, ApiError, ErrorBody, authorize};
+use super::access::workspace_access;
+use super::{AUDIT_LOGS_PATH, ApiError, ErrorBody};
 use crate::app::App;
 use crate::clock::{UnixTime, rfc3339};
 use crate::domain::audit::{AuditQuery, AuditRecord};
+use crate::domain::permission::WorkspaceAction;
 use crate::verifier::Principal;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -56,7 +58,8 @@ struct Params {
             })),
         (status = 400, description = "A parameter is malformed or unknown", body = ErrorBody),
         (status = 401, description = "No access token", body = ErrorBody),
-        (status = 403, description = "The token lacks `workspace:admin`", body = ErrorBody),
+        (status = 403, description = "The token lacks `workspace:admin`, or the person's role \
+            is below admin", body = ErrorBody),
         (status = 404, description = "Another workspace, or none", body = ErrorBody),
     ),
     security(("bearer" = ["workspace:admin"])),
@@ -67,7 +70,9 @@ pub async fn list(
     Path(workspace_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &workspace_id)?;
+    workspace_access(&app, &principal, &workspace_id)
+        .await?
+        .require(WorkspaceAction::Administer)?;
     let params: Params = parse_params(raw.as_deref().unwrap_or(""))?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {

@@ -8,8 +8,12 @@ mod api_keys;
 mod application_token;
 mod audit_logs;
 mod error;
+mod invitations;
+mod members;
 pub mod openapi;
+mod roles;
 mod whoami;
+mod workspaces;
 
 use std::sync::Arc;
 
@@ -33,6 +37,11 @@ pub const API_KEYS_PATH: &str = "/v1/workspace/{workspace_id}/api-keys";
 pub const API_KEY_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}";
 pub const API_KEY_ROLL_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}/roll";
 pub const WHOAMI_PATH: &str = "/v1/whoami";
+pub const WORKSPACES_PATH: &str = "/v1/workspaces";
+pub const MEMBERS_PATH: &str = "/v1/workspace/{workspace_id}/members";
+pub const MEMBER_PATH: &str = "/v1/workspace/{workspace_id}/members/{user_id}";
+pub const INVITATIONS_PATH: &str = "/v1/workspace/{workspace_id}/invitations";
+pub const INVITATION_PATH: &str = "/v1/workspace/{workspace_id}/invitations/{invitation_id}";
 /// The OpenAPI document: served without credentials, outside the verifier.
 pub const OPENAPI_PATH: &str = "/v1/openapi.json";
 
@@ -72,6 +81,8 @@ fn operations() -> Vec<Operation> {
     use Method as M;
     vec![
         op(M::GET, WHOAMI_PATH, whoami::show),
+        op(M::GET, WORKSPACES_PATH, workspaces::list),
+        op(M::POST, WORKSPACES_PATH, workspaces::create),
         op(M::GET, APPLICATION_TOKEN_PATH, application_token::show),
         op(M::POST, REGENERATE_PATH, application_token::regenerate),
         op(M::GET, AUDIT_LOGS_PATH, audit_logs::list),
@@ -80,6 +91,12 @@ fn operations() -> Vec<Operation> {
         op(M::PATCH, API_KEY_PATH, api_keys::update),
         op(M::DELETE, API_KEY_PATH, api_keys::revoke),
         op(M::POST, API_KEY_ROLL_PATH, api_keys::roll),
+        op(M::GET, MEMBERS_PATH, members::list),
+        op(M::PATCH, MEMBER_PATH, members::change_role),
+        op(M::DELETE, MEMBER_PATH, members::remove),
+        op(M::GET, INVITATIONS_PATH, invitations::list),
+        op(M::POST, INVITATIONS_PATH, invitations::create),
+        op(M::DELETE, INVITATION_PATH, invitations::revoke),
     ]
 }
 

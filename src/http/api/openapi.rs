@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, application_token, audit_logs, whoami};
+use super::workspaces;
+use super::{api_keys, application_token, audit_logs, invitations, members, whoami};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +29,8 @@ use super::{api_keys, application_token, audit_logs, whoami};
     ),
     paths(
         whoami::show,
+        workspaces::list,
+        workspaces::create,
         application_token::show,
         application_token::regenerate,
         audit_logs::list,
@@ -36,6 +39,12 @@ use super::{api_keys, application_token, audit_logs, whoami};
         api_keys::update,
         api_keys::revoke,
         api_keys::roll,
+        members::list,
+        members::change_role,
+        members::remove,
+        invitations::list,
+        invitations::create,
+        invitations::revoke,
     ),
     modifiers(&BearerScheme),
 )]
