@@ -88,3 +88,20 @@ pub async fn person(app: &App, principal: &Principal) -> Result<Option<UserRecor
         None => Err(Rejection::invalid_token("the token's user no longer exists").into()),
     }
 }
+
+/// Third-party clients belong to no workspace: only a platform
+/// administrator's own token manages them.
+pub async fn platform_admin(app: &App, principal: &Principal) -> Result<UserRecord, ApiError> {
+    authorize_admin(principal)?;
+    match person(app, principal).await? {
+        Some(user) if user.platform_admin => Ok(user),
+        Some(_) => Err(ApiError::Forbidden(
+            "only a platform administrator may manage third-party clients".into(),
+        )),
+        None => Err(ApiError::Forbidden(
+            "third-party clients are managed with a platform administrator's token; \
+             this token was issued to an application"
+                .into(),
+        )),
+    }
+}

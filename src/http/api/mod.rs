@@ -7,6 +7,7 @@ mod access;
 mod api_keys;
 mod application_token;
 mod audit_logs;
+mod clients;
 mod error;
 mod invitations;
 mod members;
@@ -42,6 +43,8 @@ pub const MEMBERS_PATH: &str = "/v1/workspace/{workspace_id}/members";
 pub const MEMBER_PATH: &str = "/v1/workspace/{workspace_id}/members/{user_id}";
 pub const INVITATIONS_PATH: &str = "/v1/workspace/{workspace_id}/invitations";
 pub const INVITATION_PATH: &str = "/v1/workspace/{workspace_id}/invitations/{invitation_id}";
+pub const CLIENTS_PATH: &str = "/v1/clients";
+pub const CLIENT_ROTATE_PATH: &str = "/v1/clients/{client_id}/rotate-secret";
 /// The OpenAPI document: served without credentials, outside the verifier.
 pub const OPENAPI_PATH: &str = "/v1/openapi.json";
 
@@ -97,6 +100,9 @@ fn operations() -> Vec<Operation> {
         op(M::GET, INVITATIONS_PATH, invitations::list),
         op(M::POST, INVITATIONS_PATH, invitations::create),
         op(M::DELETE, INVITATION_PATH, invitations::revoke),
+        op(M::GET, CLIENTS_PATH, clients::list),
+        op(M::POST, CLIENTS_PATH, clients::create),
+        op(M::POST, CLIENT_ROTATE_PATH, clients::rotate_secret),
     ]
 }
 

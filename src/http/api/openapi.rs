@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::workspaces;
-use super::{api_keys, application_token, audit_logs, invitations, members, whoami};
+use super::{api_keys, application_token, audit_logs, clients, invitations, members};
+use super::{whoami, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +45,9 @@ use super::{api_keys, application_token, audit_logs, invitations, members, whoam
         invitations::list,
         invitations::create,
         invitations::revoke,
+        clients::list,
+        clients::create,
+        clients::rotate_secret,
     ),
     modifiers(&BearerScheme),
 )]
