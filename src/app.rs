@@ -80,6 +80,10 @@ impl App {
         crate::service::passwords::Passwords::new(self)
     }
 
+    pub fn integrations(&self) -> crate::service::integrations::Integrations<'_> {
+        crate::service::integrations::Integrations::new(self)
+    }
+
     pub fn signup(&self) -> crate::service::signup::SignUp<'_> {
         crate::service::signup::SignUp::new(self)
     }

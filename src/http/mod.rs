@@ -116,6 +116,7 @@ pub fn router(app: Arc<App>) -> Router {
         ));
     let mut router = mount(routes(), &mut endpoints)
         .merge(mount(console::routes(), &mut endpoints))
+        .merge(mount(api::public_routes(), &mut endpoints))
         .merge(management)
         .fallback(not_found);
     if app.settings.requires_forwarded_https() {

@@ -7,11 +7,12 @@ use crate::app::App;
 use crate::domain::audit::AuditContext;
 use crate::domain::user_record::{Membership, UserRecord};
 use crate::service::accounts::{self, AccountError};
-use crate::service::integrations::{self, CreatedClient, NewClient};
+use crate::service::directory::LookupError;
+use crate::service::integrations::{CreatedClient, NewClient};
 use crate::service::passwords::{ResetError, ResetLink};
 use crate::service::workspaces::{RotatedSecret, RotationOptions, WorkspaceError};
 use crate::service::{During, StoreFailure};
-use crate::storage::{ClientKind, ClientRecord, OAuthClientRecord};
+use crate::storage::{ClientRecord, OAuthClientRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -99,22 +100,15 @@ impl<'a> PlatformAdmin<'a> {
 
     /// Every third-party client with its OAuth settings, oldest first.
     pub async fn clients(&self) -> Result<Vec<(ClientRecord, OAuthClientRecord)>, AdminError> {
-        let store = &self.app.store;
-        let mut out = Vec::new();
-        for client in store
-            .list_clients(ClientKind::ThirdParty)
-            .await
-            .during("list the clients")?
-        {
-            if let Some(pair) = store
-                .oauth_client(&client.client_id)
-                .await
-                .during("read the client")?
-            {
-                out.push(pair);
-            }
-        }
-        Ok(out)
+        self.app.integrations().list().await.map_err(|e| match e {
+            LookupError::Store(f) => AdminError::Store(f),
+            // `list` skips clients deleted while it reads.
+            other => StoreFailure::new(
+                "list the clients",
+                crate::storage::StorageError::Corrupt(other.to_string()),
+            )
+            .into(),
+        })
     }
 
     pub async fn register_client(
@@ -122,16 +116,7 @@ impl<'a> PlatformAdmin<'a> {
         new: NewClient,
         ctx: &AuditContext,
     ) -> Result<CreatedClient, AdminError> {
-        let app = self.app;
-        Ok(integrations::create_client(
-            app.store.as_ref(),
-            app.clients.hasher(),
-            &app.settings.scopes,
-            new,
-            app.clock.now(),
-            ctx,
-        )
-        .await?)
+        Ok(self.app.integrations().create(new, ctx).await?)
     }
 
     pub async fn rotate_client_secret(

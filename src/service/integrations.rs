@@ -3,6 +3,7 @@
 //! servers. The CLI calls these; they hold the rules, the store holds the
 //! rows.
 
+use crate::app::App;
 use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
 use crate::domain::audit::{AuditContext, AuditEvent};
@@ -11,6 +12,7 @@ use crate::domain::scope::{ScopeCatalogue, ScopeSet};
 use crate::domain::secret::{PlainSecret, SecretHasher, random_base62};
 use crate::domain::workspace::new_secret_key;
 use crate::service::accounts::AccountError;
+use crate::service::directory::{self, LookupError};
 use crate::storage::OAuthClientRecord;
 use crate::storage::{ClientKind, ClientRecord, NewSecret, Store};
 
@@ -172,6 +174,51 @@ pub async fn delete_client(
     }
     crate::node::leased_cache::wait_for_propagation().await;
     Ok(())
+}
+
+/// Third-party clients as a running server manages them for `/v1`: the
+/// functions above, on the node's store, secret hasher, scope catalogue
+/// and clock. [`crate::app::App::integrations`] builds one.
+pub struct Integrations<'a> {
+    app: &'a App,
+}
+
+impl<'a> Integrations<'a> {
+    pub fn new(app: &'a App) -> Self {
+        Self { app }
+    }
+
+    /// Every third-party client with its registration, oldest first.
+    pub async fn list(&self) -> Result<Vec<(ClientRecord, OAuthClientRecord)>, LookupError> {
+        let store = self.app.store.as_ref();
+        let mut out = Vec::new();
+        for c in directory::clients(store, ClientKind::ThirdParty).await? {
+            match directory::third_party_client(store, &c.client_id).await {
+                Ok(found) => out.push(found),
+                // Deleted between the two reads: it is no longer listed.
+                Err(LookupError::NoClient(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn create(
+        &self,
+        new: NewClient,
+        ctx: &AuditContext,
+    ) -> Result<CreatedClient, AccountError> {
+        let app = self.app;
+        create_client(
+            app.store.as_ref(),
+            app.clients.hasher(),
+            &app.settings.scopes,
+            new,
+            app.clock.now(),
+            ctx,
+        )
+        .await
+    }
 }
 
 fn scope_set(given: &[String]) -> ScopeSet {

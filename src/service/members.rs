@@ -22,7 +22,8 @@ use crate::service::{During, StoreFailure};
 
 pub const INVITATION_ID_PREFIX: &str = "inv_";
 
-/// The link an invitation's token opens: the console's invitation page.
+/// The link an invitation's token is accepted at (the console's
+/// `/invitations/{token}` page); the console and `/v1` both hand it out.
 pub fn invitation_url(issuer: &str, token: &PlainSecret) -> String {
     format!("{issuer}/invitations/{}", token.expose())
 }
@@ -133,6 +134,50 @@ impl<'a> Members<'a> {
         Ok(WorkspaceAccess { workspace, role })
     }
 
+    /// The person a token names, while they exist and are not disabled.
+    pub async fn active_user(&self, user_id: &str) -> Result<Option<UserRecord>, MemberError> {
+        let user = self
+            .app
+            .store
+            .user_by_id(user_id)
+            .await
+            .during("read the user")?;
+        Ok(user.filter(|u| u.disabled_at.is_none()))
+    }
+
+    /// [`Self::access`] for the person a token names; a person who is gone
+    /// or disabled has no workspace.
+    pub async fn access_for_user_id(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+    ) -> Result<WorkspaceAccess, MemberError> {
+        match self.active_user(user_id).await? {
+            Some(person) => self.access(&person, workspace_id).await,
+            None => Err(MemberError::NoSuchWorkspace),
+        }
+    }
+
+    /// The workspace as its own application key sees it: that credential
+    /// already administers the workspace (it can regenerate its own
+    /// secret), so it acts as an owner would.
+    pub async fn access_for_application(
+        &self,
+        workspace_id: &str,
+    ) -> Result<WorkspaceAccess, MemberError> {
+        let workspace = self
+            .app
+            .store
+            .get_workspace(workspace_id)
+            .await
+            .during("read the workspace")?
+            .ok_or(MemberError::NoSuchWorkspace)?;
+        Ok(WorkspaceAccess {
+            workspace,
+            role: Some(Role::Owner),
+        })
+    }
+
     /// The workspaces `person` belongs to, by name, and for a platform
     /// admin every other workspace too.
     pub async fn workspaces_of(
@@ -184,6 +229,20 @@ impl<'a> Members<'a> {
         role: Role,
         ctx: &AuditContext,
     ) -> Result<CreatedInvitation, MemberError> {
+        self.invite_by(access, Some(&inviter.id), email, role, ctx)
+            .await
+    }
+
+    /// [`Self::invite`] for a caller who may not be a person: the
+    /// workspace's own application key invites with no inviter.
+    pub async fn invite_by(
+        &self,
+        access: &WorkspaceAccess,
+        inviter_id: Option<&str>,
+        email: &str,
+        role: Role,
+        ctx: &AuditContext,
+    ) -> Result<CreatedInvitation, MemberError> {
         access.require(WorkspaceAction::ManageMembers)?;
         let email = normalize_email(email).ok_or(MemberError::InvalidEmail)?;
         let workspace_id = &access.workspace.id;
@@ -199,7 +258,7 @@ impl<'a> Members<'a> {
             workspace_id: workspace_id.clone(),
             email: email.clone(),
             role,
-            invited_by: Some(inviter.id.clone()),
+            invited_by: inviter_id.map(str::to_owned),
             created_at: now,
             expires_at: now + INVITATION_TTL_SECONDS,
             accepted_at: None,
@@ -290,7 +349,19 @@ impl<'a> Members<'a> {
         user_id: &str,
         ctx: &AuditContext,
     ) -> Result<(), MemberError> {
-        if person.id != user_id || access.role.is_none() {
+        self.remove_by(access, Some(&person.id), user_id, ctx).await
+    }
+
+    /// [`Self::remove`] for a caller who may not be a person (`None`: the
+    /// workspace's application key), who therefore never leaves.
+    pub async fn remove_by(
+        &self,
+        access: &WorkspaceAccess,
+        person_id: Option<&str>,
+        user_id: &str,
+        ctx: &AuditContext,
+    ) -> Result<(), MemberError> {
+        if person_id != Some(user_id) || access.role.is_none() {
             access.require(WorkspaceAction::ManageMembers)?;
         }
         let now = self.app.clock.now();

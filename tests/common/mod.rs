@@ -9,6 +9,7 @@ pub mod chromium;
 pub mod connected;
 pub mod console;
 pub mod keys;
+pub mod people;
 pub mod smtp;
 
 use base64::Engine;

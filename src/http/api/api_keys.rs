@@ -8,14 +8,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::{ApiError, json_body, optional_json_body};
+use super::access::access_of;
+use super::{API_KEY_PATH, API_KEY_ROLL_PATH, API_KEYS_PATH, ApiError, ErrorBody};
+use super::{json_body, optional_json_body};
 use crate::app::App;
 use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::AuditContext;
+use crate::domain::permission::WorkspaceAction;
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
-use crate::http::response::{Caching, json as json_response};
 use crate::node::rate_limit::Overrides;
 use crate::service::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
 use crate::storage::{ApiKeyChanges, ApiKeyRecord};
@@ -24,7 +27,29 @@ use crate::verifier::{CredentialKind, Principal, Rejection};
 /// Who may touch a workspace's keys (docs/api-keys.md): access tokens of
 /// the workspace and its API keys, with the scope `access` needs; only
 /// secret keys and tokens write. Another workspace's credential gets 404.
-fn authorize(
+/// A token a person authorized also needs their role now: admin to
+/// write, any member to read, as in the console.
+async fn authorize(
+    app: &App,
+    principal: &Principal,
+    workspace_id: &str,
+    access: KeyAccess,
+    origin: AuditContext,
+) -> Result<Creator, ApiError> {
+    let creator = check_credential(principal, workspace_id, access, origin)?;
+    if principal.kind == CredentialKind::AccessToken {
+        let needed = match access {
+            KeyAccess::Write => WorkspaceAction::Administer,
+            KeyAccess::Read => WorkspaceAction::View,
+        };
+        access_of(app, principal, workspace_id)
+            .await?
+            .require(needed)?;
+    }
+    Ok(creator)
+}
+
+fn check_credential(
     principal: &Principal,
     workspace_id: &str,
     access: KeyAccess,
@@ -84,18 +109,13 @@ fn item(app: &App, k: &ApiKeyRecord) -> Value {
 fn created(app: &App, c: &CreatedKey) -> Response {
     let mut body = item(app, &c.record);
     body["key"] = c.key.expose().into();
-    json_response(
-        StatusCode::CREATED,
-        "application/json",
-        Caching::NoStore,
-        serde_json::to_vec(&body).expect("JSON serializes"),
-    )
+    super::no_store(StatusCode::CREATED, &body)
 }
 
 /// Scopes as a JSON array or a space-separated string.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
-enum Scopes {
+pub enum Scopes {
     List(Vec<String>),
     Text(String),
 }
@@ -110,17 +130,45 @@ impl Scopes {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateRequest {
+pub struct CreateRequest {
     name: String,
+    /// `secret` (server side) or `client` (may sit in a browser or an app).
     #[serde(rename = "type")]
+    #[schema(example = "secret")]
     key_type: String,
     scopes: Scopes,
+    /// RFC 3339 time.
     expires_at: Option<String>,
+    /// Per-category requests per minute: `{"read", "write", "token"}`.
+    #[schema(value_type = Option<Object>)]
     rate_limits: Option<Overrides>,
 }
 
+/// An API key as listed: never the key itself.
+const KEY_EXAMPLE: &str = r#"{"id": "key_7Yx", "name": "reports", "type": "secret",
+    "prefix": "sk_19656ea", "scopes": ["api:read"], "createdAt": "2026-11-23T18:00:00Z",
+    "createdBy": "app_3kT9", "expiresAt": null, "lastUsedAt": null, "usageCount": 0,
+    "status": "active", "rateLimits": {"read": 600, "write": 60, "token": 60}}"#;
+
+/// Creates a key; the key itself is in this response only.
+#[utoipa::path(
+    post,
+    path = API_KEYS_PATH,
+    tag = "API keys",
+    params(("workspace_id" = String, Path, description = "The credential's own workspace")),
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "The key, with `key` shown once; `Cache-Control: no-store`",
+            body = serde_json::Value),
+        (status = 400, description = "Malformed body, unknown type or scope, bad expiry", body = ErrorBody),
+        (status = 401, description = "No credential", body = ErrorBody),
+        (status = 403, description = "The credential may not write keys, or grant those scopes", body = ErrorBody),
+        (status = 404, description = "Another workspace, or none", body = ErrorBody),
+    ),
+    security(("bearer" = ["keys:write"])),
+)]
 pub async fn create(
     State(app): State<Arc<App>>,
     principal: Principal,
@@ -129,11 +177,13 @@ pub async fn create(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     let req: CreateRequest = json_body(&bytes)?;
     let expires_at = req
         .expires_at
@@ -155,12 +205,33 @@ pub async fn create(
     Ok(created(&app, &made))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only keys whose prefix starts with this.
     prefix: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = API_KEYS_PATH,
+    tag = "API keys",
+    params(
+        ("workspace_id" = String, Path, description = "The credential's own workspace"),
+        ListQuery,
+    ),
+    responses(
+        (status = 200, description = "The workspace's keys: `{\"items\": [key, …]}`",
+            body = serde_json::Value,
+            example = json!({"items": [serde_json::from_str::<Value>(KEY_EXAMPLE).unwrap()]})),
+        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+        (status = 401, description = "No credential", body = ErrorBody),
+        (status = 403, description = "The credential may not read keys", body = ErrorBody),
+        (status = 404, description = "Another workspace, or none", body = ErrorBody),
+    ),
+    security(("bearer" = ["keys:read"])),
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     principal: Principal,
@@ -168,11 +239,13 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Read,
         AuditContext::system(),
-    )?;
+    )
+    .await?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let items: Vec<Value> = app
         .api_keys
@@ -184,15 +257,16 @@ pub async fn list(
     Ok(Json(json!({ "items": items })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PatchRequest {
+pub struct PatchRequest {
     name: Option<String>,
     scopes: Option<Scopes>,
     /// false deactivates the key, true reactivates it.
     active: Option<bool>,
     /// Per-category overrides; `null` returns to the type's defaults.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
     rate_limits: Option<Option<Overrides>>,
 }
 
@@ -201,6 +275,26 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Overr
     Option::<Overrides>::deserialize(d).map(Some)
 }
 
+/// Changes a key; every node honours the change before this answers.
+#[utoipa::path(
+    patch,
+    path = API_KEY_PATH,
+    tag = "API keys",
+    params(
+        ("workspace_id" = String, Path, description = "The credential's own workspace"),
+        ("key_id" = String, Path, description = "The key's id"),
+    ),
+    request_body = PatchRequest,
+    responses(
+        (status = 200, description = "The key as it now is", body = serde_json::Value),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No credential", body = ErrorBody),
+        (status = 403, description = "The credential may not write keys", body = ErrorBody),
+        (status = 404, description = "No such key in the workspace", body = ErrorBody),
+        (status = 409, description = "The key is revoked, or changed meanwhile", body = ErrorBody),
+    ),
+    security(("bearer" = ["keys:write"])),
+)]
 pub async fn update(
     State(app): State<Arc<App>>,
     principal: Principal,
@@ -209,11 +303,13 @@ pub async fn update(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     let req: PatchRequest = json_body(&bytes)?;
     let changes = ApiKeyChanges {
         name: req.name,
@@ -237,6 +333,23 @@ pub async fn update(
     Ok(Json(item(&app, &k)).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = API_KEY_PATH,
+    tag = "API keys",
+    params(
+        ("workspace_id" = String, Path, description = "The credential's own workspace"),
+        ("key_id" = String, Path, description = "The key's id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No credential", body = ErrorBody),
+        (status = 403, description = "The credential may not write keys", body = ErrorBody),
+        (status = 404, description = "No such key in the workspace", body = ErrorBody),
+        (status = 409, description = "Already revoked", body = ErrorBody),
+    ),
+    security(("bearer" = ["keys:write"])),
+)]
 pub async fn revoke(
     State(app): State<Arc<App>>,
     principal: Principal,
@@ -244,22 +357,46 @@ pub async fn revoke(
     Path((workspace_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     app.api_keys.revoke(&workspace_id, &id, &creator).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RollRequest {
+pub struct RollRequest {
+    /// How long the old key keeps working (0: not at all).
     #[serde(default)]
     expires_old_in_seconds: i64,
 }
 
+/// Replaces a key with a new one of the same settings, shown once.
+#[utoipa::path(
+    post,
+    path = API_KEY_ROLL_PATH,
+    tag = "API keys",
+    params(
+        ("workspace_id" = String, Path, description = "The credential's own workspace"),
+        ("key_id" = String, Path, description = "The key's id"),
+    ),
+    request_body(content = Option<RollRequest>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new key, with `key` shown once; `Cache-Control: no-store`",
+            body = serde_json::Value),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No credential", body = ErrorBody),
+        (status = 403, description = "The credential may not write keys", body = ErrorBody),
+        (status = 404, description = "No such key in the workspace", body = ErrorBody),
+        (status = 409, description = "The key is revoked", body = ErrorBody),
+    ),
+    security(("bearer" = ["keys:write"])),
+)]
 pub async fn roll(
     State(app): State<Arc<App>>,
     principal: Principal,
@@ -268,11 +405,13 @@ pub async fn roll(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let creator = authorize(
+        &app,
         &principal,
         &workspace_id,
         KeyAccess::Write,
         context(&principal, origin),
-    )?;
+    )
+    .await?;
     let req: RollRequest = optional_json_body(&bytes)?;
     let made = app
         .api_keys

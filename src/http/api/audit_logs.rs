@@ -9,10 +9,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use super::{ApiError, authorize};
+use super::access::workspace_access;
+use super::{AUDIT_LOGS_PATH, ApiError, ErrorBody};
 use crate::app::App;
 use crate::clock::{UnixTime, rfc3339};
 use crate::domain::audit::{AuditQuery, AuditRecord};
+use crate::domain::permission::WorkspaceAction;
 use crate::verifier::Principal;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -27,13 +29,50 @@ struct Params {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = AUDIT_LOGS_PATH,
+    tag = "audit log",
+    params(
+        ("workspace_id" = String, Path, description = "The workspace (the token's own)"),
+        ("event" = Option<String>, Query, description = "Only this event, e.g. `secret_regenerated`"),
+        ("since" = Option<String>, Query, description = "RFC 3339 time, inclusive"),
+        ("until" = Option<String>, Query, description = "RFC 3339 time, exclusive"),
+        ("limit" = Option<u32>, Query, description = "1 to 200; 50 by default"),
+        ("cursor" = Option<String>, Query, description = "The `nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Entries, newest first", body = serde_json::Value,
+            example = json!({
+                "items": [{
+                    "id": "42",
+                    "occurredAt": "2026-11-23T18:00:00Z",
+                    "event": "secret_regenerated",
+                    "actor": {"type": "client", "id": "app_3kT9"},
+                    "workspaceId": "ws_8Hq2",
+                    "ip": "203.0.113.7",
+                    "userAgent": "curl/8.5.0",
+                    "details": {"gracePeriodSeconds": 0}
+                }],
+                "nextCursor": null
+            })),
+        (status = 400, description = "A parameter is malformed or unknown", body = ErrorBody),
+        (status = 401, description = "No access token", body = ErrorBody),
+        (status = 403, description = "The token lacks `workspace:admin`, or the person's role \
+            is below admin", body = ErrorBody),
+        (status = 404, description = "Another workspace, or none", body = ErrorBody),
+    ),
+    security(("bearer" = ["workspace:admin"])),
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     principal: Principal,
     Path(workspace_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    authorize(&principal, &workspace_id)?;
+    workspace_access(&app, &principal, &workspace_id)
+        .await?
+        .require(WorkspaceAction::Administer)?;
     let params: Params = parse_params(raw.as_deref().unwrap_or(""))?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {

@@ -1,23 +1,35 @@
-//! The management API under `/v1`, protected by keyflow's own verifier.
+//! The management API under `/v1`, protected by keyflow's own verifier,
+//! and its OpenAPI document. One table, [`operations`], lists every
+//! operation: the router serves it, the metrics label it, and the test of
+//! the OpenAPI document checks that each one is described.
 
+mod access;
 mod api_keys;
 mod application_token;
 mod audit_logs;
+mod clients;
+mod error;
+mod invitations;
+mod members;
+pub mod openapi;
+mod roles;
 mod whoami;
+mod workspaces;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use serde_json::json;
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{MethodFilter, MethodRouter, on};
 
 use super::Route;
+use super::response::{Caching, json as json_response};
 use crate::app::App;
-use crate::service::StoreFailure;
-use crate::service::workspaces::{MAX_GRACE_SECONDS, WorkspaceError};
-use crate::verifier::{CredentialKind, Principal, Rejection, Verifier};
+use crate::verifier::Verifier;
+pub use access::{audit_context, authorize};
+pub use error::{ApiError, ErrorBody};
 
 pub const APPLICATION_TOKEN_PATH: &str = "/v1/workspace/{workspace_id}/application-token";
 pub const REGENERATE_PATH: &str = "/v1/workspace/{workspace_id}/application-token/regenerate";
@@ -26,6 +38,15 @@ pub const API_KEYS_PATH: &str = "/v1/workspace/{workspace_id}/api-keys";
 pub const API_KEY_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}";
 pub const API_KEY_ROLL_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}/roll";
 pub const WHOAMI_PATH: &str = "/v1/whoami";
+pub const WORKSPACES_PATH: &str = "/v1/workspaces";
+pub const MEMBERS_PATH: &str = "/v1/workspace/{workspace_id}/members";
+pub const MEMBER_PATH: &str = "/v1/workspace/{workspace_id}/members/{user_id}";
+pub const INVITATIONS_PATH: &str = "/v1/workspace/{workspace_id}/invitations";
+pub const INVITATION_PATH: &str = "/v1/workspace/{workspace_id}/invitations/{invitation_id}";
+pub const CLIENTS_PATH: &str = "/v1/clients";
+pub const CLIENT_ROTATE_PATH: &str = "/v1/clients/{client_id}/rotate-secret";
+/// The OpenAPI document: served without credentials, outside the verifier.
+pub const OPENAPI_PATH: &str = "/v1/openapi.json";
 
 /// The scope every management call needs.
 pub const ADMIN_SCOPE: &str = "workspace:admin";
@@ -36,120 +57,83 @@ impl FromRef<Arc<App>> for Verifier {
     }
 }
 
-/// The management routes; [`super::router`] puts them behind the
-/// management verifier.
-pub fn routes() -> Vec<Route> {
+/// One operation of the management API: a method on a path template, and
+/// the handler that serves it.
+pub struct Operation {
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<Arc<App>>,
+}
+
+fn op<H, T>(method: Method, path: &'static str, handler: H) -> Operation
+where
+    H: Handler<T, Arc<App>>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum routes");
+    Operation {
+        method,
+        path,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every operation of the management API. Each handler describes itself
+/// with `#[utoipa::path]`, gathered in [`openapi::ApiDoc`].
+fn operations() -> Vec<Operation> {
+    use Method as M;
     vec![
-        Route::new(APPLICATION_TOKEN_PATH, get(application_token::show)),
-        Route::new(REGENERATE_PATH, post(application_token::regenerate)),
-        Route::new(AUDIT_LOGS_PATH, get(audit_logs::list)),
-        Route::new(API_KEYS_PATH, get(api_keys::list).post(api_keys::create)),
-        Route::new(
-            API_KEY_PATH,
-            axum::routing::patch(api_keys::update).delete(api_keys::revoke),
-        ),
-        Route::new(API_KEY_ROLL_PATH, post(api_keys::roll)),
-        Route::new(WHOAMI_PATH, get(whoami::show)),
+        op(M::GET, WHOAMI_PATH, whoami::show),
+        op(M::GET, WORKSPACES_PATH, workspaces::list),
+        op(M::POST, WORKSPACES_PATH, workspaces::create),
+        op(M::GET, APPLICATION_TOKEN_PATH, application_token::show),
+        op(M::POST, REGENERATE_PATH, application_token::regenerate),
+        op(M::GET, AUDIT_LOGS_PATH, audit_logs::list),
+        op(M::GET, API_KEYS_PATH, api_keys::list),
+        op(M::POST, API_KEYS_PATH, api_keys::create),
+        op(M::PATCH, API_KEY_PATH, api_keys::update),
+        op(M::DELETE, API_KEY_PATH, api_keys::revoke),
+        op(M::POST, API_KEY_ROLL_PATH, api_keys::roll),
+        op(M::GET, MEMBERS_PATH, members::list),
+        op(M::PATCH, MEMBER_PATH, members::change_role),
+        op(M::DELETE, MEMBER_PATH, members::remove),
+        op(M::GET, INVITATIONS_PATH, invitations::list),
+        op(M::POST, INVITATIONS_PATH, invitations::create),
+        op(M::DELETE, INVITATION_PATH, invitations::revoke),
+        op(M::GET, CLIENTS_PATH, clients::list),
+        op(M::POST, CLIENTS_PATH, clients::create),
+        op(M::POST, CLIENT_ROTATE_PATH, clients::rotate_secret),
     ]
 }
 
-#[derive(Debug)]
-pub enum ApiError {
-    Auth(Rejection),
-    /// Also the answer for another workspace's id, so ids cannot be probed.
-    NotFound,
-    /// No such API key in the workspace (nor another workspace's key).
-    ApiKeyNotFound,
-    BadRequest(String),
-    /// RFC 9110 §15.5.10: the request conflicts with the resource's state,
-    /// such as revoking a key that is revoked already.
-    Conflict(String),
-    Unavailable,
+/// Each management operation's path template and method, exactly as
+/// [`routes`] serves them.
+pub fn paths() -> Vec<(&'static str, Method)> {
+    operations()
+        .into_iter()
+        .map(|o| (o.path, o.method))
+        .collect()
 }
 
-impl From<Rejection> for ApiError {
-    fn from(r: Rejection) -> Self {
-        ApiError::Auth(r)
-    }
-}
-
-impl From<StoreFailure> for ApiError {
-    fn from(f: StoreFailure) -> Self {
-        f.log();
-        ApiError::Unavailable
-    }
-}
-
-impl From<WorkspaceError> for ApiError {
-    fn from(e: WorkspaceError) -> Self {
-        match e {
-            WorkspaceError::NotFound => ApiError::NotFound,
-            WorkspaceError::InvalidGrace => ApiError::BadRequest(format!(
-                "gracePeriodSeconds must be 0 to {MAX_GRACE_SECONDS}"
-            )),
-            WorkspaceError::Store(f) => f.into(),
-            other => ApiError::BadRequest(other.to_string()),
+/// The management routes, one per path template; [`super::router`] puts
+/// them behind the management verifier.
+pub fn routes() -> Vec<Route> {
+    let mut routes: Vec<Route> = Vec::new();
+    for o in operations() {
+        match routes.iter_mut().find(|r| r.path == o.path) {
+            Some(r) => r.methods = std::mem::take(&mut r.methods).merge(o.handler),
+            None => routes.push(Route::new(o.path, o.handler)),
         }
     }
+    routes
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, error, description) = match self {
-            ApiError::Auth(r) => return r.into_response(),
-            ApiError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such workspace".to_owned(),
-            ),
-            ApiError::ApiKeyNotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no such API key".to_owned(),
-            ),
-            ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d),
-            ApiError::Conflict(d) => (StatusCode::CONFLICT, "conflict", d),
-            ApiError::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "the server cannot serve this request right now; retry shortly".to_owned(),
-            ),
-        };
-        (
-            status,
-            axum::Json(json!({"error": error, "error_description": description})),
-        )
-            .into_response()
-    }
-}
-
-/// Access tokens of the workspace itself, with `workspace:admin`. Another
-/// workspace's token gets 404 whatever its scopes.
-/// Who acts: the user, when a person authorized the token (a third-party
-/// integration acting for them), else the client itself.
-pub fn audit_context(
-    principal: &Principal,
-    origin: crate::domain::audit::Origin,
-) -> crate::domain::audit::AuditContext {
-    use crate::domain::audit::Actor;
-    crate::domain::audit::AuditContext {
-        actor: match &principal.user_id {
-            Some(user) => Actor::user(user),
-            None => Actor::client(&principal.client_id),
-        },
-        origin,
-    }
-}
-
-pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiError> {
-    if principal.kind != CredentialKind::AccessToken {
-        return Err(Rejection::missing_bearer().into());
-    }
-    if principal.workspace_id.as_deref() != Some(workspace_id) {
-        return Err(ApiError::NotFound);
-    }
-    principal.require_scope(ADMIN_SCOPE)?;
-    Ok(())
+/// The routes under `/v1` that need no credential: the OpenAPI document.
+pub fn public_routes() -> Vec<Route> {
+    vec![Route::new(
+        OPENAPI_PATH,
+        axum::routing::get(openapi::document),
+    )]
 }
 
 /// A JSON request body; malformed JSON is a precise 400.
@@ -166,4 +150,45 @@ pub fn optional_json_body<T: serde::de::DeserializeOwned + Default>(
         return Ok(T::default());
     }
     json_body(bytes)
+}
+
+/// A response carrying a secret or a one-time link: `no-store`, as
+/// RFC 6749 §5.1 asks of tokens.
+pub fn no_store(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    json_response(
+        status,
+        "application/json",
+        Caching::NoStore,
+        serde_json::to_vec(body).expect("JSON serializes"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::OpenApi;
+
+    /// The document describes exactly the operations the router serves.
+    #[test]
+    fn every_operation_is_described_and_nothing_else() {
+        let served: BTreeSet<(String, String)> = super::paths()
+            .into_iter()
+            .map(|(p, m)| (p.to_owned(), m.as_str().to_lowercase()))
+            .collect();
+        let doc = serde_json::to_value(super::openapi::ApiDoc::openapi()).unwrap();
+        let described: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(p, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|k| !matches!(k.as_str(), "parameters" | "summary" | "description"))
+                    .map(move |m| (p.clone(), m.clone()))
+            })
+            .collect();
+        assert_eq!(served, described);
+    }
 }

@@ -5,9 +5,30 @@
 use axum::Json;
 use serde_json::{Value, json};
 
+use super::{ErrorBody, WHOAMI_PATH};
 use crate::clock::rfc3339;
 use crate::verifier::{CredentialKind, Principal};
 
+/// Any credential the management verifier accepts: an access token or an
+/// API key, whatever its scopes.
+#[utoipa::path(
+    get,
+    path = WHOAMI_PATH,
+    tag = "credentials",
+    responses(
+        (status = 200, description = "The calling credential", body = serde_json::Value,
+            example = json!({
+                "credential": "access_token",
+                "workspaceId": "ws_8Hq2",
+                "clientId": "app_3kT9",
+                "scopes": ["workspace:admin"],
+                "userId": "usr_5Zp1",
+                "expiresAt": "2026-11-23T19:00:00Z"
+            })),
+        (status = 401, description = "No credential, or not a valid one", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn show(principal: Principal) -> Json<Value> {
     let credential = match principal.kind {
         CredentialKind::AccessToken => "access_token",

@@ -1,0 +1,107 @@
+//! Who a `/v1` caller is: the checks every management call makes on its
+//! credential, and the one mapping from a token to what it may do in a
+//! workspace. The rules themselves are the members service's, the same
+//! the console applies to people.
+
+use super::{ADMIN_SCOPE, ApiError};
+use crate::app::App;
+use crate::domain::audit::{Actor, AuditContext, Origin};
+use crate::service::members::WorkspaceAccess;
+use crate::storage::UserRecord;
+use crate::verifier::{CredentialKind, Principal, Rejection};
+
+/// Who acts: the user, when a person authorized the token (a third-party
+/// integration acting for them), else the client itself.
+pub fn audit_context(principal: &Principal, origin: Origin) -> AuditContext {
+    AuditContext {
+        actor: match &principal.user_id {
+            Some(user) => Actor::user(user),
+            None => Actor::client(&principal.client_id),
+        },
+        origin,
+    }
+}
+
+/// Access tokens of the workspace itself, with `workspace:admin`. Another
+/// workspace's token gets 404 whatever its scopes.
+pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiError> {
+    require_token(principal)?;
+    if principal.workspace_id.as_deref() != Some(workspace_id) {
+        return Err(ApiError::NotFound);
+    }
+    principal.require_scope(ADMIN_SCOPE)?;
+    Ok(())
+}
+
+/// An access token with `workspace:admin`, for the calls that name no
+/// workspace in their path.
+pub fn authorize_admin(principal: &Principal) -> Result<(), ApiError> {
+    require_token(principal)?;
+    principal.require_scope(ADMIN_SCOPE)?;
+    Ok(())
+}
+
+fn require_token(principal: &Principal) -> Result<(), ApiError> {
+    if principal.kind != CredentialKind::AccessToken {
+        return Err(Rejection::missing_bearer().into());
+    }
+    Ok(())
+}
+
+/// What the caller may do in `workspace_id`, after [`authorize`]: a token
+/// a person authorized acts with that person's role there now (not when
+/// it was issued); the workspace's own application token acts as an
+/// owner. The role checks are then `WorkspaceAccess::require`, in the
+/// members service, as for the console.
+pub async fn workspace_access(
+    app: &App,
+    principal: &Principal,
+    workspace_id: &str,
+) -> Result<WorkspaceAccess, ApiError> {
+    authorize(principal, workspace_id)?;
+    access_of(app, principal, workspace_id).await
+}
+
+/// The mapping of [`workspace_access`] alone, for the API-key routes,
+/// which check their credential (a token or an API key) their own way.
+pub async fn access_of(
+    app: &App,
+    principal: &Principal,
+    workspace_id: &str,
+) -> Result<WorkspaceAccess, ApiError> {
+    let members = app.members();
+    Ok(match &principal.user_id {
+        Some(user_id) => members.access_for_user_id(user_id, workspace_id).await?,
+        None => members.access_for_application(workspace_id).await?,
+    })
+}
+
+/// The person who authorized the token, after [`authorize_admin`]; `None`
+/// for an application's own token. A person since removed or disabled
+/// makes the token worthless (RFC 6750 §3.1 `invalid_token`).
+pub async fn person(app: &App, principal: &Principal) -> Result<Option<UserRecord>, ApiError> {
+    let Some(user_id) = &principal.user_id else {
+        return Ok(None);
+    };
+    match app.members().active_user(user_id).await? {
+        Some(user) => Ok(Some(user)),
+        None => Err(Rejection::invalid_token("the token's user no longer exists").into()),
+    }
+}
+
+/// Third-party clients belong to no workspace: only a platform
+/// administrator's own token manages them.
+pub async fn platform_admin(app: &App, principal: &Principal) -> Result<UserRecord, ApiError> {
+    authorize_admin(principal)?;
+    match person(app, principal).await? {
+        Some(user) if user.platform_admin => Ok(user),
+        Some(_) => Err(ApiError::Forbidden(
+            "only a platform administrator may manage third-party clients".into(),
+        )),
+        None => Err(ApiError::Forbidden(
+            "third-party clients are managed with a platform administrator's token; \
+             this token was issued to an application"
+                .into(),
+        )),
+    }
+}
