@@ -5,7 +5,10 @@
 
 use super::{ADMIN_SCOPE, ApiError};
 use crate::app::App;
+use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::{Actor, AuditContext, Origin};
+use crate::domain::permission::WorkspaceAction;
+use crate::service::api_keys::Creator;
 use crate::service::members::WorkspaceAccess;
 use crate::storage::UserRecord;
 use crate::verifier::{CredentialKind, Principal, Rejection};
@@ -104,4 +107,61 @@ pub async fn platform_admin(app: &App, principal: &Principal) -> Result<UserReco
                 .into(),
         )),
     }
+}
+
+/// Who may touch a workspace's keys (docs/api-keys.md): access tokens of
+/// the workspace and its API keys, with the scope `access` needs; only
+/// secret keys and tokens write. Another workspace's credential gets 404.
+/// A token a person authorized also needs their role now: admin to
+/// write, any member to read, as in the console.
+pub async fn key_creator(
+    app: &App,
+    principal: &Principal,
+    workspace_id: &str,
+    access: KeyAccess,
+    origin: AuditContext,
+) -> Result<Creator, ApiError> {
+    let creator = check_credential(principal, workspace_id, access, origin)?;
+    if principal.kind == CredentialKind::AccessToken {
+        let needed = match access {
+            KeyAccess::Write => WorkspaceAction::Administer,
+            KeyAccess::Read => WorkspaceAction::View,
+        };
+        access_of(app, principal, workspace_id)
+            .await?
+            .require(needed)?;
+    }
+    Ok(creator)
+}
+
+fn check_credential(
+    principal: &Principal,
+    workspace_id: &str,
+    access: KeyAccess,
+    origin: AuditContext,
+) -> Result<Creator, ApiError> {
+    if principal.workspace_id.as_deref() != Some(workspace_id) {
+        return match principal.kind {
+            CredentialKind::AccessToken | CredentialKind::ApiKey => Err(ApiError::NotFound),
+            _ => Err(Rejection::missing_bearer().into()),
+        };
+    }
+    let caller = match principal.kind {
+        CredentialKind::ApiKey => match ApiKeyType::of_key(&principal.client_id) {
+            Some(t) => KeyCaller::Key(t),
+            None => return Err(Rejection::insufficient_scope(access.scope()).into()),
+        },
+        CredentialKind::AccessToken => KeyCaller::Token,
+        CredentialKind::AppKeyAndSecret | CredentialKind::AppKeyOnly => {
+            return Err(Rejection::missing_bearer().into());
+        }
+    };
+    if !access.allowed(caller, &principal.scopes) {
+        return Err(Rejection::insufficient_scope(access.scope()).into());
+    }
+    Ok(Creator {
+        id: principal.subject.clone(),
+        scopes: principal.scopes.clone(),
+        audit: origin,
+    })
 }

@@ -10,96 +10,21 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::access::access_of;
+use super::access::key_creator;
 use super::{API_KEY_PATH, API_KEY_ROLL_PATH, API_KEYS_PATH, ApiError, ErrorBody};
 use super::{json_body, optional_json_body};
 use crate::app::App;
-use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
+use crate::domain::api_key::KeyAccess;
 use crate::domain::audit::AuditContext;
-use crate::domain::permission::WorkspaceAction;
 use crate::domain::scope::ScopeSet;
 use crate::http::origin::RequestOrigin;
 use crate::node::rate_limit::Overrides;
-use crate::service::api_keys::{self as keys, ApiKeyError, CreatedKey, Creator, NewKey};
+use crate::service::api_keys::{self as keys, CreatedKey, NewKey};
 use crate::storage::{ApiKeyChanges, ApiKeyRecord};
-use crate::verifier::{CredentialKind, Principal, Rejection};
-
-/// Who may touch a workspace's keys (docs/api-keys.md): access tokens of
-/// the workspace and its API keys, with the scope `access` needs; only
-/// secret keys and tokens write. Another workspace's credential gets 404.
-/// A token a person authorized also needs their role now: admin to
-/// write, any member to read, as in the console.
-async fn authorize(
-    app: &App,
-    principal: &Principal,
-    workspace_id: &str,
-    access: KeyAccess,
-    origin: AuditContext,
-) -> Result<Creator, ApiError> {
-    let creator = check_credential(principal, workspace_id, access, origin)?;
-    if principal.kind == CredentialKind::AccessToken {
-        let needed = match access {
-            KeyAccess::Write => WorkspaceAction::Administer,
-            KeyAccess::Read => WorkspaceAction::View,
-        };
-        access_of(app, principal, workspace_id)
-            .await?
-            .require(needed)?;
-    }
-    Ok(creator)
-}
-
-fn check_credential(
-    principal: &Principal,
-    workspace_id: &str,
-    access: KeyAccess,
-    origin: AuditContext,
-) -> Result<Creator, ApiError> {
-    if principal.workspace_id.as_deref() != Some(workspace_id) {
-        return match principal.kind {
-            CredentialKind::AccessToken | CredentialKind::ApiKey => Err(ApiError::NotFound),
-            _ => Err(Rejection::missing_bearer().into()),
-        };
-    }
-    let caller = match principal.kind {
-        CredentialKind::ApiKey => match ApiKeyType::of_key(&principal.client_id) {
-            Some(t) => KeyCaller::Key(t),
-            None => return Err(Rejection::insufficient_scope(access.scope()).into()),
-        },
-        CredentialKind::AccessToken => KeyCaller::Token,
-        CredentialKind::AppKeyAndSecret | CredentialKind::AppKeyOnly => {
-            return Err(Rejection::missing_bearer().into());
-        }
-    };
-    if !access.allowed(caller, &principal.scopes) {
-        return Err(Rejection::insufficient_scope(access.scope()).into());
-    }
-    Ok(Creator {
-        id: principal.subject.clone(),
-        scopes: principal.scopes.clone(),
-        audit: origin,
-    })
-}
+use crate::verifier::Principal;
 
 fn context(principal: &Principal, origin: crate::domain::audit::Origin) -> AuditContext {
     super::audit_context(principal, origin)
-}
-
-impl From<ApiKeyError> for ApiError {
-    fn from(e: ApiKeyError) -> Self {
-        match e {
-            ApiKeyError::NotFound => ApiError::ApiKeyNotFound,
-            e @ (ApiKeyError::Revoked { .. }
-            | ApiKeyError::AlreadyRevoked { .. }
-            | ApiKeyError::Changed(_)) => ApiError::Conflict(e.to_string()),
-            ApiKeyError::Invalid(d) => ApiError::BadRequest(d),
-            ApiKeyError::Forbidden { scope, description } => {
-                Rejection::lacks_scope(&scope, description).into()
-            }
-            ApiKeyError::Store(f) => f.into(),
-            other => ApiError::BadRequest(other.to_string()),
-        }
-    }
 }
 
 fn item(app: &App, k: &ApiKeyRecord) -> Value {
@@ -176,7 +101,7 @@ pub async fn create(
     Path(workspace_id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let creator = authorize(
+    let creator = key_creator(
         &app,
         &principal,
         &workspace_id,
@@ -238,7 +163,7 @@ pub async fn list(
     Path(workspace_id): Path<String>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(
+    key_creator(
         &app,
         &principal,
         &workspace_id,
@@ -302,7 +227,7 @@ pub async fn update(
     Path((workspace_id, id)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let creator = authorize(
+    let creator = key_creator(
         &app,
         &principal,
         &workspace_id,
@@ -356,7 +281,7 @@ pub async fn revoke(
     RequestOrigin(origin): RequestOrigin,
     Path((workspace_id, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let creator = authorize(
+    let creator = key_creator(
         &app,
         &principal,
         &workspace_id,
@@ -404,7 +329,7 @@ pub async fn roll(
     Path((workspace_id, id)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let creator = authorize(
+    let creator = key_creator(
         &app,
         &principal,
         &workspace_id,

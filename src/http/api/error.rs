@@ -2,6 +2,7 @@
 //! (RFC 6750 challenges for credentials), and the one mapping of each
 //! service's errors onto it.
 
+use crate::service::api_keys::ApiKeyError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -150,5 +151,22 @@ impl IntoResponse for ApiError {
             error_description: description,
         };
         (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::NotFound => ApiError::ApiKeyNotFound,
+            e @ (ApiKeyError::Revoked { .. }
+            | ApiKeyError::AlreadyRevoked { .. }
+            | ApiKeyError::Changed(_)) => ApiError::Conflict(e.to_string()),
+            ApiKeyError::Invalid(d) => ApiError::BadRequest(d),
+            ApiKeyError::Forbidden { scope, description } => {
+                Rejection::lacks_scope(&scope, description).into()
+            }
+            ApiKeyError::Store(f) => f.into(),
+            other => ApiError::BadRequest(other.to_string()),
+        }
     }
 }
