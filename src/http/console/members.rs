@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::views::{InvitationRowView, InvitedPage, MemberView, MembersPage};
+use super::views::{InvitationRowView, InvitedPage, MemberView, MembersPage, WorkspaceHeader};
 use super::{
     CONSOLE_PATH, Done, audit_context, form_session, frame, require_recent_auth, require_session,
     when, workspace_tab,
@@ -19,7 +19,7 @@ use crate::domain::user::Role;
 use crate::http::browser::{BrowserForm, PageError, error_page, page, see_other};
 use crate::http::form::OAuthForm;
 use crate::http::origin::RequestOrigin;
-use crate::service::members::invitation_url;
+use crate::service::members::{WorkspaceAccess, invitation_url};
 use crate::service::notify::Delivery;
 use crate::service::sessions::SignedIn;
 
@@ -96,21 +96,28 @@ fn role_field(form: &OAuthForm) -> Result<Role, PageError> {
     })
 }
 
-/// Inviting or promoting an owner hands over the workspace: it needs a
-/// recent sign-in.
-async fn owner_needs_recent_auth(
+/// What a form that hands out a role checks first: the person manages
+/// members here, the role is one, and inviting or promoting an owner (who
+/// could then take the workspace) follows a recent sign-in. Returns the
+/// access, the tab's header, the role and the form's `subject` field.
+async fn role_form(
     app: &App,
     session: &SignedIn,
     form: &mut OAuthForm,
     origin: &crate::domain::audit::Origin,
-    role: Role,
-    action: String,
-    fields: &[(&str, &str)],
-) -> Result<(), PageError> {
+    id: &str,
+    (path, subject): (&str, &str),
+) -> Result<(WorkspaceAccess, WorkspaceHeader, Role, String), PageError> {
+    let (access, ws) = workspace_tab(app, session, id, "members").await?;
+    access.require(WorkspaceAction::ManageMembers)?;
+    let role = role_field(form)?;
+    let value = form.get(subject).unwrap_or_default().to_owned();
     if role == Role::Owner {
-        require_recent_auth(app, session, form, origin, &action, fields).await?;
+        let action = format!("{}/{path}", tab_path(id));
+        let fields = [(subject, value.as_str()), ("role", role.as_str())];
+        require_recent_auth(app, session, form, origin, &action, &fields).await?;
     }
-    Ok(())
+    Ok((access, ws, role, value))
 }
 
 pub async fn invite(
@@ -121,13 +128,9 @@ pub async fn invite(
     BrowserForm(mut form): BrowserForm,
 ) -> Result<Response, PageError> {
     let session = form_session(&app, &headers, &form).await?;
-    let (access, ws) = workspace_tab(&app, &session, &id, "members").await?;
-    access.require(WorkspaceAction::ManageMembers)?;
-    let role = role_field(&form)?;
-    let email = form.get("email").unwrap_or_default().to_owned();
-    let action = format!("{}/invite", tab_path(&id));
-    let fields = [("email", email.as_str()), ("role", role.as_str())];
-    owner_needs_recent_auth(&app, &session, &mut form, &origin, role, action, &fields).await?;
+    let form_fields = ("invite", "email");
+    let (access, ws, role, email) =
+        role_form(&app, &session, &mut form, &origin, &id, form_fields).await?;
     let ctx = audit_context(&session, origin);
     let invited = app
         .members()
@@ -155,13 +158,9 @@ pub async fn change_role(
     BrowserForm(mut form): BrowserForm,
 ) -> Result<Response, PageError> {
     let session = form_session(&app, &headers, &form).await?;
-    let (access, _) = workspace_tab(&app, &session, &id, "members").await?;
-    access.require(WorkspaceAction::ManageMembers)?;
-    let role = role_field(&form)?;
-    let user_id = form.get("user_id").unwrap_or_default().to_owned();
-    let action = format!("{}/role", tab_path(&id));
-    let fields = [("user_id", user_id.as_str()), ("role", role.as_str())];
-    owner_needs_recent_auth(&app, &session, &mut form, &origin, role, action, &fields).await?;
+    let form_fields = ("role", "user_id");
+    let (access, _, role, user_id) =
+        role_form(&app, &session, &mut form, &origin, &id, form_fields).await?;
     let ctx = audit_context(&session, origin);
     app.members()
         .change_role(&access, &user_id, role, &ctx)
