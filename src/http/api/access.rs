@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::{Actor, AuditContext, Origin};
 use crate::domain::permission::WorkspaceAction;
+use crate::service::admin::PlatformAdmin;
 use crate::service::api_keys::Creator;
 use crate::service::members::WorkspaceAccess;
 use crate::storage::UserRecord;
@@ -97,7 +98,8 @@ pub async fn person(app: &App, principal: &Principal) -> Result<Option<UserRecor
 pub async fn platform_admin(app: &App, principal: &Principal) -> Result<UserRecord, ApiError> {
     authorize_admin(principal)?;
     match person(app, principal).await? {
-        Some(user) if user.platform_admin => Ok(user),
+        // The console's rule, stated once in the admin service.
+        Some(user) if PlatformAdmin::new(app, &user).is_ok() => Ok(user),
         Some(_) => Err(ApiError::Forbidden(
             "only a platform administrator may manage third-party clients".into(),
         )),
