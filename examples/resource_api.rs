@@ -1,20 +1,27 @@
 //! A small resource API protected by keyflow's verifier.
 //!
 //! It accepts keyflow access tokens (`Authorization: Bearer …`, verified
-//! offline against the issuer's JWKS) and, when it can reach keyflow's
-//! database, the legacy `appkey`/`secretkey` headers.
+//! offline against the issuer's JWKS), API keys as Bearer tokens, and the
+//! legacy `appkey`/`secretkey` headers. It needs only keyflow's URL and a
+//! resource server's credentials: API keys and legacy headers are checked
+//! over HTTP, and cached under the same lease as keyflow's own nodes.
 //!
 //! ```sh
 //! cargo run --release &                                   # keyflow on :8080
-//! KEYFLOW_DATABASE_URL=sqlite://keyflow.db cargo run --example resource_api
+//! cargo run --release -- resource-server create --name reports --json
+//! KEYFLOW_ISSUER=http://127.0.0.1:8080 RESOURCE_SERVER_ID=rs_… \
+//!   RESOURCE_SERVER_SECRET=sec_… cargo run --example resource_api
 //! curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8090/reports
 //! curl -H "appkey: app_…" -H "secretkey: sec_…" http://127.0.0.1:8090/reports
 //! ```
 //!
 //! Environment: `KEYFLOW_ISSUER` (default `http://127.0.0.1:8080`),
-//! `RESOURCE_AUDIENCE` (default `{issuer}/v1`), `RESOURCE_LISTEN` (default
-//! `127.0.0.1:8090`); for the legacy path `KEYFLOW_DATABASE_URL` with
-//! `KEYFLOW_MASTER_KEY` or `KEYFLOW_KEYS_DIR` (default `keys`).
+//! `RESOURCE_SERVER_ID` and `RESOURCE_SERVER_SECRET`, `RESOURCE_AUDIENCE`
+//! (default `{issuer}/v1`), `RESOURCE_LISTEN` (default `127.0.0.1:8090`).
+//! Without a resource server, the legacy path can still open keyflow's
+//! database: `KEYFLOW_DATABASE_URL` with `KEYFLOW_MASTER_KEY` or
+//! `KEYFLOW_KEYS_DIR` (default `keys`). That hands this process every
+//! secret's pepper and every signing key, so prefer the resource server.
 
 use std::sync::Arc;
 
@@ -89,22 +96,49 @@ async fn legacy(
     )))
 }
 
+/// The verifier the environment describes.
+pub async fn verifier_from_env() -> anyhow::Result<Verifier> {
+    use keyflow::node::rate_limit::RateLimiter;
+    use keyflow::verifier::RemoteCredentials;
+
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let issuer = var("KEYFLOW_ISSUER").unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let audience = var("RESOURCE_AUDIENCE").unwrap_or_else(|| format!("{issuer}/v1"));
+    let mut builder = Verifier::remote(&issuer, [audience]).map_err(anyhow::Error::msg)?;
+    match (var("RESOURCE_SERVER_ID"), var("RESOURCE_SERVER_SECRET")) {
+        (Some(id), Some(secret)) => {
+            let remote =
+                RemoteCredentials::new(&issuer, &id, &secret).map_err(anyhow::Error::msg)?;
+            // API keys carry their own limits; this process enforces them.
+            builder = builder
+                .remote_credentials(Arc::new(remote), Default::default())
+                .rate_limiter(Arc::new(RateLimiter::in_memory()));
+        }
+        (None, None) => {
+            if let Some(db) = var("KEYFLOW_DATABASE_URL") {
+                builder = builder.legacy(legacy(&db).await?, Default::default());
+            }
+        }
+        _ => anyhow::bail!("set both RESOURCE_SERVER_ID and RESOURCE_SERVER_SECRET, or neither"),
+    }
+    Ok(builder.build())
+}
+
+/// Serves the API on `RESOURCE_LISTEN` until the process ends.
+pub async fn serve_from_env() -> anyhow::Result<()> {
+    let listen = std::env::var("RESOURCE_LISTEN").unwrap_or_else(|_| "127.0.0.1:8090".into());
+    let verifier = verifier_from_env().await?;
+    verifier.spawn_refresh();
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    tracing::info!("resource API on http://{listen}");
+    axum::serve(listener, router(verifier)).await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .init();
-    let issuer = std::env::var("KEYFLOW_ISSUER").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
-    let audience = std::env::var("RESOURCE_AUDIENCE").unwrap_or_else(|_| format!("{issuer}/v1"));
-    let listen = std::env::var("RESOURCE_LISTEN").unwrap_or_else(|_| "127.0.0.1:8090".into());
-    let mut builder = Verifier::remote(&issuer, [audience]).map_err(anyhow::Error::msg)?;
-    if let Ok(db) = std::env::var("KEYFLOW_DATABASE_URL") {
-        builder = builder.legacy(legacy(&db).await?, Default::default());
-    }
-    let verifier = builder.build();
-    verifier.spawn_refresh();
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
-    tracing::info!("resource API on http://{listen}, trusting tokens of {issuer}");
-    axum::serve(listener, router(verifier)).await?;
-    Ok(())
+    serve_from_env().await
 }

@@ -22,7 +22,8 @@ use crate::service::clients::{ClientRegistry, POLL_INTERVAL};
 use crate::storage::{Backend, StorageError, Store};
 use crate::verifier::revocation::{RevokedClient, RevokedToken};
 use crate::verifier::{
-    ApiKeyAuthenticator, KeySource, RevocationDocument, RevocationSource, Verifier, VerifierBuilder,
+    ApiKeyAuthenticator, KeySource, RevocationDocument, RevocationSource, StoreLegacyAuthenticator,
+    Verifier, VerifierBuilder,
 };
 
 pub struct App {
@@ -32,6 +33,8 @@ pub struct App {
     pub master: Arc<MasterKey>,
     pub keyring: Arc<ArcSwap<Keyring>>,
     pub clients: Arc<ClientRegistry>,
+    /// The legacy `appkey` check, for resource servers that ask over HTTP.
+    pub legacy: StoreLegacyAuthenticator,
     /// Verifies keyflow's own access tokens for any of its audiences, for
     /// revocation and UserInfo.
     pub verifier: Verifier,
@@ -61,8 +64,6 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Creates missing signing keys, loads the keyring and takes the first
-    /// epoch reading, so the node is ready when this returns.
     /// The workspace use cases, on this node's store.
     pub fn workspaces(&self) -> crate::service::workspaces::Workspaces<'_> {
         crate::service::workspaces::Workspaces::new(self.store.as_ref(), self.clients.hasher())
@@ -92,6 +93,8 @@ impl App {
         crate::service::authorization::Authorizations::new(self)
     }
 
+    /// Creates missing signing keys, loads the keyring and takes the first
+    /// epoch reading, so the node is ready when this returns.
     pub async fn new(
         settings: Settings,
         store: Arc<dyn Store>,
@@ -129,6 +132,7 @@ impl App {
             .build();
         let management_verifier = verifier.for_audiences(management_audiences(&settings));
         let login_throttle = LoginThrottle::new(Arc::clone(&store));
+        let legacy = StoreLegacyAuthenticator::new(Arc::clone(&clients), &settings.scopes);
         let app = Arc::new(Self {
             settings: Arc::new(settings),
             store,
@@ -136,6 +140,7 @@ impl App {
             master: Arc::new(master),
             keyring,
             clients,
+            legacy,
             management_verifier,
             introspection_verifier: verifier.exact_expiry(),
             verifier,

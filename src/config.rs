@@ -124,6 +124,16 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYFLOW_TOKEN_RATE_LIMIT", default_value_t = 6000)]
     pub token_rate_limit: u32,
 
+    /// Introspection requests a client (a resource server, most often) may
+    /// make per minute (per node). Resource APIs using keyflow's verifier
+    /// cache answers, so they need far fewer than they serve.
+    #[arg(
+        long,
+        env = "KEYFLOW_INTROSPECTION_RATE_LIMIT",
+        default_value_t = 60_000
+    )]
+    pub introspection_rate_limit: u32,
+
     /// Days after which an application token's secret is reported as due for rotation.
     #[arg(long, env = "KEYFLOW_ROTATION_DUE_DAYS", default_value_t = 90)]
     pub rotation_due_days: i64,
@@ -198,6 +208,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rotation_due_days: i64,
     pub token_rate_limit: u32,
+    pub introspection_rate_limit: u32,
     /// Default API key limits per key type.
     pub api_key_limits: ApiKeyLimits,
     pub auth: AuthSettings,
@@ -275,6 +286,11 @@ impl Settings {
             );
         }
         let resources = resource_policy(serve, file.resources, &issuer)?;
+        if serve.introspection_rate_limit == 0 {
+            bail!(
+                "--introspection-rate-limit / KEYFLOW_INTROSPECTION_RATE_LIMIT must be at least 1 per minute"
+            );
+        }
         if serve.token_rate_limit == 0 {
             bail!("--token-rate-limit / KEYFLOW_TOKEN_RATE_LIMIT must be at least 1 per minute");
         }
@@ -295,6 +311,7 @@ impl Settings {
             trusted_proxies: serve.trusted_proxies.clone(),
             rotation_due_days: serve.rotation_due_days,
             token_rate_limit: serve.token_rate_limit,
+            introspection_rate_limit: serve.introspection_rate_limit,
             api_key_limits: file.api_key_rate_limits.unwrap_or_default(),
             auth: AuthSettings::from_args(&serve.auth)?,
             connections: ConnectionLimits::from_args(&serve.connections)?,

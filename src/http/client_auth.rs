@@ -117,18 +117,18 @@ impl ClientCredentials {
     }
 }
 
-/// The authenticated caller and the `token` parameter: what revocation
-/// (RFC 7009 §2.1) and introspection (RFC 7662 §2.1) both start with. A
-/// `token_type_hint` is only a hint and is ignored.
+/// The authenticated caller, the `token` parameter and the rest of the
+/// form: what revocation (RFC 7009 §2.1) and introspection (RFC 7662 §2.1)
+/// both start with.
 pub async fn client_and_token(
     app: &App,
     headers: &HeaderMap,
     form: Result<OAuthForm, OAuthError>,
-) -> Result<(AuthenticatedClient, String), OAuthError> {
+) -> Result<(AuthenticatedClient, String, OAuthForm), OAuthError> {
     let mut form = form?;
     let credentials = ClientCredentials::extract(headers, &mut form)?;
     let token = form.require("token")?;
-    Ok((credentials.authenticate(app).await?, token))
+    Ok((credentials.authenticate(app).await?, token, form))
 }
 
 /// RFC 7617 credentials whose halves are form-urlencoded (RFC 6749 §2.3.1).

@@ -20,7 +20,7 @@ pub const LOGIN_PATH: &str = "/login";
 pub const TOKEN_PATH: &str = "/oauth/token";
 pub const JWKS_PATH: &str = "/oauth/jwks";
 pub const REVOCATION_PATH: &str = "/oauth/revoke";
-pub const INTROSPECTION_PATH: &str = "/oauth/introspect";
+pub const INTROSPECTION_PATH: &str = crate::verifier::remote::INTROSPECTION_PATH;
 pub const REVOCATION_LIST_PATH: &str = crate::verifier::remote::REVOCATIONS_PATH;
 
 /// Public clients (RFC 6749 §2.1) name themselves with `client_id` alone

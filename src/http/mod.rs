@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod browser;
 pub mod client_auth;
 pub mod console;
+pub mod credentials_epoch;
 pub mod discovery;
 pub mod error;
 pub mod form;
@@ -90,6 +91,10 @@ fn routes() -> Vec<Route> {
             post(introspect::introspect).fallback(post_only),
         ),
         Route::new(REVOCATION_LIST_PATH, get(revoke::list)),
+        Route::new(
+            credentials_epoch::CREDENTIALS_EPOCH_PATH,
+            get(credentials_epoch::credentials_epoch),
+        ),
         Route::new(JWKS_PATH, get(jwks::jwks)),
         Route::new(OIDC_DISCOVERY_PATH, get(discovery::metadata)),
         Route::new(OAUTH_METADATA_PATH, get(discovery::metadata)),

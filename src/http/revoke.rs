@@ -21,7 +21,8 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<OAuthForm, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let (caller, token) = client_and_token(&app, &headers, form).await?;
+    // A `token_type_hint` is only a hint (§2.1), and is ignored.
+    let (caller, token, _) = client_and_token(&app, &headers, form).await?;
     app.tokens().revoke(&caller, &token, origin).await?;
     Ok(revoked())
 }

@@ -28,14 +28,48 @@ pub async fn wait_for_propagation() {
     tokio::time::sleep(LEASE + POLL_INTERVAL).await;
 }
 
+/// The time until which a cache may be trusted: `LEASE` after the start of
+/// the last poll that confirmed it. Lock-free, for the hot path.
+#[derive(Debug)]
+pub struct Lease {
+    origin: Instant,
+    /// Nanoseconds after `origin` until which the cache may be trusted.
+    until: AtomicU64,
+}
+
+impl Default for Lease {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+            until: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Lease {
+    pub fn is_valid(&self) -> bool {
+        (self.origin.elapsed().as_nanos() as u64) < self.until.load(Ordering::Acquire)
+    }
+
+    /// Trusted until `LEASE` after `poll_started`, the moment the poll that
+    /// confirmed the cache began (not when its answer came back).
+    pub fn renew(&self, poll_started: Instant) {
+        let until = poll_started.saturating_duration_since(self.origin) + LEASE;
+        self.until.store(until.as_nanos() as u64, Ordering::Release);
+    }
+
+    /// Stops trusting the cache (the poller lost its source).
+    pub fn end(&self) {
+        self.until.store(0, Ordering::Release);
+    }
+}
+
 pub struct LeasedCache<V> {
     map: RwLock<HashMap<String, Arc<V>>>,
     /// Bumped under the write lock by every flush, so a lookup that raced a
     /// flush does not put its stale answer back.
     generation: AtomicU64,
-    origin: Instant,
-    /// Nanoseconds after `origin` until which the cache may be trusted.
-    lease_until: AtomicU64,
+    lease: Lease,
 }
 
 impl<V> Default for LeasedCache<V> {
@@ -43,8 +77,7 @@ impl<V> Default for LeasedCache<V> {
         Self {
             map: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(0),
-            origin: Instant::now(),
-            lease_until: AtomicU64::new(0),
+            lease: Lease::default(),
         }
     }
 }
@@ -57,7 +90,7 @@ impl<V> LeasedCache<V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<V>, E>>,
     {
-        let trusted = self.lease_valid();
+        let trusted = self.lease.is_valid();
         if trusted && let Some(hit) = self.read().get(key) {
             return Ok(Some(Arc::clone(hit)));
         }
@@ -82,10 +115,6 @@ impl<V> LeasedCache<V> {
         self.map.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lease_valid(&self) -> bool {
-        (self.origin.elapsed().as_nanos() as u64) < self.lease_until.load(Ordering::Acquire)
-    }
-
     /// Forgets every entry.
     pub fn invalidate_all(&self) {
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
@@ -96,14 +125,12 @@ impl<V> LeasedCache<V> {
     /// Trusts the cache until `LEASE` after `poll_started`, the moment the
     /// poll that confirmed it began.
     pub fn renew_lease(&self, poll_started: Instant) {
-        let until = poll_started.saturating_duration_since(self.origin) + LEASE;
-        self.lease_until
-            .store(until.as_nanos() as u64, Ordering::Release);
+        self.lease.renew(poll_started);
     }
 
     /// Stops trusting the cache (the poller lost the database).
     pub fn drop_lease(&self) {
-        self.lease_until.store(0, Ordering::Release);
+        self.lease.end();
     }
 
     pub fn len(&self) -> usize {

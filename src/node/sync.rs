@@ -96,6 +96,19 @@ impl App {
         }
     }
 
+    /// The credentials epoch this node's caches reflect: the one its last
+    /// poll read, recorded after the flush it caused. `None` before the
+    /// first poll and while polls fail. An answer computed after reading
+    /// it is at least that fresh, which is what a resource server needs to
+    /// know before it caches the answer under its own lease.
+    pub fn synced_credentials_epoch(&self) -> Option<i64> {
+        let s = self.lock_sync();
+        if s.failing {
+            return None;
+        }
+        s.epochs.map(|e| e.credentials)
+    }
+
     fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
         self.sync.lock().unwrap_or_else(|e| e.into_inner())
     }

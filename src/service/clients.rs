@@ -32,6 +32,12 @@ impl AuthenticatedClient {
     pub fn record(&self) -> &ClientRecord {
         &self.entry.client
     }
+
+    /// When the matched secret stops being valid, if it ever does.
+    pub fn secret_expires_at(&self) -> Option<crate::clock::UnixTime> {
+        let secret = self.entry.secrets.iter().find(|s| s.id == self.secret_id);
+        secret.and_then(|s| s.expires_at)
+    }
 }
 
 pub struct ClientRegistry {

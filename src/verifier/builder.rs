@@ -15,6 +15,7 @@ pub struct VerifierBuilder {
     legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
     api_keys: Option<Arc<dyn ApiKeyAuthenticator>>,
     limiter: Option<Arc<RateLimiter>>,
+    remote_credentials: Option<Arc<RemoteCredentials>>,
 }
 
 impl VerifierBuilder {
@@ -36,6 +37,7 @@ impl VerifierBuilder {
             legacy: None,
             api_keys: None,
             limiter: None,
+            remote_credentials: None,
         }
     }
 
@@ -76,6 +78,23 @@ impl VerifierBuilder {
         self
     }
 
+    /// Checks API keys and the legacy headers over HTTP, as a resource
+    /// server registered with keyflow; `spawn_refresh` then also polls the
+    /// credentials epoch that keeps its cache honest.
+    pub fn remote_credentials(
+        mut self,
+        remote: Arc<RemoteCredentials>,
+        messages: LegacyMessages,
+    ) -> Self {
+        self.legacy = Some((
+            Arc::clone(&remote) as Arc<dyn LegacyAuthenticator>,
+            Arc::new(messages),
+        ));
+        self.api_keys = Some(Arc::clone(&remote) as Arc<dyn ApiKeyAuthenticator>);
+        self.remote_credentials = Some(remote);
+        self
+    }
+
     /// Enforces credentials' own rate limits with `limiter` (see
     /// [`rate_limited`]).
     pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
@@ -104,6 +123,7 @@ impl VerifierBuilder {
                 legacy: self.legacy,
                 api_keys: self.api_keys,
                 limiter: self.limiter,
+                remote_credentials: self.remote_credentials,
             }),
         }
     }

@@ -90,21 +90,24 @@ impl LegacyAuthenticator for StoreLegacyAuthenticator {
             AuthError::Storage(e) => LegacyFailure::Unavailable(e.to_string()),
             _ => LegacyFailure::Invalid,
         };
-        let (entry, kind, scopes) = match secretkey {
+        let (entry, kind, scopes, expires_at) = match secretkey {
             Some(secret) => {
                 let c = self
                     .registry
                     .authenticate(appkey, secret)
                     .await
                     .map_err(failure)?;
-                (c.entry, CredentialKind::AppKeyAndSecret, self.full.clone())
+                let expires_at = c.secret_expires_at();
+                let full = self.full.clone();
+                (c.entry, CredentialKind::AppKeyAndSecret, full, expires_at)
             }
             None => {
                 let entry = self.registry.find(appkey).await.map_err(failure)?;
                 if !entry.allow_appkey_only {
                     return Err(LegacyFailure::Invalid);
                 }
-                (entry, CredentialKind::AppKeyOnly, self.read_only.clone())
+                let read_only = self.read_only.clone();
+                (entry, CredentialKind::AppKeyOnly, read_only, None)
             }
         };
         if entry.client.kind != ClientKind::Application {
@@ -118,7 +121,9 @@ impl LegacyAuthenticator for StoreLegacyAuthenticator {
             scopes,
             kind,
             jti: None,
-            expires_at: None,
+            // When the matched secret's grace period ends: a cache of this
+            // answer must not outlive it.
+            expires_at,
             issued_at: None,
             legacy_messages: None,
             rate_limit: None,

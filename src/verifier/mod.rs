@@ -27,6 +27,7 @@ pub mod keys;
 pub mod legacy;
 mod rejection;
 pub mod remote;
+pub mod remote_credentials;
 pub mod revocation;
 
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use builder::VerifierBuilder;
 pub use keys::{KeyCache, KeySource};
 pub use legacy::{LegacyAuthenticator, LegacyFailure, LegacyMessages, StoreLegacyAuthenticator};
 pub use rejection::{BearerError, Rejection};
+pub use remote_credentials::RemoteCredentials;
 pub use revocation::{RevocationDocument, RevocationSource, Revocations};
 
 /// How the caller proved itself.
@@ -124,6 +126,8 @@ struct Inner {
     legacy: Option<(Arc<dyn LegacyAuthenticator>, Arc<LegacyMessages>)>,
     api_keys: Option<Arc<dyn ApiKeyAuthenticator>>,
     limiter: Option<Arc<RateLimiter>>,
+    /// Checks credentials over HTTP; its epoch poll runs with the refresh.
+    remote_credentials: Option<Arc<RemoteCredentials>>,
 }
 
 /// What a token's claims must satisfy here. Views of one verifier
@@ -195,25 +199,35 @@ impl Verifier {
             .revocations(revocations, Duration::from_secs(10)))
     }
 
-    /// Polls the revocation list (and refreshes keys every ten minutes)
+    /// Polls the revocation list (and refreshes keys every ten minutes),
+    /// and the credentials epoch when credentials are checked over HTTP,
     /// until the runtime stops.
     pub fn spawn_refresh(&self) -> JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
-            let mut polls: u64 = 0;
-            let every = this.shared.revocation_poll.max(Duration::from_millis(100));
-            let per_key_refresh = (600 / every.as_secs().max(1)).max(1);
-            loop {
-                if let Err(e) = this.refresh_revocations().await {
-                    tracing::warn!(error = %e, "fetching the revocation list failed");
+            let epoch = async {
+                if let Some(remote) = &this.shared.remote_credentials {
+                    remote.poll_forever().await;
                 }
-                if polls % per_key_refresh == per_key_refresh - 1 {
-                    let _ = this.shared.keys.reload().await;
-                }
-                polls += 1;
-                tokio::time::sleep(every).await;
-            }
+            };
+            tokio::join!(this.refresh_forever(), epoch);
         })
+    }
+
+    async fn refresh_forever(&self) {
+        let mut polls: u64 = 0;
+        let every = self.shared.revocation_poll.max(Duration::from_millis(100));
+        let per_key_refresh = (600 / every.as_secs().max(1)).max(1);
+        loop {
+            if let Err(e) = self.refresh_revocations().await {
+                tracing::warn!(error = %e, "fetching the revocation list failed");
+            }
+            if polls % per_key_refresh == per_key_refresh - 1 {
+                let _ = self.shared.keys.reload().await;
+            }
+            polls += 1;
+            tokio::time::sleep(every).await;
+        }
     }
 
     pub async fn refresh_revocations(&self) -> Result<(), String> {

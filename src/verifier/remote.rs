@@ -10,6 +10,19 @@ use super::revocation::{RevocationDocument, RevocationSource};
 
 /// The path of keyflow's revocation list, relative to the issuer.
 pub const REVOCATIONS_PATH: &str = "/oauth/revocations";
+/// The path of keyflow's credentials epoch, relative to the issuer.
+pub const CREDENTIALS_EPOCH_PATH: &str = "/oauth/credentials-epoch";
+/// The path of keyflow's introspection endpoint, relative to the issuer.
+pub const INTROSPECTION_PATH: &str = "/oauth/introspect";
+/// keyflow's `token_type_hint` for a legacy secret key: `token` is the
+/// secret key, `appkey` the application key.
+pub const SECRETKEY_HINT: &str = "secretkey";
+/// keyflow's `token_type_hint` for a legacy application key presented
+/// alone: `token` is the application key.
+pub const APPKEY_HINT: &str = "appkey";
+/// On introspection answers to resource servers: the credentials epoch the
+/// answering node's caches reflected when it started the answer.
+pub const EPOCH_HEADER: &str = "keyflow-credentials-epoch";
 
 /// An HTTP client with the system's trust roots and short timeouts.
 pub fn http_client() -> Result<reqwest::Client, String> {

@@ -4,13 +4,14 @@ use super::Tokens;
 use crate::domain::api_key::looks_like_api_key;
 use crate::service::clients::AuthenticatedClient;
 use crate::storage::{ClientKind, ClientRecord};
-use crate::verifier::Principal;
+use crate::verifier::{CredentialKind, LegacyAuthenticator, LegacyFailure, Principal};
 
 /// An active token the caller may see.
 #[derive(Debug)]
 pub struct Introspection {
     pub principal: Principal,
-    /// `Bearer` for an access token, `api_key` for an API key.
+    /// `Bearer` for an access token, `api_key` for an API key,
+    /// `appkey_secretkey` or `appkey_only` for the legacy headers.
     pub token_type: &'static str,
 }
 
@@ -36,6 +37,35 @@ impl Tokens<'_> {
             principal,
             token_type,
         })
+    }
+}
+
+impl Tokens<'_> {
+    /// A resource server's check of the legacy `appkey` (and `secretkey`)
+    /// headers, answered like introspection (docs/resource-servers.md):
+    /// `None` when the credentials are wrong or the caller is not a
+    /// resource server. The principal's `expires_at` is when the matched
+    /// secret's grace period ends, if it has one.
+    pub async fn introspect_legacy(
+        &self,
+        caller: &AuthenticatedClient,
+        appkey: &str,
+        secretkey: Option<&str>,
+    ) -> Result<Option<Introspection>, String> {
+        if caller.record().kind != ClientKind::ResourceServer {
+            return Ok(None);
+        }
+        match self.app.legacy.authenticate(appkey, secretkey).await {
+            Ok(principal) => Ok(Some(Introspection {
+                token_type: match principal.kind {
+                    CredentialKind::AppKeyOnly => "appkey_only",
+                    _ => "appkey_secretkey",
+                },
+                principal,
+            })),
+            Err(LegacyFailure::Invalid) => Ok(None),
+            Err(LegacyFailure::Unavailable(e)) => Err(e),
+        }
     }
 }
 
