@@ -46,7 +46,7 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Manage resource servers: clients that introspect tokens.
+    /// Manage resource servers: the clients resource APIs check credentials as.
     #[command(subcommand)]
     ResourceServer(ResourceServerCommand),
     /// Manage a workspace's API keys, locally or on a remote keyflow (--url).

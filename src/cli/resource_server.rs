@@ -63,7 +63,8 @@ pub async fn run(cmd: ResourceServerCommand, settings: &Settings) -> anyhow::Res
                 println!("Client secret  {}", created.secret.expose());
                 println!();
                 println!(
-                    "The secret is shown this once. Use it to call the introspection endpoint."
+                    "The secret is shown this once. A resource API runs with it as\n\
+                     RESOURCE_SERVER_ID and RESOURCE_SERVER_SECRET (docs/resource-servers.md)."
                 );
             }
             Ok(())
