@@ -457,34 +457,54 @@ async fn spawn_resource_api(issuer: &str, rs: &Value) -> (Server, String) {
 struct Deployment {
     _dir: tempfile::TempDir,
     keyflow: Option<Server>,
+    /// A second node of the same deployment, on PostgreSQL.
+    _other: Option<Server>,
+    /// The node the resource API talks to.
     issuer: String,
+    /// Where regenerates go: the other node when there are two.
+    admin_url: String,
     workspace: Value,
     api: Server,
     url: String,
 }
 
-/// keyflow on SQLite, one workspace, and the resource API beside it.
-async fn deployment() -> Deployment {
+/// keyflow on `db` with one workspace, and the resource API beside it. On
+/// PostgreSQL a second node shares the database, and regenerates go
+/// through it: the resource API's node only learns of them by polling.
+async fn deployment(db: &TestDb) -> Deployment {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/keyflow.db", dir.path().display());
-    binary::set_up(dir.path(), &db);
-    let workspace = binary::create_workspace(dir.path(), &db, "demo");
+    let url = db.url.as_str();
+    binary::set_up(dir.path(), url);
+    let workspace = binary::create_workspace(dir.path(), url, "demo");
     let rs = binary::json_stdout(&binary::keyflow(
         dir.path(),
-        &db,
+        url,
         &["resource-server", "create", "--name", "reports", "--json"],
     ));
+    // The nodes of one deployment share the issuer: the first node's URL.
     let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
-    let keyflow = binary::serve_with(dir.path(), &db, port, &["--issuer", &issuer], None).await;
-    let (api, url) = spawn_resource_api(&issuer, &rs).await;
+    let node = async |port: u16| {
+        binary::serve_with(dir.path(), url, port, &["--issuer", &issuer], None).await
+    };
+    let keyflow = node(port).await;
+    let (other, admin_url) = match db.backend {
+        keyflow::storage::Backend::Postgres => {
+            let port = free_port();
+            (Some(node(port).await), format!("http://127.0.0.1:{port}"))
+        }
+        keyflow::storage::Backend::Sqlite => (None, issuer.clone()),
+    };
+    let (api, api_url) = spawn_resource_api(&issuer, &rs).await;
     Deployment {
         _dir: dir,
         keyflow: Some(keyflow),
+        _other: other,
         issuer,
+        admin_url,
         workspace,
         api,
-        url,
+        url: api_url,
     }
 }
 
@@ -507,7 +527,7 @@ impl Deployment {
     async fn regenerate(&self, secret: &str, body: Value) -> String {
         let token = answer(
             http()
-                .post(format!("{}/oauth/token", self.issuer))
+                .post(format!("{}/oauth/token", self.admin_url))
                 .header("authorization", basic(self.key(), secret))
                 .form(&[
                     ("grant_type", "client_credentials"),
@@ -541,7 +561,13 @@ impl Deployment {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_regenerate_answers_no_resource_api_accepts_the_old_secret() {
-    let d = Arc::new(deployment().await);
+    for db in TestDb::all().await {
+        regenerate_under_load(&db).await;
+    }
+}
+
+async fn regenerate_under_load(db: &TestDb) {
+    let d = Arc::new(deployment(db).await);
     let old = d.workspace["secretKey"].as_str().unwrap().to_owned();
     assert_eq!(d.legacy(&old).await, 200);
 
@@ -596,7 +622,7 @@ async fn after_a_regenerate_answers_no_resource_api_accepts_the_old_secret() {
 
 #[tokio::test]
 async fn with_keyflow_gone_the_resource_api_fails_closed_within_its_lease() {
-    let mut d = deployment().await;
+    let mut d = deployment(&TestDb::sqlite()).await;
     let secret = d.workspace["secretKey"].as_str().unwrap().to_owned();
     assert_eq!(d.legacy(&secret).await, 200);
     assert_eq!(d.legacy(&secret).await, 200);
