@@ -316,14 +316,23 @@ async fn introspect_once(
     ))
 }
 
+/// The requests, and the server's CPU time (user + system) over the
+/// measured window.
 async fn run_load(
     addr: SocketAddr,
+    pid: u32,
     req: &Introspect,
     warmup: Duration,
     measure: Duration,
-) -> Outcome {
+) -> (Outcome, Duration) {
     let start = Instant::now() + warmup;
     let end = start + measure;
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        let before = cpu_time(pid);
+        tokio::time::sleep_until(end.into()).await;
+        cpu_time(pid).saturating_sub(before)
+    });
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             let req = req.clone();
@@ -340,10 +349,10 @@ async fn run_load(
         total.first_error = total.first_error.or(out.first_error);
     }
     total.latencies.sort_unstable();
-    total
+    (total, cpu.await.expect("the CPU sampler panicked"))
 }
 
-fn report_load(out: &Outcome, warmup: Duration, measure: Duration, threads: usize) {
+fn report_load(out: &Outcome, cpu: Duration, warmup: Duration, measure: Duration, threads: usize) {
     let per_sec = out.latencies.len() as f64 / measure.as_secs_f64();
     let [p50, p90, p99, max] = [50.0, 90.0, 99.0, 100.0].map(|p| percentile_ms(&out.latencies, p));
     println!(
@@ -360,6 +369,12 @@ fn report_load(out: &Outcome, warmup: Duration, measure: Duration, threads: usiz
         println!("first error {e}");
     }
     println!("throughput  {per_sec:.1} requests/s");
+    println!(
+        "cpu         {:.1} µs/request (server, user + system, {:.2} s over {:.1} s)",
+        cpu.as_secs_f64() * 1e6 / out.latencies.len().max(1) as f64,
+        cpu.as_secs_f64(),
+        measure.as_secs_f64()
+    );
     println!("latency ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  max {max:.3}");
     println!(
         "p99 target  < {TARGET_P99_MS:.0} ms  {}",
@@ -399,8 +414,8 @@ fn introspection_bench(dir: TempDir) -> u64 {
         .enable_all()
         .build()
         .expect("building the load-generator runtime");
-    let out = runtime.block_on(run_load(server.addr, &req, warmup, measure));
-    report_load(&out, warmup, measure, threads);
+    let (out, cpu) = runtime.block_on(run_load(server.addr, pid, &req, warmup, measure));
+    report_load(&out, cpu, warmup, measure, threads);
     server.report_and_stop();
     out.errors
 }

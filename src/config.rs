@@ -125,12 +125,13 @@ pub struct ServeArgs {
     pub token_rate_limit: u32,
 
     /// Introspection requests a client (a resource server, most often) may
-    /// make per minute (per node). Resource APIs using keyflow's verifier
-    /// cache answers, so they need far fewer than they serve.
+    /// make per minute (per node): enough for a service that introspects
+    /// every request. Resource APIs using keyflow's verifier cache answers,
+    /// so they need a fraction of what they serve.
     #[arg(
         long,
         env = "KEYFLOW_INTROSPECTION_RATE_LIMIT",
-        default_value_t = 60_000
+        default_value_t = 600_000
     )]
     pub introspection_rate_limit: u32,
 

@@ -164,7 +164,9 @@ pub fn keyflow(dir: &Path) -> Command {
         .env("KEYFLOW_LOG", "warn")
         // One client drives all the load: lift its per-client token limit
         // so the limiter is exercised but never refuses.
-        .env("KEYFLOW_TOKEN_RATE_LIMIT", "1000000000");
+        .env("KEYFLOW_TOKEN_RATE_LIMIT", "1000000000")
+        // Likewise the one resource server that introspects.
+        .env("KEYFLOW_INTROSPECTION_RATE_LIMIT", "1000000000");
     cmd
 }
 
