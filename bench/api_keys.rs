@@ -341,14 +341,7 @@ async fn run_load(
             }))
         })
         .collect();
-    let mut total = Outcome::default();
-    for task in tasks {
-        let out = task.await.expect("a load-generator task panicked");
-        total.latencies.extend(out.latencies);
-        total.errors += out.errors;
-        total.first_error = total.first_error.or(out.first_error);
-    }
-    total.latencies.sort_unstable();
+    let total = merge(tasks).await;
     (total, cpu.await.expect("the CPU sampler panicked"))
 }
 

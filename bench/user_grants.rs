@@ -59,7 +59,6 @@ use hyper::header::{
 use hyper::{Request, StatusCode};
 use keyflow::domain::pkce::s256_challenge;
 use serde::Deserialize;
-use tokio::task::JoinHandle;
 
 #[allow(dead_code, reason = "each bench uses part of the shared helpers")]
 mod common;
@@ -490,18 +489,6 @@ async fn refresh_chains(
 struct Timing {
     warmup: Duration,
     measure: Duration,
-}
-
-async fn merge(tasks: Vec<JoinHandle<Outcome>>) -> Outcome {
-    let mut total = Outcome::default();
-    for task in tasks {
-        let out = task.await.expect("a load-generator task panicked");
-        total.latencies.extend(out.latencies);
-        total.errors += out.errors;
-        total.first_error = total.first_error.or(out.first_error);
-    }
-    total.latencies.sort_unstable();
-    total
 }
 
 /// Phase 1: every connection rotates its own chain back to back.

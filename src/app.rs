@@ -120,15 +120,9 @@ impl App {
             )
             .with_limits(settings.api_key_limits),
         );
-        // API key limits hold across nodes when they share PostgreSQL; one
-        // SQLite node keeps them in memory.
-        let key_limiter = match store.backend() {
-            Backend::Postgres => RateLimiter::new(Arc::new(StoreBackend(Arc::clone(&store)))),
-            Backend::Sqlite => RateLimiter::in_memory(),
-        };
         let verifier = local_verifier(&settings, &store, &keyring, &clock)
             .api_keys(Arc::clone(&api_keys) as Arc<dyn ApiKeyAuthenticator>)
-            .rate_limiter(Arc::new(key_limiter))
+            .rate_limiter(Arc::new(key_limiter(&store)))
             .build();
         let management_verifier = verifier.for_audiences(management_audiences(&settings));
         let login_throttle = LoginThrottle::new(Arc::clone(&store));
@@ -156,6 +150,15 @@ impl App {
         app.sync_once().await?;
         app.reload_revocations().await;
         Ok(app)
+    }
+}
+
+/// API key limits hold across nodes when they share PostgreSQL; one
+/// SQLite node keeps them in memory.
+fn key_limiter(store: &Arc<dyn Store>) -> RateLimiter {
+    match store.backend() {
+        Backend::Postgres => RateLimiter::new(Arc::new(StoreBackend(Arc::clone(store)))),
+        Backend::Sqlite => RateLimiter::in_memory(),
     }
 }
 

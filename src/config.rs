@@ -11,18 +11,18 @@ use serde::Deserialize;
 
 mod auth;
 mod connections;
+mod limits;
 mod mail;
 
 pub use auth::{AuthArgs, AuthSettings, SignupPolicy};
 pub use connections::{ConnectionArgs, ConnectionLimits};
+pub use limits::ApiKeyLimits;
 pub use mail::MailArgs;
 
 use crate::crypto::signing::Algorithm;
-use crate::domain::api_key::ApiKeyType;
 use crate::domain::resource::ResourcePolicy;
 use crate::domain::scope::{ScopeCatalogue, ScopeDefinition};
 use crate::domain::workspace::ApiUrlTemplate;
-use crate::node::rate_limit::Limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -219,46 +219,6 @@ pub struct Settings {
 }
 
 /// Requests per minute an API key may make, by key type; keys may override.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiKeyLimits {
-    pub secret: Limits,
-    pub client: Limits,
-    pub read_only: Limits,
-}
-
-impl Default for ApiKeyLimits {
-    fn default() -> Self {
-        Self {
-            secret: Limits {
-                read: 6000,
-                write: 1200,
-                token: 120,
-            },
-            client: Limits {
-                read: 600,
-                write: 1200,
-                token: 120,
-            },
-            read_only: Limits {
-                read: 6000,
-                write: 600,
-                token: 120,
-            },
-        }
-    }
-}
-
-impl ApiKeyLimits {
-    pub fn for_type(&self, t: ApiKeyType) -> Limits {
-        match t {
-            ApiKeyType::Secret => self.secret,
-            ApiKeyType::Client => self.client,
-            ApiKeyType::ReadOnly => self.read_only,
-        }
-    }
-}
-
 impl Settings {
     /// Retired signing keys stay published this long: the longest token
     /// lifetime plus a margin for clock skew and caches.

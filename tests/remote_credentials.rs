@@ -78,6 +78,18 @@ async fn call(url: &str, post: bool, headers: &[(&str, &str)]) -> Answer {
     answer(req.send().await.unwrap()).await
 }
 
+/// What `keyflow workspace allow-appkey-only` does: it moves the epoch.
+async fn allow_appkey_only(node: &TestServer, workspace_id: &str) {
+    let audit = AuditContext::cli().entry(AuditEvent::AppkeyOnlyChanged, node.app.clock.now());
+    let store = &node.app.store;
+    assert!(
+        store
+            .set_allow_appkey_only(workspace_id, true, &audit)
+            .await
+            .unwrap()
+    );
+}
+
 fn legacy_error(status: u16, error: &str, message: &str) -> Value {
     json!({"statusCode": status, "error": error, "message": message})
 }
@@ -110,14 +122,7 @@ async fn the_legacy_headers_and_api_keys_are_checked_over_http_in_their_own_shap
         }
 
         // The opt-in moves the epoch, which flushes the cached "no".
-        let audit = AuditContext::cli().entry(AuditEvent::AppkeyOnlyChanged, node.app.clock.now());
-        let store = &node.app.store;
-        assert!(
-            store
-                .set_allow_appkey_only(&ws.workspace.id, true, &audit)
-                .await
-                .unwrap()
-        );
+        allow_appkey_only(&node, &ws.workspace.id).await;
         let deadline = Instant::now() + LEASE + POLL_INTERVAL * 3;
         loop {
             let a = call(&api.url, false, &[("appkey", key)]).await;
@@ -360,14 +365,7 @@ async fn the_hints_and_the_epoch_answer_resource_servers_only() {
     assert_eq!(etag, format!("\"{n}\""));
     let same = epoch(Some(rs_auth.clone()), Some(etag.clone())).await;
     assert_eq!(same.status(), 304);
-    let audit = AuditContext::cli().entry(AuditEvent::AppkeyOnlyChanged, node.app.clock.now());
-    let store = &node.app.store;
-    assert!(
-        store
-            .set_allow_appkey_only(&ws.workspace.id, true, &audit)
-            .await
-            .unwrap()
-    );
+    allow_appkey_only(&node, &ws.workspace.id).await;
     let moved = answer(epoch(Some(rs_auth.clone()), Some(etag)).await).await;
     assert_eq!(moved.status, 200);
     assert!(moved.json["credentials"].as_i64().unwrap() > n);

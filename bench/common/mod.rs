@@ -284,6 +284,19 @@ where
     out
 }
 
+/// The connections' outcomes as one, latencies sorted.
+pub async fn merge(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Outcome {
+    let mut total = Outcome::default();
+    for task in tasks {
+        let out = task.await.expect("a load-generator task panicked");
+        total.latencies.extend(out.latencies);
+        total.errors += out.errors;
+        total.first_error = total.first_error.or(out.first_error);
+    }
+    total.latencies.sort_unstable();
+    total
+}
+
 /// Runs `keyflow <args> --json`, with `stdin` on standard input, and parses
 /// the one JSON object it prints.
 pub fn cli_json(dir: &Path, args: &[&str], stdin: Option<&str>) -> serde_json::Value {

@@ -38,11 +38,9 @@ pub async fn credentials_epoch(
         .with_status(StatusCode::FORBIDDEN));
     }
     let epoch = app
-        .store
-        .epochs()
+        .current_credentials_epoch()
         .await
-        .map_err(|e| OAuthError::unavailable(&e))?
-        .credentials;
+        .map_err(|e| OAuthError::unavailable(&e))?;
     let etag = HeaderValue::try_from(format!("\"{epoch}\"")).expect("digits are a header");
     let unchanged = headers
         .get(header::IF_NONE_MATCH)

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 use crate::crypto::keyring::{Keyring, KeyringError};
 use crate::service::clients::POLL_INTERVAL;
-use crate::storage::Epochs;
+use crate::storage::{Epochs, StorageError};
 
 /// Rebuild the keyring at least this often, so retired keys leave the JWKS
 /// when their window closes even if nothing else changes.
@@ -94,6 +94,13 @@ impl App {
         if let Err(e) = self.verifier.refresh_revocations().await {
             tracing::warn!(error = %e, "loading revocations failed");
         }
+    }
+
+    /// The credentials epoch as the database has it now, never this
+    /// node's memory: for resource APIs, whose lease starts when they
+    /// asked, which is only sound if the answer is at least that fresh.
+    pub async fn current_credentials_epoch(&self) -> Result<i64, StorageError> {
+        Ok(self.store.epochs().await?.credentials)
     }
 
     /// The credentials epoch this node's caches reflect: the one its last

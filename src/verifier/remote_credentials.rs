@@ -28,19 +28,17 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
-use axum::http::{HeaderValue, StatusCode, header};
-use serde::Deserialize;
-use tokio::task::JoinHandle;
+use axum::http::HeaderValue;
+use introspect::Answer;
 
 use super::legacy::{LegacyAuthenticator, LegacyFailure};
-use super::remote::{
-    APPKEY_HINT, CREDENTIALS_EPOCH_PATH, EPOCH_HEADER, INTROSPECTION_PATH, SECRETKEY_HINT,
-};
-use super::{ApiKeyAuthenticator, CredentialKind, Principal, RateLimitBudget, Rejection};
-use crate::clock::{SharedClock, SystemClock, UnixTime};
-use crate::domain::scope::ScopeSet;
-use crate::node::leased_cache::{LEASE, Lease, POLL_INTERVAL};
-use crate::node::rate_limit::Limits;
+use super::remote::{APPKEY_HINT, CREDENTIALS_EPOCH_PATH, INTROSPECTION_PATH, SECRETKEY_HINT};
+use super::{ApiKeyAuthenticator, CredentialKind, Principal, Rejection};
+use crate::clock::{SharedClock, SystemClock};
+use crate::node::leased_cache::Lease;
+
+mod introspect;
+mod poll;
 
 /// How long keyflow's "no" is remembered by default.
 pub const NEGATIVE_TTL: Duration = Duration::from_secs(2);
@@ -97,33 +95,6 @@ struct Start {
     generation: u64,
     epoch: Option<i64>,
     leased: bool,
-}
-
-/// What keyflow answered, with the epoch it is at least as fresh as.
-struct Answer {
-    principal: Option<Principal>,
-    epoch: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct Introspected {
-    active: bool,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    sub: String,
-    token_type: Option<String>,
-    exp: Option<UnixTime>,
-    iat: Option<UnixTime>,
-    workspace_id: Option<String>,
-    rate_limits: Option<Limits>,
-}
-
-#[derive(Deserialize)]
-struct EpochDocument {
-    credentials: i64,
 }
 
 impl RemoteCredentials {
@@ -203,76 +174,6 @@ impl RemoteCredentials {
 
     fn write(&self) -> RwLockWriteGuard<'_, Cache> {
         self.cache.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl RemoteCredentials {
-    /// One poll of the credentials epoch: flushes the cache if it moved,
-    /// then renews the lease from the moment the poll started.
-    pub async fn poll_once(&self) -> Result<(), String> {
-        let started = Instant::now();
-        let etag = self.read().etag.clone();
-        let mut req = self
-            .http
-            .get(&self.epoch_url)
-            .header(header::AUTHORIZATION, self.authorization.clone())
-            .timeout(LEASE);
-        if let Some(etag) = etag {
-            req = req.header(header::IF_NONE_MATCH, etag);
-        }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| format!("GET {}: {e}", self.epoch_url))?;
-        match res.status() {
-            StatusCode::NOT_MODIFIED => {}
-            StatusCode::OK => {
-                let etag = res.headers().get(header::ETAG).cloned();
-                let doc: EpochDocument = res
-                    .json()
-                    .await
-                    .map_err(|e| format!("{}: not a credentials epoch: {e}", self.epoch_url))?;
-                let mut cache = self.write();
-                if cache.epoch != Some(doc.credentials) {
-                    cache.generation += 1;
-                    cache.positive.clear();
-                    cache.negative.clear();
-                    cache.epoch = Some(doc.credentials);
-                }
-                cache.etag = etag;
-            }
-            other => return Err(format!("GET {}: HTTP {other}", self.epoch_url)),
-        }
-        self.lease.renew(started);
-        Ok(())
-    }
-
-    /// Polls every `POLL_INTERVAL` until the runtime stops. A failed poll
-    /// ends the lease at once: every check then asks keyflow.
-    pub fn spawn_poll(self: &Arc<Self>) -> JoinHandle<()> {
-        let this = Arc::clone(self);
-        tokio::spawn(async move { this.poll_forever().await })
-    }
-
-    pub(crate) async fn poll_forever(&self) {
-        let mut tick = tokio::time::interval(POLL_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match self.poll_once().await {
-                Ok(()) => {
-                    if self.failing.swap(false, Ordering::Relaxed) {
-                        tracing::info!("keyflow's credentials epoch is reachable again");
-                    }
-                }
-                Err(e) => {
-                    self.lease.end();
-                    if !self.failing.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(error = %e, "polling keyflow's credentials epoch failed; every check asks keyflow until it recovers");
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -361,82 +262,6 @@ impl RemoteCredentials {
         self.remember(digest, start, &answer);
         Ok(answer)
     }
-}
-
-impl RemoteCredentials {
-    async fn introspect(&self, form: &[(&str, &str)]) -> Result<Answer, String> {
-        self.remote_checks.fetch_add(1, Ordering::Relaxed);
-        let url = &self.introspection_url;
-        let res = self
-            .http
-            .post(url)
-            .header(header::AUTHORIZATION, self.authorization.clone())
-            .form(form)
-            .timeout(self.check_timeout)
-            .send()
-            .await
-            .map_err(|e| format!("POST {url}: {e}"))?;
-        match res.status() {
-            StatusCode::OK => {}
-            StatusCode::UNAUTHORIZED => {
-                return Err(format!(
-                    "POST {url}: keyflow refused this resource server's credentials"
-                ));
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
-                return Err(format!(
-                    "POST {url}: this resource server's introspection rate limit is spent"
-                ));
-            }
-            other => return Err(format!("POST {url}: HTTP {other}")),
-        }
-        let epoch = res
-            .headers()
-            .get(EPOCH_HEADER)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        let body: Introspected = res
-            .json()
-            .await
-            .map_err(|e| format!("POST {url}: not an introspection answer: {e}"))?;
-        Ok(Answer {
-            principal: body.active.then(|| principal(body)).flatten(),
-            epoch,
-        })
-    }
-}
-
-/// The principal an active answer describes; `None` for a token type this
-/// verifier does not know.
-fn principal(body: Introspected) -> Option<Principal> {
-    let kind = match body.token_type.as_deref()? {
-        "api_key" => CredentialKind::ApiKey,
-        "appkey_secretkey" => CredentialKind::AppKeyAndSecret,
-        "appkey_only" => CredentialKind::AppKeyOnly,
-        _ => return None,
-    };
-    let rate_limit = body.rate_limits.map(|limits| {
-        Arc::new(RateLimitBudget {
-            bucket: body.sub.clone(),
-            limits,
-        })
-    });
-    Some(Principal {
-        subject: body.sub,
-        client_id: body.client_id,
-        workspace_id: body.workspace_id,
-        user_id: None,
-        scopes: body
-            .scope
-            .split_ascii_whitespace()
-            .map(str::to_owned)
-            .collect::<ScopeSet>(),
-        kind,
-        jti: None,
-        expires_at: body.exp,
-        issued_at: body.iat,
-        legacy_messages: None,
-        rate_limit,
-    })
 }
 
 #[async_trait]
