@@ -40,6 +40,8 @@
 //!   each).
 //! - `KEYFLOW_BENCH_LOGINS`: sign-ins timed in phase 3 (default 20).
 //! - `KEYFLOW_BENCH_CLIENT_THREADS`: load-generator worker threads (default 1).
+//! - `KEYFLOW_BENCH_DATABASE_URL`: an empty database to run on instead of
+//!   SQLite (PostgreSQL).
 //!
 //! Without cargo's `--bench` flag (`cargo test --all-targets`) it runs a
 //! smoke pass of about one second per phase and three sign-ins.
@@ -492,14 +494,26 @@ struct Timing {
 }
 
 /// Phase 1: every connection rotates its own chain back to back.
+/// The server's CPU time (user + system) from `start` to `end`.
+fn cpu_over(pid: u32, start: Instant, end: Instant) -> tokio::task::JoinHandle<Duration> {
+    tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        let before = cpu_time(pid);
+        tokio::time::sleep_until(end.into()).await;
+        cpu_time(pid).saturating_sub(before)
+    })
+}
+
 async fn refresh_phase(
     addr: SocketAddr,
+    pid: u32,
     client: &Client,
     chains: Vec<String>,
     timing: &Timing,
-) -> Outcome {
+) -> (Outcome, Duration) {
     let start = Instant::now() + timing.warmup;
     let end = start + timing.measure;
+    let cpu = cpu_over(pid, start, end);
     let tasks = chains
         .into_iter()
         .map(|mut token| {
@@ -509,18 +523,20 @@ async fn refresh_phase(
             }))
         })
         .collect();
-    merge(tasks).await
+    (merge(tasks).await, cpu.await.expect("the CPU sampler"))
 }
 
 /// Phase 2: authorization request with the session, then the code exchange.
 async fn code_flow_phase(
     addr: SocketAddr,
+    pid: u32,
     client: &Client,
     cookies: &str,
     timing: &Timing,
-) -> Outcome {
+) -> (Outcome, Duration) {
     let start = Instant::now() + timing.warmup;
     let end = start + timing.measure;
+    let cpu = cpu_over(pid, start, end);
     let tasks = (0..CONNECTIONS)
         .map(|connection| {
             let client = client.clone();
@@ -535,7 +551,7 @@ async fn code_flow_phase(
             }))
         })
         .collect();
-    merge(tasks).await
+    (merge(tasks).await, cpu.await.expect("the CPU sampler"))
 }
 
 /// Phase 3: `count` sequential sign-ins from one browser, timed one by one.
@@ -630,7 +646,13 @@ fn row(name: &'static str, unit: &'static str, out: &Outcome, seconds: f64) -> R
     }
 }
 
-fn report_load(title: &str, r: &Row, out: &Outcome, timing: &Timing, threads: usize) {
+fn report_load(
+    title: &str,
+    r: &Row,
+    (out, cpu): (&Outcome, Duration),
+    timing: &Timing,
+    threads: usize,
+) {
     let [p50, p90, p99, max] = r.latency;
     println!("\n== {title} ==");
     println!(
@@ -647,6 +669,13 @@ fn report_load(title: &str, r: &Row, out: &Outcome, timing: &Timing, threads: us
     }
     println!("throughput  {:.1} {}/s", r.per_sec, r.unit);
     println!("latency ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  max {max:.3}");
+    println!(
+        "cpu         {:.1} µs per {} (server, user + system, {:.2} s over {:.1} s)",
+        cpu.as_secs_f64() * 1e6 / r.count.max(1) as f64,
+        r.unit.trim_end_matches('s'),
+        cpu.as_secs_f64(),
+        timing.measure.as_secs_f64()
+    );
 }
 
 fn report_logins(r: &Row, out: &Outcome) {
@@ -728,17 +757,19 @@ fn main() -> ExitCode {
     );
 
     let seconds = timing.measure.as_secs_f64();
-    let refresh = runtime.block_on(refresh_phase(addr, &client, chains, &timing));
+    let (refresh, refresh_cpu) =
+        runtime.block_on(refresh_phase(addr, pid, &client, chains, &timing));
     let refresh_row = row("refresh_token rotation", "rotations", &refresh, seconds);
     report_load(
         "POST /oauth/token, grant_type=refresh_token (rotation)",
         &refresh_row,
-        &refresh,
+        (&refresh, refresh_cpu),
         &timing,
         threads,
     );
 
-    let flows = runtime.block_on(code_flow_phase(addr, &client, &cookies, &timing));
+    let (flows, flows_cpu) =
+        runtime.block_on(code_flow_phase(addr, pid, &client, &cookies, &timing));
     let flows_row = row(
         "code flow (authorize 303 + token)",
         "flows",
@@ -748,7 +779,7 @@ fn main() -> ExitCode {
     report_load(
         "GET /oauth/authorize (remembered consent) + POST /oauth/token, authorization_code",
         &flows_row,
-        &flows,
+        (&flows, flows_cpu),
         &timing,
         threads,
     );

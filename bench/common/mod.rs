@@ -158,7 +158,7 @@ pub fn keyflow(dir: &Path) -> Command {
         }
     }
     cmd.arg("--database-url")
-        .arg(format!("sqlite://{}", dir.join("keyflow.db").display()))
+        .arg(database_url(dir))
         .arg("--keys-dir")
         .arg(dir.join("keys"))
         .env("KEYFLOW_LOG", "warn")
@@ -168,6 +168,15 @@ pub fn keyflow(dir: &Path) -> Command {
         // Likewise the one resource server that introspects.
         .env("KEYFLOW_INTROSPECTION_RATE_LIMIT", "1000000000");
     cmd
+}
+
+/// A fresh SQLite file in the bench's directory, or the database named by
+/// `KEYFLOW_BENCH_DATABASE_URL` (an empty PostgreSQL database, for example
+/// `createdb -h 127.0.0.1 -U postgres kfbench` and
+/// `postgres://postgres@127.0.0.1/kfbench`).
+pub fn database_url(dir: &Path) -> String {
+    std::env::var("KEYFLOW_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.join("keyflow.db").display()))
 }
 
 pub fn free_port() -> SocketAddr {
