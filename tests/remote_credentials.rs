@@ -413,6 +413,10 @@ fn resource_api_process() {
     if std::env::var_os("RESOURCE_SERVER_ID").is_none() {
         return;
     }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .init();
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(resource_api::serve_from_env())
@@ -421,7 +425,7 @@ fn resource_api_process() {
 
 /// This test binary run as the resource API, knowing only keyflow's URL
 /// and a resource server's credentials; waits until it answers.
-async fn spawn_resource_api(issuer: &str, rs: &Value) -> (Server, String) {
+async fn spawn_resource_api(issuer: &str, rs: &Value, log: &std::path::Path) -> (Server, String) {
     let listen = format!("127.0.0.1:{}", free_port());
     let child = Command::new(std::env::current_exe().unwrap())
         .args([
@@ -438,19 +442,28 @@ async fn spawn_resource_api(issuer: &str, rs: &Value) -> (Server, String) {
             rs["clientSecret"].as_str().unwrap(),
         )
         .env("RESOURCE_LISTEN", &listen)
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
-    let server = Server(child);
+    let mut server = Server(child);
     let url = format!("http://{listen}/reports");
     let deadline = Instant::now() + Duration::from_secs(20);
     while http().get(&url).send().await.is_err() {
+        // Exited (its port was taken meanwhile): whatever answers there
+        // is not ours.
+        let exited = server.0.try_wait().unwrap();
+        assert!(exited.is_none(), "the resource API exited: {exited:?}");
         assert!(Instant::now() < deadline, "the resource API did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (server, url)
 }
+
+/// The cross-process tests run one at a time: each starts several
+/// processes on ports chosen before they bind.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct Deployment {
     _dir: tempfile::TempDir,
@@ -485,15 +498,25 @@ async fn deployment(db: &TestDb) -> Deployment {
     let node = async |port: u16| {
         binary::serve_with(dir.path(), url, port, &["--issuer", &issuer], None).await
     };
-    let keyflow = node(port).await;
-    let (other, admin_url) = match db.backend {
+    let mut keyflow = node(port).await;
+    let (mut other, admin_url) = match db.backend {
         keyflow::storage::Backend::Postgres => {
             let port = free_port();
             (Some(node(port).await), format!("http://127.0.0.1:{port}"))
         }
         keyflow::storage::Backend::Sqlite => (None, issuer.clone()),
     };
-    let (api, api_url) = spawn_resource_api(&issuer, &rs).await;
+    let log = dir.path().join("resource_api.log");
+    let (api, api_url) = spawn_resource_api(&issuer, &rs, &log).await;
+    // `serve_with` waits for a /healthz answer on the port; make sure it
+    // came from the node started here, not from a neighbour's process.
+    let mut nodes = [Some(&mut keyflow), other.as_mut()];
+    for node in nodes.iter_mut().flatten() {
+        assert!(
+            node.0.try_wait().unwrap().is_none(),
+            "a keyflow node exited"
+        );
+    }
     Deployment {
         _dir: dir,
         keyflow: Some(keyflow),
@@ -507,6 +530,11 @@ async fn deployment(db: &TestDb) -> Deployment {
 }
 
 impl Deployment {
+    /// What the resource API logged, for a failure's message.
+    fn api_log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("resource_api.log")).unwrap_or_default()
+    }
+
     fn key(&self) -> &str {
         self.workspace["applicationKey"].as_str().unwrap()
     }
@@ -559,6 +587,7 @@ impl Deployment {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_regenerate_answers_no_resource_api_accepts_the_old_secret() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     for db in TestDb::all().await {
         regenerate_under_load(&db).await;
     }
@@ -620,10 +649,12 @@ async fn regenerate_under_load(db: &TestDb) {
 
 #[tokio::test]
 async fn with_keyflow_gone_the_resource_api_fails_closed_within_its_lease() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut d = deployment(&TestDb::sqlite()).await;
     let secret = d.workspace["secretKey"].as_str().unwrap().to_owned();
-    assert_eq!(d.legacy(&secret).await, 200);
-    assert_eq!(d.legacy(&secret).await, 200);
+    for _ in 0..2 {
+        assert_eq!(d.legacy(&secret).await, 200, "{}", d.api_log());
+    }
     let keyflow = d.keyflow.take().unwrap();
     drop(keyflow); // SIGKILL: no goodbye to anyone.
     let killed = Instant::now();

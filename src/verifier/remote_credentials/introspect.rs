@@ -40,15 +40,22 @@ impl RemoteCredentials {
     pub(super) async fn introspect(&self, form: &[(&str, &str)]) -> Result<Answer, String> {
         self.remote_checks.fetch_add(1, Ordering::Relaxed);
         let url = &self.introspection_url;
-        let res = self
-            .http
-            .post(url)
-            .header(header::AUTHORIZATION, self.authorization.clone())
-            .form(form)
-            .timeout(self.check_timeout)
-            .send()
-            .await
-            .map_err(|e| format!("POST {url}: {e}"))?;
+        let send = || {
+            self.http
+                .post(url)
+                .header(header::AUTHORIZATION, self.authorization.clone())
+                .form(form)
+                .timeout(self.check_timeout)
+                .send()
+        };
+        // A kept-alive connection can be closed by keyflow just as a request
+        // goes out on it; one more try on a fresh one costs nothing when
+        // keyflow is really gone (refused at once), and a timeout is final.
+        let res = match send().await {
+            Err(e) if !e.is_timeout() => send().await,
+            other => other,
+        }
+        .map_err(|e| format!("POST {url}: {e}"))?;
         match res.status() {
             StatusCode::OK => {}
             StatusCode::UNAUTHORIZED => {
