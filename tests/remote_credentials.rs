@@ -466,7 +466,7 @@ async fn spawn_resource_api(issuer: &str, rs: &Value, log: &std::path::Path) -> 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct Deployment {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     keyflow: Option<Server>,
     /// A second node of the same deployment, on PostgreSQL.
     _other: Option<Server>,
@@ -518,7 +518,7 @@ async fn deployment(db: &TestDb) -> Deployment {
         );
     }
     Deployment {
-        _dir: dir,
+        dir,
         keyflow: Some(keyflow),
         _other: other,
         issuer,
@@ -532,7 +532,7 @@ async fn deployment(db: &TestDb) -> Deployment {
 impl Deployment {
     /// What the resource API logged, for a failure's message.
     fn api_log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("resource_api.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("resource_api.log")).unwrap_or_default()
     }
 
     fn key(&self) -> &str {
