@@ -46,10 +46,17 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: TempDir) -> Server {
+        Self::start_with(dir, &[])
+    }
+
+    /// Starts `keyflow serve` with `extra` arguments after `serve`.
+    pub fn start_with(dir: TempDir, extra: &[&str]) -> Server {
         let addr = free_port();
         let log = File::create(dir.path().join("server.log")).expect("creating server.log");
         let child = keyflow(dir.path())
             .args(["serve", "--listen", &addr.to_string()])
+            .args(extra)
+            .env("KEYFLOW_LOG", server_log_filter())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("cloning the server.log handle"))
             .stderr(log)
@@ -149,9 +156,12 @@ pub fn bench_dir() -> tempfile::TempDir {
 }
 
 /// A `keyflow` command on the bench's database and keys, with no inherited
-/// `KEYFLOW_*` settings.
+/// `KEYFLOW_*` settings. `KEYFLOW_BENCH_BINARY` runs another build (to
+/// compare two builds run by run).
 pub fn keyflow(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyflow"));
+    let binary = std::env::var_os("KEYFLOW_BENCH_BINARY")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_keyflow").into());
+    let mut cmd = Command::new(binary);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("KEYFLOW_") {
             cmd.env_remove(name);
@@ -168,6 +178,13 @@ pub fn keyflow(dir: &Path) -> Command {
         // Likewise the one resource server that introspects.
         .env("KEYFLOW_INTROSPECTION_RATE_LIMIT", "1000000000");
     cmd
+}
+
+/// The server's log filter: `KEYFLOW_BENCH_LOG`, by default `info`, the
+/// filter `keyflow serve` runs with unless told otherwise, so that request
+/// spans cost what they cost in production.
+fn server_log_filter() -> String {
+    std::env::var("KEYFLOW_BENCH_LOG").unwrap_or_else(|_| "info".to_owned())
 }
 
 /// A fresh SQLite file in the bench's directory, or the database named by
@@ -365,5 +382,35 @@ pub fn cpu_time(pid: u32) -> Duration {
         .sum();
     // SAFETY: sysconf reads a configuration value and has no preconditions.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_micros(ticks * 1_000_000 / per_second)
+}
+
+/// The CPU time (user + system) this process's threads whose name starts
+/// with `prefix` have used so far, from `/proc/self/task/*/stat`: the cost
+/// of a service the bench runs in its own process on its own named threads.
+pub fn threads_cpu_time(prefix: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    // SAFETY: sysconf reads a configuration value and has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let ticks: u64 = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (head, rest) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1;
+            if !name.starts_with(prefix) {
+                return None;
+            }
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(
+                [11, 12]
+                    .iter()
+                    .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+                    .sum::<u64>(),
+            )
+        })
+        .sum();
     Duration::from_micros(ticks * 1_000_000 / per_second)
 }
