@@ -124,6 +124,7 @@ impl VerifierBuilder {
                 api_keys: self.api_keys,
                 limiter: self.limiter,
                 remote_credentials: self.remote_credentials,
+                verified: super::verified::VerifiedTokens::new(),
             }),
         }
     }

@@ -152,6 +152,11 @@ impl KeyCache {
         self.keys.load().get(kid).cloned()
     }
 
+    /// The key published under `kid` now, without fetching.
+    pub fn current(&self, kid: &str) -> Option<Arc<VerificationKey>> {
+        self.keys.load().get(kid).cloned()
+    }
+
     /// Replaces the cached keys with a fresh fetch.
     pub async fn reload(&self) -> Result<usize, String> {
         let keys = parse_jwks(&self.source.fetch().await?)?;

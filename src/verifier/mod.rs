@@ -29,6 +29,7 @@ mod rejection;
 pub mod remote;
 pub mod remote_credentials;
 pub mod revocation;
+mod verified;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,6 +129,8 @@ struct Inner {
     limiter: Option<Arc<RateLimiter>>,
     /// Checks credentials over HTTP; its epoch poll runs with the refresh.
     remote_credentials: Option<Arc<RemoteCredentials>>,
+    /// Access tokens whose signature verified, shared by every view.
+    verified: verified::VerifiedTokens<jwt::Claims>,
 }
 
 /// What a token's claims must satisfy here. Views of one verifier
