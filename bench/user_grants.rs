@@ -42,6 +42,9 @@
 //! - `KEYFLOW_BENCH_CLIENT_THREADS`: load-generator worker threads (default 1).
 //! - `KEYFLOW_BENCH_DATABASE_URL`: an empty database to run on instead of
 //!   SQLite (PostgreSQL).
+//! - `KEYFLOW_BENCH_ID_TOKEN_ALG`: the client's registered ID token
+//!   algorithm (default RS256, what a client that registers none gets, OIDC
+//!   Registration §2; ES256 shows what the RSA signature costs).
 //!
 //! Without cargo's `--bench` flag (`cargo test --all-targets`) it runs a
 //! smoke pass of about one second per phase and three sign-ins.
@@ -106,6 +109,8 @@ fn cli_setup(dir: &Path) -> Client {
         Some(PASSWORD),
     );
     string_field(&user, "userId");
+    let id_token_alg =
+        std::env::var("KEYFLOW_BENCH_ID_TOKEN_ALG").unwrap_or_else(|_| "RS256".into());
     let client = cli_json(
         dir,
         &[
@@ -121,6 +126,8 @@ fn cli_setup(dir: &Path) -> Client {
             "offline_access",
             "--scope",
             "api:read",
+            "--id-token-alg",
+            &id_token_alg,
         ],
         None,
     );
