@@ -369,20 +369,29 @@ pub fn string_field(json: &serde_json::Value, name: &str) -> String {
 /// The CPU time (user + system, all threads) process `pid` has used so far,
 /// from `/proc/<pid>/stat`; zero where that cannot be read.
 pub fn cpu_time(pid: u32) -> Duration {
+    let [user, system] = cpu_times(pid);
+    user + system
+}
+
+/// User and system CPU time of process `pid` so far, apart: the kernel's
+/// share of a request (socket writes, wakeups) next to keyflow's own.
+pub fn cpu_times(pid: u32) -> [Duration; 2] {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The command name may hold spaces: the fields count from its `)`.
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after `)`.
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
-        .sum();
     // SAFETY: sysconf reads a configuration value and has no preconditions.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_micros(ticks * 1_000_000 / per_second)
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after `)`.
+    [11, 12].map(|i| {
+        let ticks = fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        Duration::from_micros(ticks * 1_000_000 / per_second)
+    })
 }
 
 /// The CPU time (user + system) this process's threads whose name starts
