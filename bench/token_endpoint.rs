@@ -15,9 +15,19 @@
 //! - `KEYFLOW_BENCH_SECONDS`: measured seconds of the main phase (default 10).
 //! - `KEYFLOW_BENCH_CLIENT_THREADS`: load-generator worker threads (default 1).
 //!
+//! A last phase runs in process, without sockets: the same request through
+//! keyflow's router (`tower::ServiceExt::oneshot`, every middleware layer,
+//! a tracing subscriber at `info` writing nowhere) on one thread, beside one
+//! bare P-256 signature (aws-lc-rs, the operation keyflow's ES256 signing
+//! performs) over a message of an access token's length, in alternating
+//! rounds; the median round counts. What the router costs beyond the
+//! signature is keyflow's own per-token work, measured without the kernel
+//! and without the load generator competing for the cores.
+//!
 //! Without cargo's `--bench` flag (`cargo test --all-targets`) it runs a
 //! one-second smoke pass. Any non-200 response makes the process exit non-zero.
 
+use std::hint::black_box;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{ExitCode, Stdio};
@@ -195,6 +205,115 @@ fn phases() -> [Phase; 2] {
     ]
 }
 
+/// Mean ns per call of `f` over `n` calls.
+async fn mean_ns<F: AsyncFnMut()>(n: u32, mut f: F) -> f64 {
+    let t0 = Instant::now();
+    for _ in 0..n {
+        f().await;
+    }
+    t0.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The router's cost per token next to one bare signature; `Err` on a
+/// token request that did not succeed.
+async fn in_process(rounds: u32, per_round: u32) -> Result<[f64; 2], String> {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    use axum::extract::ConnectInfo;
+    use keyflow::domain::audit::AuditContext;
+    use keyflow::testing::{TestDb, TestServer};
+    use tower::ServiceExt;
+
+    // As `keyflow serve` logs by default: spans at info are enabled.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(std::io::sink)
+        .try_init();
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, [7; 32], &["--token-rate-limit", "1000000000"]).await;
+    let created = node
+        .app
+        .workspaces()
+        .create(
+            "bench",
+            keyflow::clock::Clock::now(&keyflow::clock::SystemClock),
+            &AuditContext::system(),
+        )
+        .await
+        .map_err(ctx("creating the workspace"))?;
+    let credentials = format!(
+        "{}:{}",
+        created.application_key,
+        created.secret_key.expose()
+    );
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    );
+    let router = keyflow::http::router(std::sync::Arc::clone(&node.app));
+    let peer: SocketAddr = "127.0.0.1:40000".parse().expect("an address");
+    let token = async || -> Result<(), String> {
+        let mut request = Request::post("/oauth/token")
+            .header(HOST, "127.0.0.1")
+            .header(AUTHORIZATION, auth.as_str())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(
+                "grant_type=client_credentials&scope=api%3Aread",
+            ))
+            .map_err(ctx("building the request"))?;
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(ctx("routing"))?;
+        let status = response.status();
+        let body = response.into_body().collect().await.map_err(ctx("body"))?;
+        if status != StatusCode::OK {
+            return Err(format!("HTTP {status}: {:?}", body.to_bytes()));
+        }
+        black_box(body.to_bytes());
+        Ok(())
+    };
+    token().await?;
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(ctx("generating a P-256 key"))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .map_err(ctx("loading the P-256 key"))?;
+    // An access token's signing input is about 400 bytes.
+    let message = [b'a'; 400];
+    let mut routed = Vec::new();
+    let mut signed = Vec::new();
+    let mut failed = None;
+    for _ in 0..rounds {
+        routed.push(
+            mean_ns(per_round, async || {
+                if let Err(e) = token().await {
+                    failed.get_or_insert(e);
+                }
+            })
+            .await,
+        );
+        signed.push(
+            mean_ns(per_round, async || {
+                black_box(pair.sign(&rng, black_box(&message)).expect("signing"));
+            })
+            .await,
+        );
+    }
+    node.stop().await;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok([median(routed), median(signed)]),
+    }
+}
+
 fn main() -> ExitCode {
     let phases = phases();
     let threads: usize = env_or("KEYFLOW_BENCH_CLIENT_THREADS", 1);
@@ -222,6 +341,34 @@ fn main() -> ExitCode {
         errors += out.errors;
     }
     server.report_and_stop();
+    let (rounds, per_round) = if smoke() { (1, 10) } else { (7, 4_000) };
+    let in_process = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("building the in-process runtime")
+        .block_on(in_process(rounds, per_round));
+    println!("\n== in process: the router without sockets, one thread ==");
+    match in_process {
+        Ok([routed, signed]) => {
+            println!(
+                "router      {:.1} µs/token (median of {rounds} rounds of {per_round})",
+                routed / 1e3
+            );
+            println!(
+                "signature   {:.1} µs (one bare P-256 signature, aws-lc-rs)",
+                signed / 1e3
+            );
+            println!(
+                "beyond it   {:.1} µs/token: keyflow's own work, {:.0} % of the signature",
+                (routed - signed) / 1e3,
+                (routed - signed) / signed * 100.0
+            );
+        }
+        Err(e) => {
+            println!("failed: {e}");
+            errors += 1;
+        }
+    }
     if errors > 0 {
         eprintln!("{errors} token requests failed");
         return ExitCode::FAILURE;
