@@ -71,6 +71,17 @@ pub(super) async fn verify(
         check_claims(v, rules, &hit.claims)?;
         return principal(hit.claims.clone());
     }
+    let verified = check_signature(v, token).await?;
+    check_claims(v, rules, &verified.claims)?;
+    let accepted = principal(verified.claims.clone())?;
+    // Only a token accepted in full is remembered.
+    v.verified.insert(digest, verified, v.clock.now());
+    Ok(accepted)
+}
+
+/// The header rules, the key, the signature, and the claims' shape: all
+/// that a token's signature vouches for, checked once per token.
+async fn check_signature(v: &Inner, token: &str) -> Result<Verified<Claims>, Rejection> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -118,17 +129,12 @@ pub(super) async fn verify(
         .map_err(|_| invalid("the token payload is not base64url"))?;
     let claims: Claims =
         serde_json::from_slice(&payload).map_err(|_| invalid("the token claims are malformed"))?;
-    check_claims(v, rules, &claims)?;
-    let accepted = principal(claims.clone())?;
-    // Only a token accepted in full is remembered.
-    let verified = Verified {
+    Ok(Verified {
         key,
         kid: kid.to_owned(),
         expires_at: claims.exp,
         claims,
-    };
-    v.verified.insert(digest, verified, v.clock.now());
-    Ok(accepted)
+    })
 }
 
 /// Whom a verified access token speaks for: the user, when one authorized
