@@ -327,12 +327,7 @@ async fn run_load(
 ) -> (Outcome, Duration) {
     let start = Instant::now() + warmup;
     let end = start + measure;
-    let cpu = tokio::spawn(async move {
-        tokio::time::sleep_until(start.into()).await;
-        let before = cpu_time(pid);
-        tokio::time::sleep_until(end.into()).await;
-        cpu_time(pid).saturating_sub(before)
-    });
+    let cpu = cpu_over(start, end, move || [cpu_time(pid)]);
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             let req = req.clone();
@@ -342,7 +337,8 @@ async fn run_load(
         })
         .collect();
     let total = merge(tasks).await;
-    (total, cpu.await.expect("the CPU sampler panicked"))
+    let [cpu] = cpu.await.expect("the CPU sampler panicked");
+    (total, cpu)
 }
 
 fn report_load(out: &Outcome, cpu: Duration, warmup: Duration, measure: Duration, threads: usize) {

@@ -142,12 +142,7 @@ async fn load(
 ) -> (Outcome, Duration) {
     let start = Instant::now() + warmup;
     let end = start + measure;
-    let cpu = tokio::spawn(async move {
-        tokio::time::sleep_until(start.into()).await;
-        let before = threads_cpu_time(API_THREADS);
-        tokio::time::sleep_until(end.into()).await;
-        threads_cpu_time(API_THREADS).saturating_sub(before)
-    });
+    let cpu = cpu_over(start, end, || [threads_cpu_time(API_THREADS)]);
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             let credential = Arc::clone(&credential);
@@ -157,7 +152,8 @@ async fn load(
         })
         .collect();
     let out = merge(tasks).await;
-    (out, cpu.await.unwrap_or_default())
+    let [cpu] = cpu.await.expect("the CPU sampler panicked");
+    (out, cpu)
 }
 
 /// A client_credentials access token for `api:read`, from keyflow's token

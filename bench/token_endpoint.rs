@@ -115,13 +115,7 @@ async fn run_phase(
 ) -> (Outcome, [Duration; 2]) {
     let start = Instant::now() + phase.warmup;
     let end = start + phase.measure;
-    let cpu = tokio::spawn(async move {
-        tokio::time::sleep_until(start.into()).await;
-        let before = cpu_times(pid);
-        tokio::time::sleep_until(end.into()).await;
-        let after = cpu_times(pid);
-        [0, 1].map(|i| after[i].saturating_sub(before[i]))
-    });
+    let cpu = cpu_over(start, end, move || cpu_times(pid));
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             let auth = auth.clone();

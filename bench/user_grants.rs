@@ -501,16 +501,6 @@ struct Timing {
 }
 
 /// Phase 1: every connection rotates its own chain back to back.
-/// The server's CPU time (user + system) from `start` to `end`.
-fn cpu_over(pid: u32, start: Instant, end: Instant) -> tokio::task::JoinHandle<Duration> {
-    tokio::spawn(async move {
-        tokio::time::sleep_until(start.into()).await;
-        let before = cpu_time(pid);
-        tokio::time::sleep_until(end.into()).await;
-        cpu_time(pid).saturating_sub(before)
-    })
-}
-
 async fn refresh_phase(
     addr: SocketAddr,
     pid: u32,
@@ -520,7 +510,7 @@ async fn refresh_phase(
 ) -> (Outcome, Duration) {
     let start = Instant::now() + timing.warmup;
     let end = start + timing.measure;
-    let cpu = cpu_over(pid, start, end);
+    let cpu = cpu_over(start, end, move || [cpu_time(pid)]);
     let tasks = chains
         .into_iter()
         .map(|mut token| {
@@ -530,7 +520,9 @@ async fn refresh_phase(
             }))
         })
         .collect();
-    (merge(tasks).await, cpu.await.expect("the CPU sampler"))
+    let out = merge(tasks).await;
+    let [cpu] = cpu.await.expect("the CPU sampler panicked");
+    (out, cpu)
 }
 
 /// Phase 2: authorization request with the session, then the code exchange.
@@ -543,7 +535,7 @@ async fn code_flow_phase(
 ) -> (Outcome, Duration) {
     let start = Instant::now() + timing.warmup;
     let end = start + timing.measure;
-    let cpu = cpu_over(pid, start, end);
+    let cpu = cpu_over(start, end, move || [cpu_time(pid)]);
     let tasks = (0..CONNECTIONS)
         .map(|connection| {
             let client = client.clone();
@@ -558,7 +550,9 @@ async fn code_flow_phase(
             }))
         })
         .collect();
-    (merge(tasks).await, cpu.await.expect("the CPU sampler"))
+    let out = merge(tasks).await;
+    let [cpu] = cpu.await.expect("the CPU sampler panicked");
+    (out, cpu)
 }
 
 /// Phase 3: `count` sequential sign-ins from one browser, timed one by one.

@@ -373,6 +373,22 @@ pub fn cpu_time(pid: u32) -> Duration {
     user + system
 }
 
+/// What `read` reports (CPU times, for example `|| cpu_times(pid)`) spent
+/// from `start` to `end`: a task reads at both instants and subtracts.
+pub fn cpu_over<const N: usize>(
+    start: Instant,
+    end: Instant,
+    read: impl Fn() -> [Duration; N] + Send + 'static,
+) -> tokio::task::JoinHandle<[Duration; N]> {
+    tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        let before = read();
+        tokio::time::sleep_until(end.into()).await;
+        let after = read();
+        std::array::from_fn(|i| after[i].saturating_sub(before[i]))
+    })
+}
+
 /// User and system CPU time of process `pid` so far, apart: the kernel's
 /// share of a request (socket writes, wakeups) next to keyflow's own.
 pub fn cpu_times(pid: u32) -> [Duration; 2] {
