@@ -254,22 +254,7 @@ struct Introspect {
 fn introspect_setup(dir: &Path) -> Introspect {
     let workspace = cli_json(dir, &["workspace", "create", "--name", "bench"], None);
     let workspace_id = string_field(&workspace, "workspaceId");
-    let api_key = cli_json(
-        dir,
-        &[
-            "apikey",
-            "create",
-            "--workspace",
-            &workspace_id,
-            "--name",
-            "bench",
-            "--type",
-            "secret",
-            "--scope",
-            "api:read",
-        ],
-        None,
-    );
+    let api_key = secret_api_key(dir, &workspace_id);
     let key = string_field(&api_key, "key");
     let resource_server = cli_json(dir, &["resource-server", "create", "--name", "bench"], None);
     let credentials = format!(

@@ -225,22 +225,7 @@ fn main() -> ExitCode {
         None,
     );
     let workspace_id = string_field(&ws, "workspaceId");
-    let api_key = cli_json(
-        dir.path(),
-        &[
-            "apikey",
-            "create",
-            "--workspace",
-            &workspace_id,
-            "--name",
-            "bench",
-            "--type",
-            "secret",
-            "--scope",
-            "api:read",
-        ],
-        None,
-    );
+    let api_key = secret_api_key(dir.path(), &workspace_id);
     let rs = cli_json(
         dir.path(),
         &["resource-server", "create", "--name", "bench-api"],

@@ -359,6 +359,27 @@ pub fn cli_json(dir: &Path, args: &[&str], stdin: Option<&str>) -> serde_json::V
     })
 }
 
+/// A secret API key for `api:read` in the workspace, created with the CLI;
+/// its JSON has the key once, under `key`.
+pub fn secret_api_key(dir: &Path, workspace_id: &str) -> serde_json::Value {
+    cli_json(
+        dir,
+        &[
+            "apikey",
+            "create",
+            "--workspace",
+            workspace_id,
+            "--name",
+            "bench",
+            "--type",
+            "secret",
+            "--scope",
+            "api:read",
+        ],
+        None,
+    )
+}
+
 pub fn string_field(json: &serde_json::Value, name: &str) -> String {
     json[name]
         .as_str()
