@@ -1,11 +1,13 @@
 //! JWT access token validation, RFC 9068 §4, with aws-lc-rs directly: one
-//! header parse, one cached parsed key, one signature check, one claims parse.
+//! header parse, one cached parsed key, one signature check, one claims parse;
+//! a token seen before skips all of that but the claims and revocation
+//! checks (`verified.rs`).
+
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::Deserialize;
-
-use std::sync::Arc;
 
 use super::verified::Verified;
 use super::{ALLOWED_ALGORITHMS, ClaimRules, CredentialKind, Inner, Principal, Rejection};
