@@ -58,9 +58,7 @@ const API_THREADS: &str = "resource-api";
 /// API key limits the one key of the load cannot reach: the limiter runs,
 /// as it does in production, but never refuses.
 const LIFTED_LIMITS: &str = "[api_key_rate_limits]\n\
-    secret = { read = 1000000000, write = 1000000000, token = 1000000000 }\n\
-    client = { read = 600, write = 1200, token = 120 }\n\
-    read_only = { read = 6000, write = 600, token = 120 }\n";
+    secret = { read = 1000000000, write = 1000000000, token = 1000000000 }\n";
 
 /// One credential the example API accepts, as request headers.
 struct Credential {

@@ -1,13 +1,15 @@
 //! The default rate limits of API keys, per type; the config file's
-//! `[api_key_limits]` replaces them.
+//! `[api_key_rate_limits]` replaces them for the types it names.
 
 use serde::Deserialize;
 
 use crate::domain::api_key::ApiKeyType;
 use crate::node::rate_limit::Limits;
 
+/// A type the config file leaves out keeps its default; a type it names is
+/// given whole (`read`, `write` and `token`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ApiKeyLimits {
     pub secret: Limits,
     pub client: Limits,

@@ -83,6 +83,22 @@ read_only = { read = 4, write = 5, token = 6 }
     );
     assert_eq!(s.api_key_limits.secret.read, 10);
     assert_eq!(s.api_key_limits.read_only.token, 6);
+    // A type left out keeps its default.
+    std::fs::write(
+        &path,
+        "[api_key_rate_limits]\nsecret = { read = 10, write = 5, token = 1 }\n",
+    )
+    .unwrap();
+    let s = settings(&["--config", path.to_str().unwrap()]).unwrap();
+    assert_eq!(s.api_key_limits.secret.read, 10);
+    assert_eq!(s.api_key_limits.client, ApiKeyLimits::default().client);
+    assert_eq!(
+        s.api_key_limits.read_only,
+        ApiKeyLimits::default().read_only
+    );
+    // A type named is given whole.
+    std::fs::write(&path, "[api_key_rate_limits]\nsecret = { read = 10 }\n").unwrap();
+    assert!(settings(&["--config", path.to_str().unwrap()]).is_err());
     std::fs::write(&path, "[[scopes]]\nname = \"x\"\n").unwrap();
     assert!(settings(&["--config", path.to_str().unwrap()]).is_err());
 }
