@@ -53,6 +53,12 @@ pub(super) struct Claims {
     workspace_id: Option<String>,
 }
 
+impl Claims {
+    pub(super) fn exp(&self) -> UnixTime {
+        self.exp
+    }
+}
+
 fn invalid(description: &str) -> Rejection {
     Rejection::invalid_token(description)
 }
@@ -83,7 +89,7 @@ pub(super) async fn verify(
 
 /// The header rules, the key, the signature, and the claims' shape: all
 /// that a token's signature vouches for, checked once per token.
-async fn check_signature(v: &Inner, token: &str) -> Result<Verified<Claims>, Rejection> {
+async fn check_signature(v: &Inner, token: &str) -> Result<Verified, Rejection> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -134,7 +140,6 @@ async fn check_signature(v: &Inner, token: &str) -> Result<Verified<Claims>, Rej
     Ok(Verified {
         key,
         kid: kid.to_owned(),
-        expires_at: claims.exp,
         claims,
     })
 }
@@ -228,7 +233,8 @@ mod tests {
         verifier: Verifier,
     }
 
-    fn fixture() -> Fixture {
+    /// A verifier with the key's JWKS loaded.
+    async fn fixture() -> Fixture {
         let (key, _) = SigningKey::generate(Algorithm::ES256);
         let published = Arc::new(Published::default());
         *published.jwks.lock().unwrap() = json!({ "keys": [key.public_jwk()] });
@@ -238,6 +244,7 @@ mod tests {
             .clock(Arc::new(clock.clone()))
             .leeway(0)
             .build();
+        verifier.reload_keys().await.unwrap();
         Fixture {
             key,
             published,
@@ -273,8 +280,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_verified_once_is_remembered_and_answers_the_same() {
-        let f = fixture();
-        f.verifier.reload_keys().await.unwrap();
+        let f = fixture().await;
         let token = f.token("jti-1");
         let first = f.verify(&token).await.unwrap();
         assert_eq!(f.remembered(), 1);
@@ -288,8 +294,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_remembered_token_still_expires_and_is_still_revoked() {
-        let f = fixture();
-        f.verifier.reload_keys().await.unwrap();
+        let f = fixture().await;
         let token = f.token("jti-2");
         f.verify(&token).await.unwrap();
         f.published
@@ -314,8 +319,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_remembered_token_needs_its_key_still_published() {
-        let f = fixture();
-        f.verifier.reload_keys().await.unwrap();
+        let f = fixture().await;
         let token = f.token("jti-4");
         f.verify(&token).await.unwrap();
         let (replacement, _) = SigningKey::generate(Algorithm::ES256);
@@ -327,8 +331,7 @@ mod tests {
 
     #[tokio::test]
     async fn another_payload_under_a_remembered_signature_is_checked_in_full() {
-        let f = fixture();
-        f.verifier.reload_keys().await.unwrap();
+        let f = fixture().await;
         let token = f.token("jti-5");
         f.verify(&token).await.unwrap();
         let parts: Vec<&str> = token.split('.').collect();
@@ -348,8 +351,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_view_checks_a_remembered_token_against_its_own_audiences() {
-        let f = fixture();
-        f.verifier.reload_keys().await.unwrap();
+        let f = fixture().await;
         let token = f.token("jti-6");
         f.verify(&token).await.unwrap();
         let elsewhere = f.verifier.for_audiences(["https://reports.example.com"]);

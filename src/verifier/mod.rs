@@ -130,7 +130,7 @@ struct Inner {
     /// Checks credentials over HTTP; its epoch poll runs with the refresh.
     remote_credentials: Option<Arc<RemoteCredentials>>,
     /// Access tokens whose signature verified, shared by every view.
-    verified: verified::VerifiedTokens<jwt::Claims>,
+    verified: verified::VerifiedTokens,
 }
 
 /// What a token's claims must satisfy here. Views of one verifier

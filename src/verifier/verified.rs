@@ -24,6 +24,7 @@ use std::sync::{Arc, RwLock};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
 
+use super::jwt::Claims;
 use super::keys::VerificationKey;
 use crate::clock::UnixTime;
 
@@ -33,20 +34,19 @@ const MAX_ENTRIES: usize = 65_536;
 type Digest = [u8; 32];
 
 /// What a verified signature vouches for.
-pub(super) struct Verified<C> {
+pub(super) struct Verified {
     /// The key that verified the signature.
     pub key: Arc<VerificationKey>,
     pub kid: String,
-    pub claims: C,
-    pub expires_at: UnixTime,
+    pub claims: Claims,
 }
 
-pub(super) struct VerifiedTokens<C> {
+pub(super) struct VerifiedTokens {
     digest_key: hmac::Key,
-    entries: RwLock<HashMap<Digest, Arc<Verified<C>>>>,
+    entries: RwLock<HashMap<Digest, Arc<Verified>>>,
 }
 
-impl<C> VerifiedTokens<C> {
+impl VerifiedTokens {
     pub fn new() -> Self {
         Self {
             // A per-process key: digests mean nothing outside this process.
@@ -63,15 +63,15 @@ impl<C> VerifiedTokens<C> {
         out
     }
 
-    pub fn get(&self, digest: &Digest) -> Option<Arc<Verified<C>>> {
+    pub fn get(&self, digest: &Digest) -> Option<Arc<Verified>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries.get(digest).cloned()
     }
 
-    pub fn insert(&self, digest: Digest, verified: Verified<C>, now: UnixTime) {
+    pub fn insert(&self, digest: Digest, verified: Verified, now: UnixTime) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, v| v.expires_at > now);
+            entries.retain(|_, v| v.claims.exp() > now);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
