@@ -85,6 +85,11 @@ impl App {
         crate::service::integrations::Integrations::new(self)
     }
 
+    /// Usage analytics read from this node's store.
+    pub fn usage_reports(&self) -> crate::service::usage::Usage<'_> {
+        crate::service::usage::Usage::new(self.store.as_ref())
+    }
+
     pub fn signup(&self) -> crate::service::signup::SignUp<'_> {
         crate::service::signup::SignUp::new(self)
     }

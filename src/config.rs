@@ -139,6 +139,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYFLOW_ROTATION_DUE_DAYS", default_value_t = 90)]
     pub rotation_due_days: i64,
 
+    /// Days the usage counts per day and outcome (of API keys and
+    /// application tokens) are kept.
+    #[arg(long, env = "KEYFLOW_USAGE_RETENTION_DAYS", default_value_t = 90)]
+    pub usage_retention_days: i64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 
@@ -208,6 +213,7 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rotation_due_days: i64,
+    pub usage_retention_days: i64,
     pub token_rate_limit: u32,
     pub introspection_rate_limit: u32,
     /// Default API key limits per key type.
@@ -258,6 +264,11 @@ impl Settings {
         if !(1..=3650).contains(&serve.rotation_due_days) {
             bail!("--rotation-due-days / KEYFLOW_ROTATION_DUE_DAYS must be between 1 and 3650");
         }
+        if !(1..=3650).contains(&serve.usage_retention_days) {
+            bail!(
+                "--usage-retention-days / KEYFLOW_USAGE_RETENTION_DAYS must be between 1 and 3650"
+            );
+        }
         let tls = tls_files(serve)?;
         Ok(Self {
             database_url: args.database_url.clone(),
@@ -271,6 +282,7 @@ impl Settings {
             tls,
             trusted_proxies: serve.trusted_proxies.clone(),
             rotation_due_days: serve.rotation_due_days,
+            usage_retention_days: serve.usage_retention_days,
             token_rate_limit: serve.token_rate_limit,
             introspection_rate_limit: serve.introspection_rate_limit,
             api_key_limits: file.api_key_rate_limits.unwrap_or_default(),

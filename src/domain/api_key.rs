@@ -144,8 +144,13 @@ pub fn generate(key_type: ApiKeyType) -> (PlainSecret, String) {
         .to_owned();
     let display = format!("{}{prefix}", key_type.marker());
     let body = format!("{display}.{}", random_base62(SECRET_CHARS));
-    let checksum = encode_checksum(crc32(body.as_bytes()));
-    (PlainSecret::new(format!("{body}{checksum}")), display)
+    (PlainSecret::new(with_checksum(&body)), display)
+}
+
+/// `body` (marker, prefix, dot and secret) followed by its checksum: a key
+/// that passes [`parse`], whether or not any such key was issued.
+pub fn with_checksum(body: &str) -> String {
+    format!("{body}{}", encode_checksum(crc32(body.as_bytes())))
 }
 
 fn encode_checksum(mut n: u32) -> String {

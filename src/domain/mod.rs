@@ -21,6 +21,7 @@ pub mod resource;
 pub mod scope;
 pub mod secret;
 pub mod session;
+pub mod usage;
 pub mod user;
 pub mod user_record;
 pub mod workspace;

@@ -9,6 +9,7 @@ use super::error::OAuthError;
 use super::form::{OAuthForm, decode};
 use crate::app::App;
 use crate::domain::secret::PlainSecret;
+use crate::domain::usage::Outcome;
 use crate::http::untrusted::Untrusted;
 use crate::service::clients::{AuthError, AuthenticatedClient};
 use crate::service::tokens::PublicClientError;
@@ -90,6 +91,11 @@ impl ClientCredentials {
             Ok(client) => Ok(client),
             Err(AuthError::Storage(e)) => Err(OAuthError::unavailable(&e)),
             Err(reason) => {
+                if matches!(reason, AuthError::WrongSecret) {
+                    // A known client with a wrong secret, for its usage figures.
+                    let now = app.clock.now();
+                    app.usage.refused(&self.client_id, Outcome::Invalid, now);
+                }
                 tracing::info!(client_id = %Untrusted(&self.client_id), method = ?self.method, %reason, "client authentication failed");
                 Err(OAuthError::invalid_client("client authentication failed"))
             }

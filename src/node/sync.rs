@@ -23,6 +23,8 @@ pub(crate) struct SyncState {
     pub(crate) epochs: Option<Epochs>,
     pub(crate) keyring_built: Instant,
     pub(crate) failing: bool,
+    /// The UTC day usage counts were last pruned on.
+    pub(crate) pruned_day: Option<i64>,
 }
 
 impl SyncState {
@@ -31,6 +33,7 @@ impl SyncState {
             epochs: None,
             keyring_built: Instant::now(),
             failing: false,
+            pruned_day: None,
         }
     }
 }
@@ -184,6 +187,28 @@ impl App {
         }
         if let Err(e) = self.api_keys.flush_usage().await {
             tracing::warn!(error = %e, "writing API key usage failed; keeping it for the next flush");
+        }
+        self.prune_usage().await;
+    }
+
+    /// Once a day per node, drops the daily usage counts older than the
+    /// retention (`--usage-retention-days`).
+    async fn prune_usage(&self) {
+        let today = crate::domain::usage::day_of(self.clock.now());
+        if self.lock_sync().pruned_day == Some(today) {
+            return;
+        }
+        let before = today - self.settings.usage_retention_days;
+        match self.store.prune_usage(before).await {
+            Ok(rows) => {
+                self.lock_sync().pruned_day = Some(today);
+                if rows > 0 {
+                    tracing::info!(rows, "pruned usage counts past the retention");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning usage counts failed; retrying at the next flush")
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod sessions;
 pub mod signup;
 pub mod tokens;
+pub mod usage;
 pub mod workspaces;
 
 use crate::storage::StorageError;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::domain::audit::AuditEntry;
+use crate::domain::usage::DailyCount;
 
 use super::{ApiKeyRecord, Result};
 
@@ -74,5 +75,8 @@ pub trait ApiKeyStore: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<bool>;
 
-    async fn record_api_key_usage(&self, usage: &[ApiKeyUsage]) -> Result<()>;
+    /// Adds a usage batch: the totals of successful uses, and the counts
+    /// per day and outcome, in one transaction.
+    async fn record_api_key_usage(&self, usage: &[ApiKeyUsage], daily: &[DailyCount])
+    -> Result<()>;
 }

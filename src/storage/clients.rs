@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::domain::audit::AuditEntry;
 use crate::domain::secret::SecretHash;
+use crate::domain::usage::DailyCount;
 
 use super::{ClientKind, ClientRecord, OAuthClientRecord, Result};
 
@@ -107,8 +108,9 @@ pub trait ClientStore: Send + Sync {
         audit: &AuditEntry,
     ) -> Result<bool>;
 
-    /// Adds batched usage counts in one transaction.
-    async fn record_usage(&self, usage: &[ClientUsage]) -> Result<()>;
+    /// Adds batched usage: the totals per secret, and the counts per day
+    /// and outcome per client, in one transaction.
+    async fn record_usage(&self, usage: &[ClientUsage], daily: &[DailyCount]) -> Result<()>;
 
     /// Creates a third-party client with its OAuth settings and, unless it
     /// is public, its first secret.

@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod signing_keys;
 mod sql;
 mod sqlite;
+pub mod usage;
 pub mod users;
 pub mod workspaces;
 mod write;
@@ -43,6 +44,7 @@ pub use rate_limits::RateLimitStore;
 pub use revocations::{RevocationList, RevocationStore};
 pub use sessions::SessionStore;
 pub use signing_keys::{SigningKeyStore, StoredSigningKey};
+pub use usage::UsageStore;
 pub use users::{MembershipChange, UserStore};
 pub use workspaces::WorkspaceStore;
 
@@ -126,6 +128,7 @@ pub trait Store:
     + GrantStore
     + InvitationStore
     + LinkStore
+    + UsageStore
     + Send
     + Sync
     + fmt::Debug

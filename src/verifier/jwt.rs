@@ -160,6 +160,7 @@ fn principal(claims: Claims) -> Result<Principal, Rejection> {
         expires_at: Some(claims.exp),
         issued_at: Some(claims.iat),
         legacy_messages: None,
+        refusals: None,
         rate_limit: None,
     })
 }

@@ -126,6 +126,7 @@ impl LegacyAuthenticator for StoreLegacyAuthenticator {
             expires_at,
             issued_at: None,
             legacy_messages: None,
+            refusals: None,
             rate_limit: None,
         })
     }

@@ -67,7 +67,31 @@ pub enum CredentialKind {
 #[async_trait::async_trait]
 pub trait ApiKeyAuthenticator: Send + Sync + 'static {
     async fn authenticate(&self, key: &str) -> Result<Principal, Rejection>;
+
+    /// A request with the key `subject` authenticated was then refused
+    /// (for want of a scope, or by its rate limit), for usage analytics.
+    fn refused(&self, _subject: &str, _outcome: crate::domain::usage::Outcome) {}
 }
+
+/// Where a principal's later refusals are counted: the authenticator of
+/// the API key it stands for.
+#[derive(Clone)]
+pub struct RefusalReport(Arc<dyn ApiKeyAuthenticator>);
+
+impl std::fmt::Debug for RefusalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefusalReport")
+    }
+}
+
+/// Two principals are the same credential whatever counts their refusals.
+impl PartialEq for RefusalReport {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RefusalReport {}
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +112,8 @@ pub struct Principal {
     pub(crate) legacy_messages: Option<Arc<LegacyMessages>>,
     /// The credential's own rate limits (API keys), if it has any.
     pub rate_limit: Option<Arc<RateLimitBudget>>,
+    /// Set for API keys, so that refusals after authentication count.
+    pub refusals: Option<RefusalReport>,
 }
 
 /// Whose budget a request spends, and how large it is.
@@ -98,6 +124,13 @@ pub struct RateLimitBudget {
 }
 
 impl Principal {
+    /// Counts a refusal against the API key this principal stands for.
+    pub(crate) fn report(&self, outcome: crate::domain::usage::Outcome) {
+        if let Some(RefusalReport(sink)) = &self.refusals {
+            sink.refused(&self.subject, outcome);
+        }
+    }
+
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.contains(scope)
     }
@@ -108,6 +141,7 @@ impl Principal {
         if self.has_scope(scope) {
             return Ok(());
         }
+        self.report(crate::domain::usage::Outcome::InsufficientScope);
         Err(match &self.legacy_messages {
             Some(m) => Rejection::legacy(StatusCode::FORBIDDEN, m.insufficient_scope.clone()),
             None => Rejection::insufficient_scope(scope),
@@ -252,7 +286,11 @@ impl Verifier {
             let token = bearer_token(value.as_bytes())?;
             if crate::domain::api_key::looks_like_api_key(token) {
                 return match &self.shared.api_keys {
-                    Some(keys) => keys.authenticate(token).await,
+                    Some(keys) => {
+                        let mut p = keys.authenticate(token).await?;
+                        p.refusals = Some(RefusalReport(Arc::clone(keys)));
+                        Ok(p)
+                    }
                     None => Err(Rejection::invalid_token("API keys are not accepted here")),
                 };
             }
@@ -325,6 +363,7 @@ impl Verifier {
         if decision.allowed {
             Ok(Some(decision))
         } else {
+            p.report(crate::domain::usage::Outcome::RateLimited);
             Err(Rejection::TooManyRequests(decision))
         }
     }

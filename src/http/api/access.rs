@@ -159,6 +159,7 @@ fn check_credential(
         }
     };
     if !access.allowed(caller, &principal.scopes) {
+        principal.report(crate::domain::usage::Outcome::InsufficientScope);
         return Err(Rejection::insufficient_scope(access.scope()).into());
     }
     Ok(Creator {

@@ -37,6 +37,8 @@ pub const AUDIT_LOGS_PATH: &str = "/v1/workspace/{workspace_id}/audit-logs";
 pub const API_KEYS_PATH: &str = "/v1/workspace/{workspace_id}/api-keys";
 pub const API_KEY_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}";
 pub const API_KEY_ROLL_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}/roll";
+pub const API_KEY_USAGE_PATH: &str = "/v1/workspace/{workspace_id}/api-keys/{key_id}/usage";
+pub const APPLICATION_USAGE_PATH: &str = "/v1/workspace/{workspace_id}/application-token/usage";
 pub const WHOAMI_PATH: &str = "/v1/whoami";
 pub const WORKSPACES_PATH: &str = "/v1/workspaces";
 pub const MEMBERS_PATH: &str = "/v1/workspace/{workspace_id}/members";
@@ -94,6 +96,8 @@ fn operations() -> Vec<Operation> {
         op(M::PATCH, API_KEY_PATH, api_keys::update),
         op(M::DELETE, API_KEY_PATH, api_keys::revoke),
         op(M::POST, API_KEY_ROLL_PATH, api_keys::roll),
+        op(M::GET, API_KEY_USAGE_PATH, api_keys::usage),
+        op(M::GET, APPLICATION_USAGE_PATH, application_token::usage),
         op(M::GET, MEMBERS_PATH, members::list),
         op(M::PATCH, MEMBER_PATH, members::change_role),
         op(M::DELETE, MEMBER_PATH, members::remove),

@@ -5,6 +5,8 @@
 
 mod account;
 mod admin;
+mod api_keys;
+mod chart;
 mod home;
 mod integration;
 mod join;
@@ -52,6 +54,34 @@ fn workspace_routes() -> Vec<Route> {
             get(integration::confirm).post(integration::regenerate),
         ),
         Route::new("/console/workspaces/{id}/members", get(members::show)),
+        Route::new(
+            "/console/workspaces/{id}/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/api-keys/new",
+            get(api_keys::new_page),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/api-keys/{key}",
+            get(api_keys::show),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/api-keys/{key}/edit",
+            post(api_keys::edit),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/api-keys/{key}/active",
+            post(api_keys::set_active),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/api-keys/{key}/roll",
+            get(api_keys::roll_page).post(api_keys::roll),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/api-keys/{key}/revoke",
+            get(api_keys::revoke_page).post(api_keys::revoke),
+        ),
         Route::new(
             "/console/workspaces/{id}/members/invite",
             post(members::invite),

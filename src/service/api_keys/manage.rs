@@ -254,17 +254,22 @@ impl ApiKeys {
             .during("list the API keys")?)
     }
 
-    /// The workspace's key `id`, unless it is revoked. Another workspace's
-    /// key is not found, like one that never existed.
-    async fn find(&self, workspace_id: &str, id: &str) -> Result<ApiKeyRecord, ApiKeyError> {
-        let key = self
-            .store
+    /// The workspace's key `id`, revoked or not; another workspace's key is
+    /// not found.
+    pub async fn get(&self, workspace_id: &str, id: &str) -> Result<ApiKeyRecord, ApiKeyError> {
+        self.store
             .list_api_keys(workspace_id, None)
             .await
             .during("read the workspace's API keys")?
             .into_iter()
             .find(|k| k.id == id)
-            .ok_or(ApiKeyError::NotFound)?;
+            .ok_or(ApiKeyError::NotFound)
+    }
+
+    /// The workspace's key `id`, unless it is revoked. Another workspace's
+    /// key is not found, like one that never existed.
+    async fn find(&self, workspace_id: &str, id: &str) -> Result<ApiKeyRecord, ApiKeyError> {
+        let key = self.get(workspace_id, id).await?;
         match key.revoked_at {
             Some(since) => Err(ApiKeyError::Revoked { id: key.id, since }),
             None => Ok(key),

@@ -5,8 +5,7 @@
 mod manage;
 mod verify;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::clock::{SharedClock, UnixTime, rfc3339};
@@ -15,8 +14,10 @@ use crate::domain::api_key::{self, ApiKeyFormatError, ApiKeyStatus, ApiKeyType};
 use crate::domain::audit::{AuditContext, AuditEvent};
 use crate::domain::scope::{ScopeCatalogue, ScopeSet};
 use crate::domain::secret::{PlainSecret, SecretHasher};
+use crate::domain::usage::Outcome;
 use crate::node::leased_cache::LeasedCache;
 use crate::node::rate_limit::Overrides;
+use crate::node::usage::{OutcomeCounts, daily_rows};
 use crate::service::{During, StoreFailure};
 use crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, StorageError, Store};
 use crate::verifier::{ApiKeyAuthenticator, CredentialKind, Principal, RateLimitBudget, Rejection};
@@ -75,6 +76,43 @@ pub struct Creator {
     pub audit: AuditContext,
 }
 
+impl ApiKeys {
+    /// A person managing keys in the console, under the API's rule for a
+    /// token a person authorized: owners and admins write (members only
+    /// read), and they hold every scope an application may hold, which is
+    /// what the workspace's own application token, acting as an owner,
+    /// holds. The rule that no key is managed by a weaker caller then
+    /// applies as on the API.
+    pub fn person_creator(
+        &self,
+        user_id: &str,
+        access: &crate::service::members::WorkspaceAccess,
+        audit: AuditContext,
+    ) -> Result<Creator, crate::service::members::MemberError> {
+        access.require(crate::domain::permission::WorkspaceAction::Administer)?;
+        Ok(Creator {
+            id: user_id.to_owned(),
+            scopes: self.catalogue.application_scopes(),
+            audit,
+        })
+    }
+
+    /// The scopes a key may be given, with their descriptions, in the
+    /// catalogue's order.
+    pub fn grantable_scopes(&self) -> Vec<(String, String)> {
+        self.catalogue
+            .names()
+            .filter_map(|n| self.catalogue.get(n))
+            .filter(|d| d.applications)
+            .map(|d| (d.name.clone(), d.description.clone()))
+            .collect()
+    }
+
+    pub fn catalogue(&self) -> &ScopeCatalogue {
+        &self.catalogue
+    }
+}
+
 /// What a new key should be.
 #[derive(Debug, Clone)]
 pub struct NewKey {
@@ -99,8 +137,8 @@ pub struct ApiKeys {
     clock: SharedClock,
     catalogue: ScopeCatalogue,
     cache: LeasedCache<ApiKeyRecord>,
-    /// id -> (uses, last use) waiting to be written.
-    usage: Mutex<HashMap<String, (i64, UnixTime)>>,
+    /// Uses by key id, day and outcome, waiting to be written.
+    usage: OutcomeCounts,
     limits: ApiKeyLimits,
 }
 
@@ -123,7 +161,7 @@ impl ApiKeys {
             clock,
             catalogue,
             cache: LeasedCache::default(),
-            usage: Mutex::new(HashMap::new()),
+            usage: OutcomeCounts::default(),
             limits: ApiKeyLimits::default(),
         }
     }

@@ -13,51 +13,55 @@ impl ApiKeys {
             .await
             .during("look up the API key")?
             .ok_or(ApiKeyError::Unknown)?;
+        let now = self.clock.now();
         if !record.hash.matches(&self.hasher.hash_str(presented)) {
+            // A known prefix with the wrong rest: counted against the key
+            // whose prefix it carries.
+            self.usage.record(&record.id, Outcome::Invalid, now);
             return Err(ApiKeyError::Unknown);
         }
-        let now = self.clock.now();
-        match status(&record, now) {
-            ApiKeyStatus::Active => {}
-            other => return Err(ApiKeyError::NotActive(other)),
+        let status = status(&record, now);
+        let outcome = match status {
+            ApiKeyStatus::Active => Outcome::Success,
+            ApiKeyStatus::Expired => Outcome::Expired,
+            ApiKeyStatus::Deactivated | ApiKeyStatus::Revoked => Outcome::Disabled,
+        };
+        self.usage.record(&record.id, outcome, now);
+        match status {
+            ApiKeyStatus::Active => Ok(record),
+            other => Err(ApiKeyError::NotActive(other)),
         }
-        self.record_use(&record.id, now);
-        Ok(record)
     }
 
-    fn record_use(&self, id: &str, now: UnixTime) {
-        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        match usage.get_mut(id) {
-            Some(u) => {
-                u.0 += 1;
-                u.1 = u.1.max(now);
-            }
-            None => {
-                usage.insert(id.to_owned(), (1, now));
-            }
-        }
+    /// A request with the valid key `id` that was refused later: for want
+    /// of a scope, or by the key's rate limit. Its verification counted as
+    /// a success; the request now counts as `outcome` instead.
+    pub fn record_refusal(&self, id: &str, outcome: Outcome) {
+        self.usage.reclassify(id, outcome, self.clock.now());
     }
 
     /// Writes gathered usage; on failure it is kept for the next flush.
     pub async fn flush_usage(&self) -> Result<(), StorageError> {
-        let batch: Vec<ApiKeyUsage> = {
-            let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-            usage
-                .drain()
-                .map(|(id, (uses, last_used_at))| ApiKeyUsage {
-                    id,
-                    uses,
-                    last_used_at,
+        let batch = self.usage.take();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let totals: Vec<ApiKeyUsage> = batch
+            .iter()
+            .filter_map(|(id, p)| {
+                Some(ApiKeyUsage {
+                    id: id.clone(),
+                    uses: p.successes,
+                    last_used_at: p.last_success?,
                 })
-                .collect()
-        };
-        if let Err(e) = self.store.record_api_key_usage(&batch).await {
-            let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-            for u in batch {
-                let slot = usage.entry(u.id).or_insert((0, u.last_used_at));
-                slot.0 += u.uses;
-                slot.1 = slot.1.max(u.last_used_at);
-            }
+            })
+            .collect();
+        if let Err(e) = self
+            .store
+            .record_api_key_usage(&totals, &daily_rows(&batch))
+            .await
+        {
+            self.usage.put_back(batch);
             return Err(e);
         }
         Ok(())
@@ -87,6 +91,10 @@ impl ApiKeyAuthenticator for ApiKeys {
             other => Rejection::invalid_token(other.to_string()),
         })?;
         Ok(self.principal(&record))
+    }
+
+    fn refused(&self, subject: &str, outcome: Outcome) {
+        self.record_refusal(subject, outcome);
     }
 }
 
@@ -121,6 +129,7 @@ fn principal(record: &ApiKeyRecord) -> Principal {
         expires_at: record.expires_at,
         issued_at: Some(record.created_at),
         legacy_messages: None,
+        refusals: None,
         rate_limit: None,
     }
 }

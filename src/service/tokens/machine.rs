@@ -9,6 +9,7 @@ use crate::domain::grants::client_credentials::{
 use crate::domain::grants::token_exchange::{
     ACCESS_TOKEN_TYPE, TokenExchangeError, TokenExchangeRequest, decide as decide_exchange,
 };
+use crate::domain::usage::Outcome;
 use crate::node::rate_limit::{Category, Decision};
 use crate::service::StoreFailure;
 use crate::service::api_keys::ApiKeyError;
@@ -47,6 +48,27 @@ pub enum TokenExchangeFailure {
 impl Tokens<'_> {
     /// The application's token, within its per-client rate limit.
     pub async fn client_credentials(
+        &self,
+        client: &AuthenticatedClient,
+        request: ClientCredentialsRequest,
+    ) -> Result<IssuedTokens, ClientCredentialsFailure> {
+        let issued = self.issue_client_credentials(client, request).await;
+        let refusal = match &issued {
+            Err(ClientCredentialsFailure::Rejected(ClientCredentialsError::Scope(_))) => {
+                Some(Outcome::InsufficientScope)
+            }
+            Err(ClientCredentialsFailure::RateLimited(_)) => Some(Outcome::RateLimited),
+            _ => None,
+        };
+        if let Some(outcome) = refusal {
+            let app = self.app;
+            app.usage
+                .refused(&client.record().client_id, outcome, app.clock.now());
+        }
+        issued
+    }
+
+    async fn issue_client_credentials(
         &self,
         client: &AuthenticatedClient,
         request: ClientCredentialsRequest,
@@ -99,7 +121,10 @@ impl Tokens<'_> {
             .check_rate(&app.api_keys.principal(&key), Category::Token)
             .await
             .map_err(|r| match r {
-                Rejection::TooManyRequests(d) => TokenExchangeFailure::RateLimited(d),
+                Rejection::TooManyRequests(d) => {
+                    app.api_keys.record_refusal(&key.id, Outcome::RateLimited);
+                    TokenExchangeFailure::RateLimited(d)
+                }
                 _ => TokenExchangeFailure::Limiter,
             })?;
         let settings = &app.settings;

@@ -147,8 +147,9 @@ macro_rules! impl_api_keys {
                 async fn record_api_key_usage(
                     &self,
                     usage: &[ApiKeyUsage],
+                    daily: &[$crate::domain::usage::DailyCount],
                 ) -> Result<()> {
-                    if usage.is_empty() {
+                    if usage.is_empty() && daily.is_empty() {
                         return Ok(());
                     }
                     let mut tx = self.begin_write().await?;
@@ -164,6 +165,7 @@ macro_rules! impl_api_keys {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    Self::add_daily(&mut tx, sql::ADD_API_KEY_DAY, daily).await?;
                     tx.commit().await?;
                     Ok(())
                 }

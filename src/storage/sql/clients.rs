@@ -132,8 +132,12 @@ macro_rules! impl_clients {
                     Ok(true)
                 }
 
-                async fn record_usage(&self, usage: &[ClientUsage]) -> Result<()> {
-                    if usage.is_empty() {
+                async fn record_usage(
+                    &self,
+                    usage: &[ClientUsage],
+                    daily: &[$crate::domain::usage::DailyCount],
+                ) -> Result<()> {
+                    if usage.is_empty() && daily.is_empty() {
                         return Ok(());
                     }
                     let mut tx = self.begin_write().await?;
@@ -158,6 +162,7 @@ macro_rules! impl_clients {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    Self::add_daily(&mut tx, sql::ADD_CLIENT_DAY, daily).await?;
                     tx.commit().await?;
                     Ok(())
                 }

@@ -26,6 +26,7 @@ pub(super) mod revocations;
 mod rows;
 pub(super) mod sessions;
 pub(super) mod signing_keys;
+pub(super) mod usage;
 pub(super) mod users;
 pub(super) mod workspaces;
 
@@ -33,6 +34,7 @@ pub(super) use auth_rows::*;
 pub(super) use console_rows::*;
 pub(super) use helpers::*;
 pub(super) use rows::*;
+pub(super) use usage::{ADD_API_KEY_DAY, ADD_CLIENT_DAY};
 
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $backend:expr) => {
@@ -50,6 +52,7 @@ macro_rules! impl_sql_store {
         $crate::storage::sql::grants::impl_grants!($store, $db);
         $crate::storage::sql::invitations::impl_invitations!($store, $db);
         $crate::storage::sql::links::impl_links!($store, $db);
+        $crate::storage::sql::usage::impl_usage!($store, $db);
 
         const _: () = {
             use $crate::clock::UnixTime;

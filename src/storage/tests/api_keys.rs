@@ -122,11 +122,14 @@ async fn api_keys_are_stored_changed_rolled_and_revoked() {
         );
 
         store
-            .record_api_key_usage(&[ApiKeyUsage {
-                id: "k3".into(),
-                uses: 3,
-                last_used_at: 700,
-            }])
+            .record_api_key_usage(
+                &[ApiKeyUsage {
+                    id: "k3".into(),
+                    uses: 3,
+                    last_used_at: 700,
+                }],
+                &[],
+            )
             .await
             .unwrap();
         let k3 = store
@@ -178,5 +181,130 @@ async fn stored_scopes_that_do_not_parse_are_corruption_not_an_empty_set() {
                 db.backend
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn usage_by_day_adds_up_per_outcome_and_is_pruned() {
+    use crate::domain::usage::{DailyCount, Outcome};
+    for db in TestDb::all().await {
+        let store = with_w1(&db).await;
+        store
+            .create_workspace(&workspace("w2"), "app_2", &secret(2), None, &audit())
+            .await
+            .unwrap();
+        store
+            .insert_api_key(&api_key("k1", "sk_0000001", 1), &audit())
+            .await
+            .unwrap();
+        let mut other = api_key("k2", "sk_0000002", 2);
+        other.workspace_id = "w2".into();
+        store.insert_api_key(&other, &audit()).await.unwrap();
+        let row = |subject: &str, day, outcome, count| DailyCount {
+            subject: subject.into(),
+            day,
+            outcome,
+            count,
+        };
+        // Two nodes' batches for the same day add up; a deleted key's
+        // (here: never existing) counts are dropped, not an error.
+        for _ in 0..2 {
+            store
+                .record_api_key_usage(
+                    &[],
+                    &[
+                        row("k1", 100, Outcome::Success, 5),
+                        row("k1", 100, Outcome::RateLimited, 1),
+                        row("k1", 101, Outcome::Invalid, 2),
+                        row("k2", 100, Outcome::Success, 7),
+                        row("gone", 100, Outcome::Success, 1),
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+        let mut w1 = store.api_key_usage("w1", None, 100, 101).await.unwrap();
+        w1.sort_by_key(|r| (r.day, r.outcome));
+        assert_eq!(
+            w1,
+            vec![
+                row("k1", 100, Outcome::Success, 10),
+                row("k1", 100, Outcome::RateLimited, 2),
+                row("k1", 101, Outcome::Invalid, 4),
+            ],
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(
+            store
+                .api_key_usage("w1", Some("k1"), 101, 200)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .api_key_usage("w1", Some("k2"), 0, 200)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .api_key_usage("w1", None, 102, 200)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        store
+            .record_usage(
+                &[],
+                &[
+                    row("app_1", 100, Outcome::Success, 3),
+                    row("app_1", 100, Outcome::Invalid, 1),
+                ],
+            )
+            .await
+            .unwrap();
+        store
+            .record_usage(&[], &[row("app_1", 100, Outcome::Success, 4)])
+            .await
+            .unwrap();
+        let mut app = store.client_usage("app_1", 100, 100).await.unwrap();
+        app.sort_by_key(|r| r.outcome);
+        assert_eq!(
+            app,
+            vec![
+                row("app_1", 100, Outcome::Success, 7),
+                row("app_1", 100, Outcome::Invalid, 1)
+            ]
+        );
+        assert!(
+            store
+                .client_usage("app_2", 0, 1000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Everything before day 101 goes: k1's two rows and k2's, app_1's two.
+        assert_eq!(store.prune_usage(101).await.unwrap(), 5, "{:?}", db.backend);
+        assert_eq!(
+            store
+                .api_key_usage("w1", None, 0, 1000)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .client_usage("app_1", 0, 1000)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -69,9 +69,9 @@ async fn usage_batches_add_up_and_keep_the_latest_time() {
             tokens_issued: n,
             last_used_at: t,
         };
-        store.record_usage(&[usage(5, 1_500)]).await.unwrap();
-        store.record_usage(&[usage(2, 1_400)]).await.unwrap();
-        store.record_usage(&[]).await.unwrap();
+        store.record_usage(&[usage(5, 1_500)], &[]).await.unwrap();
+        store.record_usage(&[usage(2, 1_400)], &[]).await.unwrap();
+        store.record_usage(&[], &[]).await.unwrap();
         let c = store.find_client("app_1", 0).await.unwrap().unwrap();
         assert_eq!(c.client.tokens_issued, 7);
         assert_eq!(c.client.last_used_at, Some(1_500));
@@ -197,7 +197,7 @@ async fn previous_secrets_lists_every_secret_in_its_grace_period_newest_first() 
             tokens_issued: 1,
             last_used_at: 1_150,
         };
-        store.record_usage(&[usage]).await.unwrap();
+        store.record_usage(&[usage], &[]).await.unwrap();
         // The second rotation left the first one's grace period as it was.
         assert_eq!(
             listed(1_200).await,

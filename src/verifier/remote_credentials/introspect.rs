@@ -115,6 +115,7 @@ fn principal(body: Introspected) -> Option<Principal> {
         expires_at: body.exp,
         issued_at: body.iat,
         legacy_messages: None,
+        refusals: None,
         rate_limit,
     })
 }

@@ -1,0 +1,138 @@
+//! The SQL of [`UsageStore`](crate::storage::usage::UsageStore), and the
+//! upsert that both usage batches share, expanded once per backend.
+
+/// Adds `$4` to a day's count: the first node to write a day inserts it.
+/// A key or client deleted meanwhile takes its counts with it.
+macro_rules! add_daily {
+    ($table:literal, $subject:literal, $parent:literal, $parent_id:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (",
+            $subject,
+            ", day, outcome, count) \
+             SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM ",
+            $parent,
+            " WHERE ",
+            $parent_id,
+            " = $1) \
+             ON CONFLICT (",
+            $subject,
+            ", day, outcome) DO UPDATE SET count = ",
+            $table,
+            ".count + excluded.count"
+        )
+    };
+}
+
+pub(in crate::storage) const ADD_API_KEY_DAY: &str =
+    add_daily!("api_key_usage_daily", "api_key_id", "api_keys", "id");
+pub(in crate::storage) const ADD_CLIENT_DAY: &str =
+    add_daily!("client_usage_daily", "client_id", "clients", "client_id");
+
+macro_rules! impl_usage {
+    ($store:ty, $db:ty) => {
+        const _: () = {
+            use $crate::domain::usage::{DailyCount, Outcome};
+            use $crate::storage::usage::UsageStore;
+            use $crate::storage::{Result, StorageError};
+
+            fn rows(raw: Vec<(String, i64, String, i64)>) -> Result<Vec<DailyCount>> {
+                raw.into_iter()
+                    .map(|(subject, day, outcome, count)| {
+                        let outcome = Outcome::parse(&outcome).ok_or_else(|| {
+                            StorageError::Corrupt(format!("usage outcome {outcome:?}"))
+                        })?;
+                        Ok(DailyCount {
+                            subject,
+                            day,
+                            outcome,
+                            count,
+                        })
+                    })
+                    .collect()
+            }
+
+            impl $store {
+                /// Adds a batch's daily rows inside the caller's transaction.
+                async fn add_daily(
+                    conn: &mut <$db as sqlx::Database>::Connection,
+                    statement: &'static str,
+                    daily: &[DailyCount],
+                ) -> Result<()> {
+                    for d in daily {
+                        sqlx::query(statement)
+                            .bind(&d.subject)
+                            .bind(d.day)
+                            .bind(d.outcome.as_str())
+                            .bind(d.count)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl UsageStore for $store {
+                async fn api_key_usage(
+                    &self,
+                    workspace_id: &str,
+                    key_id: Option<&str>,
+                    from_day: i64,
+                    to_day: i64,
+                ) -> Result<Vec<DailyCount>> {
+                    let raw: Vec<(String, i64, String, i64)> = sqlx::query_as(
+                        "SELECT u.api_key_id, u.day, u.outcome, u.count \
+                         FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
+                         WHERE k.workspace_id = $1 AND ($2 IS NULL OR k.id = $2) \
+                         AND u.day >= $3 AND u.day <= $4 ORDER BY u.day",
+                    )
+                    .bind(workspace_id)
+                    .bind(key_id)
+                    .bind(from_day)
+                    .bind(to_day)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows(raw)
+                }
+
+                async fn client_usage(
+                    &self,
+                    client_id: &str,
+                    from_day: i64,
+                    to_day: i64,
+                ) -> Result<Vec<DailyCount>> {
+                    let raw: Vec<(String, i64, String, i64)> = sqlx::query_as(
+                        "SELECT client_id, day, outcome, count FROM client_usage_daily \
+                         WHERE client_id = $1 AND day >= $2 AND day <= $3 ORDER BY day",
+                    )
+                    .bind(client_id)
+                    .bind(from_day)
+                    .bind(to_day)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows(raw)
+                }
+
+                async fn prune_usage(&self, before_day: i64) -> Result<u64> {
+                    let mut tx = self.begin_write().await?;
+                    let mut gone = 0;
+                    for statement in [
+                        "DELETE FROM api_key_usage_daily WHERE day < $1",
+                        "DELETE FROM client_usage_daily WHERE day < $1",
+                    ] {
+                        gone += sqlx::query(statement)
+                            .bind(before_day)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                    }
+                    tx.commit().await?;
+                    Ok(gone)
+                }
+            }
+        };
+    };
+}
+pub(in crate::storage) use impl_usage;

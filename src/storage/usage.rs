@@ -1,0 +1,37 @@
+//! Usage per day and outcome, read back for the console and the API and
+//! pruned after the retention. The batches are written with the totals,
+//! by [`ApiKeyStore::record_api_key_usage`] and
+//! [`ClientStore::record_usage`].
+//!
+//! [`ApiKeyStore::record_api_key_usage`]: super::ApiKeyStore::record_api_key_usage
+//! [`ClientStore::record_usage`]: super::ClientStore::record_usage
+
+use async_trait::async_trait;
+
+use super::Result;
+use crate::domain::usage::DailyCount;
+
+#[async_trait]
+pub trait UsageStore: Send + Sync {
+    /// The daily counts of the workspace's keys (of `key_id` alone, when
+    /// given) from `from_day` to `to_day`, both included. Another
+    /// workspace's key has none.
+    async fn api_key_usage(
+        &self,
+        workspace_id: &str,
+        key_id: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<DailyCount>>;
+
+    /// The daily counts of a client's token requests.
+    async fn client_usage(
+        &self,
+        client_id: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<DailyCount>>;
+
+    /// Deletes the counts of days before `before_day`; how many rows went.
+    async fn prune_usage(&self, before_day: i64) -> Result<u64>;
+}
