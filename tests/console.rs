@@ -599,11 +599,17 @@ async fn every_console_page_is_uncached_unframed_and_runs_only_its_own_script() 
     let (_db, node, _clock) = node(&[]).await;
     let ann = person(&node, "ann@example.com", &[]).await;
     let (ws, _, _) = create_workspace(&ann, &node).await;
+    let key = api_key(&ann, &node, &ws).await;
     let pages = [
         "/console".to_owned(),
         format!("/console/workspaces/{ws}/integration"),
         format!("/console/workspaces/{ws}/regenerate"),
         format!("/console/workspaces/{ws}/members"),
+        format!("/console/workspaces/{ws}/api-keys"),
+        format!("/console/workspaces/{ws}/api-keys/new"),
+        key.clone(),
+        format!("{key}/roll"),
+        format!("{key}/revoke"),
         "/console/account".to_owned(),
         "/account/apps".to_owned(),
     ];
@@ -648,8 +654,20 @@ async fn every_console_form_refuses_a_post_without_its_csrf_token() {
         .clone();
     let setup = node.app.signup().first_run_link().await.unwrap();
     assert!(setup.is_none());
+    let key = api_key(&root, &node, &ws).await;
     let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
         ("/console/workspaces".into(), vec![("name", "X")]),
+        (
+            format!("/console/workspaces/{ws}/api-keys"),
+            vec![("name", "k"), ("type", "secret"), ("scope-api:read", "1")],
+        ),
+        (
+            format!("{key}/edit"),
+            vec![("name", "k2"), ("scope-api:read", "1")],
+        ),
+        (format!("{key}/active"), vec![("active", "0")]),
+        (format!("{key}/roll"), vec![("overlap", "0")]),
+        (format!("{key}/revoke"), vec![]),
         (
             format!("/console/workspaces/{ws}/regenerate"),
             vec![("grace", "0")],
@@ -735,6 +753,23 @@ async fn every_console_form_refuses_a_post_without_its_csrf_token() {
         200,
         "still signed in"
     );
+}
+
+/// Creates an API key through the console; returns its page's path.
+async fn api_key(b: &Browser, node: &keyflow::testing::TestServer, ws: &str) -> String {
+    let tab = format!("/console/workspaces/{ws}/api-keys");
+    let p = submit(
+        b,
+        node,
+        &tab,
+        &tab,
+        &[("name", "k"), ("type", "secret"), ("scope-api:read", "1")],
+    )
+    .await;
+    assert_eq!(p.status, 200, "{}", p.html);
+    let at = p.html.rfind(&format!("{tab}/")).expect("the key's page");
+    let end = at + p.html[at..].find('"').expect("link end");
+    p.html[at..end].to_owned()
 }
 
 async fn audit_rows(db: &keyflow::testing::TestDb) -> i64 {

@@ -652,3 +652,89 @@ async fn usage_is_counted_by_day_and_outcome_and_charted() {
         list.html
     );
 }
+
+#[tokio::test]
+async fn application_token_requests_are_counted_by_outcome() {
+    let (_db, node, clock) = node(&["--token-rate-limit", "4"]).await;
+    let created = workspace(&node, "Reports").await;
+    let ws = created.workspace.id.clone();
+    let owner = person(&node, "owner@example.com", &[(&ws, Role::Owner)]).await;
+    let good = common::basic(&created.application_key, created.secret_key.expose());
+    let wrong = common::basic(&created.application_key, "not-the-secret");
+    let status = |auth: String, body: &'static str| {
+        let node = &node;
+        async move { common::post_form(node, Some(&auth), body).await.status }
+    };
+    let cc = "grant_type=client_credentials";
+    assert_eq!(status(good.clone(), cc).await, 200);
+    assert_eq!(status(wrong.clone(), cc).await, 401);
+    assert_eq!(
+        status(good.clone(), "grant_type=client_credentials&scope=openid").await,
+        400
+    );
+    assert_eq!(status(good.clone(), cc).await, 200);
+    clock.advance(86_400);
+    // The next day: the limit of 4 a minute lets 4 through (one of them
+    // the report's own token below), and refuses the next.
+    for _ in 0..3 {
+        assert_eq!(status(good.clone(), cc).await, 200);
+    }
+    let token = common::token(&node, &created, "workspace:admin").await;
+    assert_eq!(status(good.clone(), cc).await, 429);
+    node.app.flush_usage().await;
+
+    let report: Value = http()
+        .get(node.url(&format!("/v1/workspace/{ws}/application-token/usage")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let days = report["days"].as_array().unwrap();
+    assert_eq!(days.len(), 30, "the last 30 days by default");
+    let (d1, d2) = (&days[28], &days[29]);
+    assert_eq!(
+        (
+            d1["success"].as_i64(),
+            d1["invalid"].as_i64(),
+            d1["insufficient_scope"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{report}"
+    );
+    assert_eq!(
+        (d2["success"].as_i64(), d2["rate_limited"].as_i64()),
+        (Some(4), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["applicationKey"], created.application_key.as_str());
+    for bad in [
+        "from=2027-13-01",
+        "from=2027-01-20&to=2027-01-10",
+        "from=2020-01-01",
+        "at=1",
+    ] {
+        let res = http()
+            .get(node.url(&format!("/v1/workspace/{ws}/application-token/usage?{bad}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+    // The Integration tab charts the same numbers.
+    let _ = owner;
+    let owner = common::console::signed_in(&node, "owner@example.com").await;
+    let tab = owner
+        .get(&node.url(&format!("/console/workspaces/{ws}/integration")))
+        .await;
+    assert!(
+        tab.html
+            .contains("Token requests with this application key: 9 requests"),
+        "{}",
+        tab.html
+    );
+    assert!(tab.html.contains(": 1 rate limited"), "{}", tab.html);
+}

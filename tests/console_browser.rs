@@ -303,3 +303,225 @@ async fn the_accessibility_check_finds_each_kind_of_problem() {
         );
     }
 }
+
+/// The API Keys tab in Chromium: each type created through the dialog,
+/// the key downloaded and used by the CLI's `-k`, its use in the table,
+/// deactivation refusing it, a roll with an overlap, and revocation
+/// through the bin icon and its confirmation.
+#[tokio::test]
+async fn a_developer_manages_api_keys_in_the_console() {
+    let Some(b) = Chromium::start("console_api_keys").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let clock = MockClock::new(T0);
+    let node = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+    let ws = common::workspace(&node, "Reports").await.workspace.id;
+    common::browser::user(
+        &node,
+        "dev@example.com",
+        &[(&ws, keyflow::domain::user::Role::Admin)],
+    )
+    .await;
+    sign_in(&b, &node, "dev@example.com").await;
+    let tab = format!("/console/workspaces/{ws}/api-keys");
+    b.goto(&node.url(&tab)).await;
+    b.wait_for_text("No API keys yet").await;
+    b.screenshot("api-keys-empty").await;
+    assert_accessible(&b, "api-keys-empty").await;
+
+    // Each type through the dialog; the secret key is downloaded.
+    let mut keys = Vec::new();
+    for (name, kind, scopes) in [
+        (
+            "backend",
+            "Secret: for servers, any scope",
+            &["api:read", "keys:read"][..],
+        ),
+        (
+            "web app",
+            "Client: safe in an app, events:write only",
+            &["events:write"][..],
+        ),
+        (
+            "dashboards",
+            "Read-only: read scopes only",
+            &["api:read"][..],
+        ),
+    ] {
+        b.goto(&node.url(&tab)).await;
+        b.click_button("Create API key").await;
+        let dialog = b.dialog().await;
+        assert!(
+            b.active_element_within(&dialog).await,
+            "focus is in the dialog"
+        );
+        b.field_in(Some(&dialog), "Name")
+            .await
+            .send_keys(name)
+            .await
+            .unwrap();
+        b.field_in(Some(&dialog), "Type")
+            .await
+            .select_by_label(kind)
+            .await
+            .unwrap();
+        for s in scopes {
+            b.field_in(Some(&dialog), s).await.click().await.unwrap();
+        }
+        b.field_in(Some(&dialog), "In 90 days")
+            .await
+            .click()
+            .await
+            .unwrap();
+        if keys.is_empty() {
+            b.screenshot("create-dialog").await;
+            assert_accessible(&b, "create-dialog").await;
+        }
+        b.button_in(Some(&dialog), "Create API key")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait_for_text("cannot be shown again").await;
+        let key = b.secret().await;
+        if keys.is_empty() {
+            b.screenshot("key-created").await;
+            assert_accessible(&b, "key-created").await;
+            b.click_button("Download").await;
+            let file = b.downloaded("keyflow.key").await;
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), format!("{key}\n"));
+            // The CLI uses the downloaded file as it is.
+            // (On a blocking thread: this runtime also serves the node.)
+            let mut cli = std::process::Command::new(common::binary::BIN);
+            cli.env("HOME", file.parent().unwrap())
+                .args(["apikey", "--url", &node.url(""), "-k"])
+                .arg(&file)
+                .args(["list", "--json"]);
+            let out = tokio::task::spawn_blocking(move || cli.output().unwrap())
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let listed = common::binary::json_stdout(&out);
+            assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+        }
+        keys.push(key);
+    }
+    assert!(keys[0].starts_with("sk_") && keys[1].starts_with("ck_") && keys[2].starts_with("rk_"));
+
+    // The CLI's request shows in the table once the batch is written.
+    node.app.flush_usage().await;
+    b.goto(&node.url(&tab)).await;
+    let prefix = keys[0].split('.').next().unwrap().to_owned();
+    let row = b.css(&format!("tr[data-key='{prefix}']")).await;
+    let text = row.text().await.unwrap();
+    assert!(
+        text.contains("Secret") && !text.contains("Never\t2"),
+        "{text}"
+    );
+    let last_used = b
+        .script(
+            "return arguments[0].querySelector('td:nth-child(7) time').title",
+            vec![serde_json::to_value(&row).unwrap()],
+        )
+        .await;
+    assert_eq!(last_used, "2027-01-15 08:00 UTC");
+    let spark = b
+        .script(
+            "return arguments[0].querySelector('svg.sparkline').getAttribute('aria-label')",
+            vec![serde_json::to_value(&row).unwrap()],
+        )
+        .await;
+    // The CLI asked whoami, then listed: two requests.
+    assert_eq!(spark, "2 requests in the last 30 days");
+    b.screenshot("api-keys-table").await;
+    assert_accessible(&b, "api-keys-table").await;
+
+    // Deactivated, the key is refused; activated, it works again.
+    let whoami = |key: String| {
+        let url = node.url("/v1/whoami");
+        async move {
+            common::http()
+                .get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    b.button_in(Some(&row), "Deactivate")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("The key was deactivated").await;
+    assert_eq!(whoami(keys[0].clone()).await, 401);
+    let row = b.css(&format!("tr[data-key='{prefix}']")).await;
+    b.button_in(Some(&row), "Activate")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("The key was activated").await;
+    assert_eq!(whoami(keys[0].clone()).await, 200);
+
+    // Roll with a one-hour overlap: both keys work until it ends.
+    let row = b.css(&format!("tr[data-key='{prefix}']")).await;
+    b.button_in(Some(&row), "Roll").await.click().await.unwrap();
+    let dialog = b.dialog().await;
+    b.field_in(Some(&dialog), "After 1 hour")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.screenshot("roll-dialog").await;
+    b.button_in(Some(&dialog), "Roll")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("The previous key keeps working until")
+        .await;
+    let rolled = b.secret().await;
+    assert_eq!(whoami(keys[0].clone()).await, 200);
+    assert_eq!(whoami(rolled.clone()).await, 200);
+    clock.advance(3601);
+    assert_eq!(whoami(keys[0].clone()).await, 401);
+
+    // The key's page: its details and usage chart.
+    b.click_button("I have saved the key").await;
+    b.wait_for_text("Rate limits").await;
+    b.screenshot("key-page").await;
+    assert_accessible(&b, "key-page").await;
+
+    // Revoke the new key through the bin icon and its confirmation.
+    b.goto(&node.url(&tab)).await;
+    let new_prefix = rolled.split('.').next().unwrap().to_owned();
+    let row = b.css(&format!("tr[data-key='{new_prefix}']")).await;
+    b.button_in(Some(&row), "Revoke")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let dialog = b.dialog().await;
+    b.screenshot("revoke-dialog").await;
+    assert_accessible(&b, "revoke-dialog").await;
+    b.button_in(Some(&dialog), "Revoke")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_text("The key was revoked").await;
+    assert_eq!(whoami(rolled).await, 401);
+    // Filtered to revoked keys, it is there, without actions.
+    b.fill("Status", "Revoked").await;
+    b.click_button("Apply").await;
+    b.wait_for_text("1 of 4 keys").await;
+    b.screenshot("revoked-filter").await;
+}

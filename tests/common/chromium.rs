@@ -48,6 +48,8 @@ pub struct Session {
     id: String,
     /// Shown in screenshot names, so two people's pages are told apart.
     who: String,
+    /// Where this browser saves downloads.
+    downloads: PathBuf,
     driver: Arc<Driver>,
 }
 
@@ -100,6 +102,21 @@ impl Deref for Chromium {
 }
 
 impl Session {
+    /// The file `name` once this browser has downloaded it whole.
+    pub async fn downloaded(&self, name: &str) -> PathBuf {
+        let path = self.downloads.join(name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !path.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{name} was not downloaded to {}",
+                self.downloads.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        path
+    }
+
     /// The fantoccini client, for anything the helpers below do not cover.
     pub fn client(&self) -> &Client {
         &self.client
@@ -251,6 +268,16 @@ impl Session {
             )
             .await;
         v.as_str().expect("secret text").trim().to_owned()
+    }
+
+    /// The first element matching the CSS `selector`, waiting for it.
+    pub async fn css(&self, selector: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(FIND_TIMEOUT)
+            .for_element(fantoccini::Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no element matches {selector:?}: {e}"))
     }
 
     /// The one visible dialog (`role="dialog"` or an open `<dialog>`).
@@ -456,6 +483,8 @@ impl Driver {
             .prefix("keyflow-chromium-")
             .tempdir()
             .expect("Chromium profile dir");
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads).expect("downloads dir");
         let caps: Capabilities = serde_json::from_value(json!({
             "browserName": "chrome",
             "timeouts": { "implicit": 0, "pageLoad": 30_000, "script": 10_000 },
@@ -473,6 +502,10 @@ impl Driver {
                     "--lang=en-US",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
             },
         }))
         .expect("capabilities");
@@ -491,6 +524,7 @@ impl Driver {
             client,
             id,
             who: who.to_owned(),
+            downloads,
             driver: Arc::clone(self),
         }
     }

@@ -157,16 +157,22 @@ pub struct Sparkline {
     pub width: i64,
     pub height: i64,
     pub rects: Vec<Rect>,
-    pub total: i64,
+    /// What it shows, for people who do not see it.
+    pub label: String,
 }
 
 pub fn sparkline(series: &UsageSeries) -> Sparkline {
     let (rects, _) = bars(series, SPARK_WIDTH, SPARK_HEIGHT, false);
+    let total = series.all_outcomes_total();
+    let days = series.days.len();
     Sparkline {
         width: SPARK_WIDTH,
         height: SPARK_HEIGHT,
         rects,
-        total: series.all_outcomes_total(),
+        label: match total {
+            1 => format!("1 request in the last {days} days"),
+            n => format!("{n} requests in the last {days} days"),
+        },
     }
 }
 
@@ -221,7 +227,8 @@ mod tests {
         assert!(chart(&empty).rects.is_empty());
         assert!(sparkline(&empty).rects.is_empty());
         let s = sparkline(&series());
-        assert_eq!((s.total, s.rects.len()), (201, 2));
+        assert_eq!(s.rects.len(), 2);
+        assert_eq!(s.label, "201 requests in the last 30 days");
         assert_eq!(s.rects[0].h, SPARK_HEIGHT);
     }
 }

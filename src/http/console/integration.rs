@@ -43,6 +43,13 @@ pub async fn show(
         .await
         .map_err(workspace_error)?;
     let client = token.client;
+    let series = app
+        .usage_reports()
+        .client(
+            &client.client_id,
+            crate::service::usage::DayRange::last(30, now),
+        )
+        .await?;
     let rotated_at = client.secret_rotated_at.unwrap_or(client.created_at);
     let age_days = (now - rotated_at).max(0) / 86_400;
     let due_days = app.settings.rotation_due_days;
@@ -57,6 +64,12 @@ pub async fn show(
             rotation_due_days: due_days,
             rotation_due: now - rotated_at > due_days * 86_400,
             can_regenerate: access.may(WorkspaceAction::Administer),
+            last_used: client.last_used_at.map(when),
+            chart: super::chart::chart(&series),
+            outcomes: crate::domain::usage::Outcome::ALL
+                .iter()
+                .map(|o| o.label())
+                .collect(),
             previous: token
                 .previous
                 .iter()

@@ -74,6 +74,10 @@ pub struct IntegrationPage {
     pub rotation_due: bool,
     pub can_regenerate: bool,
     pub previous: Vec<PreviousSecretView>,
+    /// When the application key last got a token.
+    pub last_used: Option<String>,
+    pub chart: super::chart::Chart,
+    pub outcomes: Vec<&'static str>,
 }
 
 #[derive(Debug, Template, WebTemplate)]
