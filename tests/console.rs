@@ -610,6 +610,7 @@ async fn every_console_page_is_uncached_unframed_and_runs_only_its_own_script() 
         key.clone(),
         format!("{key}/roll"),
         format!("{key}/revoke"),
+        format!("/console/workspaces/{ws}/audit"),
         "/console/account".to_owned(),
         "/account/apps".to_owned(),
     ];

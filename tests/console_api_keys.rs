@@ -738,3 +738,148 @@ async fn application_token_requests_are_counted_by_outcome() {
     );
     assert!(tab.html.contains(": 1 rate limited"), "{}", tab.html);
 }
+
+#[tokio::test]
+async fn the_audit_log_is_filtered_paged_and_names_its_targets() {
+    let f = fixture().await;
+    let (_, page) = f
+        .create(&[
+            ("name", "audited"),
+            ("type", "secret"),
+            ("scope-api:read", "1"),
+        ])
+        .await;
+    f.post(&page, &format!("{page}/revoke"), &[]).await;
+    let audit = format!("/console/workspaces/{}/audit", f.ws);
+    let log = f.owner.get(&f.node.url(&audit)).await;
+    assert_eq!(log.status, 200, "{}", log.html);
+    assert!(log.html.contains("API key created") && log.html.contains("API key revoked"));
+    assert!(log.html.contains("owner@example.com"), "the actor by name");
+    // The target links to the key's page (a revoked key still has one).
+    assert!(
+        log.html
+            .contains(&format!("<a href=\"{page}\">API key audited (")),
+        "{}",
+        log.html
+    );
+
+    let get = |q: String| {
+        let url = f.node.url(&format!("{audit}?{q}"));
+        let owner = &f.owner;
+        async move { owner.get(&url).await }
+    };
+    let revoked = get("event=api_key_revoked".into()).await;
+    assert!(revoked.html.contains("API key revoked"));
+    assert!(
+        !revoked.html.contains("<td>API key created</td>"),
+        "{}",
+        revoked.html
+    );
+    let owner_id = f.node.app.store.members(&f.ws).await.unwrap()[0]
+        .user_id
+        .clone();
+    let by_owner = get(format!("actor={owner_id}")).await;
+    assert!(by_owner.html.contains("API key created"));
+    assert!(
+        !by_owner.html.contains("<td>Workspace created</td>"),
+        "by keyflow, not the owner"
+    );
+    let tomorrow = get("from=2027-01-16".into()).await;
+    assert!(tomorrow.html.contains("No entries."));
+    let today = get("from=2027-01-15&to=2027-01-15".into()).await;
+    assert!(today.html.contains("API key created"));
+    for bad in [
+        "from=yesterday",
+        "event=nope",
+        "from=2027-01-16&to=2027-01-15",
+    ] {
+        let p = get(bad.into()).await;
+        assert_eq!(p.status, 400, "{bad}");
+        assert!(p.html.contains("role=\"alert\""), "{bad}");
+    }
+
+    // 60 more entries: 50 a page, then the rest behind "Older".
+    let by = f
+        .node
+        .app
+        .api_keys
+        .person_creator(
+            &owner_id,
+            &f.node
+                .app
+                .members()
+                .access_for_application(&f.ws)
+                .await
+                .unwrap(),
+            keyflow::domain::audit::AuditContext::system(),
+        )
+        .unwrap();
+    for i in 0..60 {
+        f.node
+            .app
+            .api_keys
+            .create(
+                &f.ws,
+                keyflow::service::api_keys::NewKey {
+                    name: format!("bulk {i}"),
+                    key_type: keyflow::domain::api_key::ApiKeyType::Secret,
+                    scopes: keyflow::domain::scope::ScopeSet::parse("api:read").unwrap(),
+                    expires_at: None,
+                    rate_limits: None,
+                },
+                &by,
+            )
+            .await
+            .unwrap();
+    }
+    let first = get("event=api_key_created".into()).await;
+    assert_eq!(first.html.matches("<td>API key created</td>").count(), 50);
+    let at = first.html.find("rel=\"next\"").expect("an Older link");
+    let href = &first.html[first.html[..at].rfind("href=\"").unwrap() + 6..];
+    let href = href[..href.find('"').unwrap()]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        href.contains("event=api_key_created") && href.contains("before="),
+        "{href}"
+    );
+    let second = f.owner.get(&f.node.url(&href)).await;
+    assert_eq!(second.html.matches("<td>API key created</td>").count(), 11);
+    assert!(second.html.contains(">Newest</a>"));
+    assert!(!second.html.contains("rel=\"next\""));
+
+    // Members see no tab and get 403; the platform admin sees everything.
+    let member = person(&f.node, "member@example.com", &[(&f.ws, Role::Member)]).await;
+    let tab = member.get(&f.node.url(&f.tab())).await;
+    assert!(!tab.html.contains(&audit));
+    assert_eq!(member.get(&f.node.url(&audit)).await.status, 403);
+    assert_eq!(
+        member.get(&f.node.url("/console/admin/audit")).await.status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn platform_admins_see_every_workspace_in_the_audit_log() {
+    let (_db, node, _clock) = node(&[]).await;
+    common::console::make_platform_admin(&node).await;
+    let a = workspace(&node, "A").await.workspace.id;
+    let b = workspace(&node, "B").await.workspace.id;
+    let root = common::console::signed_in(&node, "root@example.com").await;
+    let all = root
+        .get(&node.url("/console/admin/audit?event=workspace_created"))
+        .await;
+    assert_eq!(all.status, 200, "{}", all.html);
+    for ws in [&a, &b] {
+        assert!(
+            all.html.contains(&format!("<code>{ws}</code>")),
+            "{}",
+            all.html
+        );
+    }
+    let owner = person(&node, "o@example.com", &[(&a, Role::Owner)]).await;
+    assert_eq!(
+        owner.get(&node.url("/console/admin/audit")).await.status,
+        403
+    );
+}

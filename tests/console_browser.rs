@@ -524,4 +524,15 @@ async fn a_developer_manages_api_keys_in_the_console() {
     b.click_button("Apply").await;
     b.wait_for_text("1 of 4 keys").await;
     b.screenshot("revoked-filter").await;
+
+    // The audit log, filtered to revocations: the one revoked key.
+    b.link("Audit log").await.click().await.unwrap();
+    b.wait_for_path(&format!("/console/workspaces/{ws}/audit")).await;
+    b.fill("Event", "API key revoked").await;
+    b.click_button("Filter").await;
+    let text = b.wait_for_text("API key revoked\t").await;
+    assert!(!text.contains("API key created\t"), "{text}");
+    assert_eq!(text.matches("API key revoked\t").count(), 1, "{text}");
+    b.screenshot("audit-log").await;
+    assert_accessible(&b, "audit-log").await;
 }

@@ -352,14 +352,7 @@ async fn the_workspaces_application_token_acts_as_an_owner() {
     let log = node
         .app
         .workspaces()
-        .audit_log(&keyflow::domain::audit::AuditQuery {
-            workspace_id: ws.to_owned(),
-            event: None,
-            since: None,
-            until: None,
-            before_id: None,
-            limit: 10,
-        })
+        .audit_log(&keyflow::domain::audit::AuditQuery::workspace(ws, 10))
         .await
         .unwrap();
     let removal = log

@@ -292,14 +292,30 @@ pub struct AuditRecord {
 }
 
 /// Newest first; `before_id` continues a previous page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
-    pub workspace_id: String,
+    /// The workspace's entries; `None` reads every entry (the platform
+    /// admin's view).
+    pub workspace_id: Option<String>,
     pub event: Option<AuditEvent>,
+    /// Only entries whose actor has this id (a user id, a client id, an
+    /// API key's prefix).
+    pub actor_id: Option<String>,
     pub since: Option<UnixTime>,
     pub until: Option<UnixTime>,
     pub before_id: Option<i64>,
     pub limit: u32,
+}
+
+impl AuditQuery {
+    /// The newest `limit` entries of a workspace.
+    pub fn workspace(workspace_id: &str, limit: u32) -> Self {
+        Self {
+            workspace_id: Some(workspace_id.to_owned()),
+            limit,
+            ..Self::default()
+        }
+    }
 }
 
 #[cfg(test)]

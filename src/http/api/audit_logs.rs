@@ -23,6 +23,7 @@ const MAX_LIMIT: u32 = 200;
 #[derive(Debug, Default)]
 struct Params {
     event: Option<String>,
+    actor: Option<String>,
     since: Option<String>,
     until: Option<String>,
     limit: Option<u32>,
@@ -36,6 +37,7 @@ struct Params {
     params(
         ("workspace_id" = String, Path, description = "The workspace (the token's own)"),
         ("event" = Option<String>, Query, description = "Only this event, e.g. `secret_regenerated`"),
+        ("actor" = Option<String>, Query, description = "Only entries by this actor id: a user id, a client id, or an API key's prefix"),
         ("since" = Option<String>, Query, description = "RFC 3339 time, inclusive"),
         ("until" = Option<String>, Query, description = "RFC 3339 time, exclusive"),
         ("limit" = Option<u32>, Query, description = "1 to 200; 50 by default"),
@@ -81,7 +83,8 @@ pub async fn list(
         )));
     }
     let query = AuditQuery {
-        workspace_id,
+        workspace_id: Some(workspace_id),
+        actor_id: params.actor,
         event: params
             .event
             .as_deref()
@@ -114,6 +117,7 @@ fn parse_params(raw: &str) -> Result<Params, ApiError> {
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
         let slot = match k.as_ref() {
             "event" => &mut p.event,
+            "actor" => &mut p.actor,
             "since" => &mut p.since,
             "until" => &mut p.until,
             "cursor" => &mut p.cursor,

@@ -158,7 +158,7 @@ pub async fn regenerate(
     ))
 }
 
-fn workspace_error(e: WorkspaceError) -> PageError {
+pub(super) fn workspace_error(e: WorkspaceError) -> PageError {
     match e {
         WorkspaceError::Store(f) => f.into(),
         WorkspaceError::NotFound => error_page(

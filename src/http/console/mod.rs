@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod api_keys;
+mod audit;
 mod chart;
 mod home;
 mod integration;
@@ -54,6 +55,7 @@ fn workspace_routes() -> Vec<Route> {
             get(integration::confirm).post(integration::regenerate),
         ),
         Route::new("/console/workspaces/{id}/members", get(members::show)),
+        Route::new("/console/workspaces/{id}/audit", get(audit::workspace_log)),
         Route::new(
             "/console/workspaces/{id}/api-keys",
             get(api_keys::list).post(api_keys::create),
@@ -112,6 +114,7 @@ fn person_routes() -> Vec<Route> {
         ),
         Route::new(SIGN_OUT_PATH, post(account::sign_out)),
         Route::new(admin::USERS_PATH, get(admin::users)),
+        Route::new(audit::PLATFORM_PATH, get(audit::platform_log)),
         Route::new("/console/admin/users/status", post(admin::set_status)),
         Route::new("/console/admin/users/reset-link", post(admin::reset_link)),
         Route::new(
@@ -309,6 +312,7 @@ pub(crate) async fn workspace_tab(
             None => "Platform admin (view only)".to_owned(),
         },
         tab,
+        administers: access.may(crate::domain::permission::WorkspaceAction::Administer),
     };
     Ok((access, header))
 }

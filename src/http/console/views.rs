@@ -22,8 +22,11 @@ pub struct WorkspaceHeader {
     pub name: String,
     /// "Owner", "Admin", "Member", or "Platform admin (view only)".
     pub role: String,
-    /// "integration" or "members".
+    /// "integration", "api-keys", "members" or "audit".
     pub tab: &'static str,
+    /// Whether the person administers it (owner or admin): the audit log
+    /// tab shows then.
+    pub administers: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -465,4 +468,54 @@ pub struct RevokeKeyPage {
     pub frame: Frame,
     pub ws: WorkspaceHeader,
     pub key: KeyRowView,
+}
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The audit log's filters as typed.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub event: String,
+    pub actor: String,
+    /// UTC days, `YYYY-MM-DD`, both included.
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditRowView {
+    pub time: String,
+    pub actor: String,
+    pub event: String,
+    pub target: String,
+    /// The target's page, while it exists.
+    pub target_link: Option<String>,
+    pub workspace: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A workspace's audit log (`ws`), or the platform's (`platform`).
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/audit.html")]
+pub struct AuditPage {
+    pub frame: Frame,
+    pub ws: Option<WorkspaceHeader>,
+    pub platform: bool,
+    /// Where the filter form goes.
+    pub action: String,
+    pub filter: AuditFilter,
+    pub events: Vec<Choice>,
+    /// The actors to choose from (a workspace's); the platform view takes
+    /// an id.
+    pub actors: Vec<Choice>,
+    pub rows: Vec<AuditRowView>,
+    pub older: Option<String>,
+    pub newest: Option<String>,
+    pub error: Option<String>,
 }

@@ -22,11 +22,12 @@ macro_rules! impl_audit {
                 ) -> Result<Vec<AuditRecord>> {
                     let rows: Vec<sql::AuditRow> = sqlx::query_as(
                         "SELECT id, occurred_at, event, actor_type, actor_id, workspace_id, ip, user_agent, details \
-                         FROM audit_log WHERE workspace_id = $1 \
+                         FROM audit_log WHERE ($1 IS NULL OR workspace_id = $1) \
                          AND ($2 IS NULL OR event = $2) \
                          AND ($3 IS NULL OR occurred_at >= $3) \
                          AND ($4 IS NULL OR occurred_at < $4) \
                          AND ($5 IS NULL OR id < $5) \
+                         AND ($7 IS NULL OR actor_id = $7) \
                          ORDER BY id DESC LIMIT $6",
                     )
                     .bind(&q.workspace_id)
@@ -35,6 +36,7 @@ macro_rules! impl_audit {
                     .bind(q.until)
                     .bind(q.before_id)
                     .bind(i64::from(q.limit))
+                    .bind(q.actor_id.as_deref())
                     .fetch_all(&self.pool)
                     .await?;
                     rows.into_iter().map(sql::audit).collect()

@@ -32,12 +32,10 @@ async fn the_audit_log_is_append_only_filterable_and_paged() {
             .await
             .unwrap();
         let q = |event, since, before_id, limit| AuditQuery {
-            workspace_id: "w1".into(),
             event,
             since,
-            until: None,
             before_id,
-            limit,
+            ..AuditQuery::workspace("w1", limit)
         };
         let all = store.list_audit(&q(None, None, None, 10)).await.unwrap();
         let events: Vec<_> = all.iter().map(|r| r.entry.event).collect();
@@ -70,6 +68,31 @@ async fn the_audit_log_is_append_only_filterable_and_paged() {
                 .len(),
             2
         );
+        // By actor, and across workspaces (the platform admin's view).
+        store
+            .append_audit(&AuditContext::system().entry(AuditEvent::UserCreated, 200))
+            .await
+            .unwrap();
+        let by_actor = |actor: &str| AuditQuery {
+            actor_id: Some(actor.into()),
+            ..AuditQuery::workspace("w1", 10)
+        };
+        assert_eq!(store.list_audit(&by_actor("app_1")).await.unwrap().len(), 3);
+        assert!(
+            store
+                .list_audit(&by_actor("app_2"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let everywhere = AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        };
+        let all = store.list_audit(&everywhere).await.unwrap();
+        assert_eq!(all.len(), 5, "{:?}", db.backend);
+        assert_eq!(all[0].entry.event, AuditEvent::UserCreated);
+        assert_eq!(all[1].entry.workspace_id.as_deref(), Some("w2"));
 
         // Neither UPDATE nor DELETE gets through.
         let pool_url = db.url.clone();

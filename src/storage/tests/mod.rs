@@ -249,14 +249,7 @@ pub(super) async fn add_public_client(store: &Arc<dyn Store>) -> (ClientRecord, 
 }
 
 pub(super) async fn last_event(store: &Arc<dyn Store>) -> AuditEvent {
-    let q = AuditQuery {
-        workspace_id: "w1".into(),
-        event: None,
-        since: None,
-        until: None,
-        before_id: None,
-        limit: 1,
-    };
+    let q = AuditQuery::workspace("w1", 1);
     store.list_audit(&q).await.unwrap()[0].entry.event
 }
 
