@@ -611,6 +611,7 @@ async fn every_console_page_is_uncached_unframed_and_runs_only_its_own_script() 
         format!("{key}/roll"),
         format!("{key}/revoke"),
         format!("/console/workspaces/{ws}/audit"),
+        format!("/console/workspaces/{ws}/connections"),
         "/console/account".to_owned(),
         "/account/apps".to_owned(),
     ];
@@ -669,6 +670,10 @@ async fn every_console_form_refuses_a_post_without_its_csrf_token() {
         (format!("{key}/active"), vec![("active", "0")]),
         (format!("{key}/roll"), vec![("overlap", "0")]),
         (format!("{key}/revoke"), vec![]),
+        (
+            format!("/console/workspaces/{ws}/connections/disconnect"),
+            vec![("client_id", "cli_x")],
+        ),
         (
             format!("/console/workspaces/{ws}/regenerate"),
             vec![("grace", "0")],

@@ -883,3 +883,66 @@ async fn platform_admins_see_every_workspace_in_the_audit_log() {
         403
     );
 }
+
+#[tokio::test]
+async fn an_owner_disconnects_an_integration_for_everyone() {
+    let c = common::connected::connected().await;
+    let home = c.browser.get(&c.node.url("/console")).await;
+    let ws = common::console::workspace_id(&home);
+    let tab = format!("/console/workspaces/{ws}/connections");
+    let p = c.browser.get(&c.node.url(&tab)).await;
+    assert_eq!(p.status, 200, "{}", p.html);
+    assert!(p.html.contains("Make") && p.html.contains(common::connected::EMAIL));
+    assert!(
+        p.html
+            .contains("<code class=\"scope\">offline_access</code>"),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("Disconnect for everyone"));
+
+    // A member sees who is connected but may not disconnect.
+    let member = person(&c.node, "m@example.com", &[(&ws, Role::Member)]).await;
+    let seen = member.get(&c.node.url(&tab)).await;
+    assert!(seen.html.contains("Make") && !seen.html.contains("Disconnect for everyone"));
+    let refused = submit(
+        &member,
+        &c.node,
+        &tab,
+        &format!("{tab}/disconnect"),
+        &[("client_id", &c.client_id)],
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(c.refresh().await.status, 200, "still connected");
+
+    let done = submit(
+        &c.browser,
+        &c.node,
+        &tab,
+        &format!("{tab}/disconnect"),
+        &[("client_id", &c.client_id)],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    let after = c
+        .browser
+        .get(&c.node.url(done.location.as_deref().unwrap()))
+        .await;
+    assert!(after.html.contains("No app is connected"), "{}", after.html);
+    assert!(after.html.contains("disconnected for everyone"));
+    assert_eq!(
+        c.refresh().await.status,
+        400,
+        "the refresh token is revoked"
+    );
+    let again = submit(
+        &c.browser,
+        &c.node,
+        &tab,
+        &format!("{tab}/disconnect"),
+        &[("client_id", &c.client_id)],
+    )
+    .await;
+    assert_eq!(again.status, 404);
+}

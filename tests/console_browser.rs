@@ -527,7 +527,8 @@ async fn a_developer_manages_api_keys_in_the_console() {
 
     // The audit log, filtered to revocations: the one revoked key.
     b.link("Audit log").await.click().await.unwrap();
-    b.wait_for_path(&format!("/console/workspaces/{ws}/audit")).await;
+    b.wait_for_path(&format!("/console/workspaces/{ws}/audit"))
+        .await;
     b.fill("Event", "API key revoked").await;
     b.click_button("Filter").await;
     let text = b.wait_for_text("API key revoked\t").await;

@@ -22,6 +22,8 @@ pub struct ConnectedApp {
     pub client_name: String,
     pub logo_uri: Option<String>,
     pub workspace_name: String,
+    /// The person who consented.
+    pub user_email: String,
 }
 
 /// Whether a stored grant covers a request, so that no consent page is

@@ -14,6 +14,8 @@ pub enum WorkspaceAction {
     Administer,
     /// Invite, change roles, remove members.
     ManageMembers,
+    /// End a third-party integration's access for every member.
+    DisconnectApps,
 }
 
 impl WorkspaceAction {
@@ -21,7 +23,7 @@ impl WorkspaceAction {
         match self {
             WorkspaceAction::View => true,
             WorkspaceAction::Administer => role.administers(),
-            WorkspaceAction::ManageMembers => role == Role::Owner,
+            WorkspaceAction::ManageMembers | WorkspaceAction::DisconnectApps => role == Role::Owner,
         }
     }
 }

@@ -172,6 +172,45 @@ impl<'a> Authorizations<'a> {
             .during("list the connected apps")
     }
 
+    /// Every integration acting in a workspace: one consent per person and
+    /// client, by client name.
+    pub async fn workspace_connections(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Vec<ConnectedApp>, StoreFailure> {
+        self.app
+            .store
+            .workspace_connected_apps(workspace_id)
+            .await
+            .during("list the workspace's connected apps")
+    }
+
+    /// Disconnects an app from a workspace for everybody: every member's
+    /// consent to it there goes, with their refresh and access tokens.
+    /// How many people it acted for (0: nothing was connected).
+    pub async fn disconnect_for_everyone(
+        &self,
+        client_id: &str,
+        workspace_id: &str,
+        ctx: &crate::domain::audit::AuditContext,
+    ) -> Result<u64, StoreFailure> {
+        let now = self.app.clock.now();
+        let audit = ctx
+            .entry(AuditEvent::ConsentRevoked, now)
+            .workspace(workspace_id)
+            .details(json!({"clientId": client_id, "everyone": true}));
+        let ended = self
+            .app
+            .store
+            .revoke_client_in_workspace(client_id, workspace_id, now, &audit)
+            .await
+            .during("disconnect the app for everyone")?;
+        if ended > 0 {
+            self.app.reload_revocations().await;
+        }
+        Ok(ended)
+    }
+
     /// Disconnects an app: its consent goes and its refresh and access
     /// tokens are revoked (RFC 7009 §2.1 spirit: the whole grant ends).
     /// `false` when there was nothing to disconnect.

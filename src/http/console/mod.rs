@@ -8,6 +8,7 @@ mod admin;
 mod api_keys;
 mod audit;
 mod chart;
+mod connections;
 mod home;
 mod integration;
 mod join;
@@ -56,6 +57,14 @@ fn workspace_routes() -> Vec<Route> {
         ),
         Route::new("/console/workspaces/{id}/members", get(members::show)),
         Route::new("/console/workspaces/{id}/audit", get(audit::workspace_log)),
+        Route::new(
+            "/console/workspaces/{id}/connections",
+            get(connections::show),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/connections/disconnect",
+            post(connections::disconnect),
+        ),
         Route::new(
             "/console/workspaces/{id}/api-keys",
             get(api_keys::list).post(api_keys::create),

@@ -90,7 +90,22 @@ pub(in crate::storage) struct ConnectedAppRow {
     client_name: String,
     logo_uri: Option<String>,
     workspace_name: String,
+    user_email: String,
 }
+
+/// Consents with the names the connected-apps pages show; the caller adds
+/// the condition and the order.
+macro_rules! select_connected_apps {
+    () => {
+        "SELECT co.user_id, co.client_id, co.workspace_id, co.scope, co.granted_at, \
+         c.name AS client_name, o.logo_uri, w.name AS workspace_name, u.email AS user_email \
+         FROM consents co JOIN clients c ON c.client_id = co.client_id \
+         LEFT JOIN oauth_clients o ON o.client_id = co.client_id \
+         JOIN workspaces w ON w.id = co.workspace_id \
+         JOIN users u ON u.id = co.user_id WHERE "
+    };
+}
+pub(in crate::storage) use select_connected_apps;
 
 #[derive(sqlx::FromRow)]
 pub(in crate::storage) struct AuthCodeRow {
@@ -200,6 +215,7 @@ pub(in crate::storage) fn connected_app(row: ConnectedAppRow) -> Result<Connecte
         client_name: row.client_name,
         logo_uri: row.logo_uri,
         workspace_name: row.workspace_name,
+        user_email: row.user_email,
     })
 }
 

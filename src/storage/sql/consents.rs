@@ -41,16 +41,48 @@ macro_rules! impl_consents {
                 }
 
                 async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>> {
-                    let rows: Vec<sql::ConnectedAppRow> = sqlx::query_as(
-                        "SELECT co.user_id, co.client_id, co.workspace_id, co.scope, co.granted_at, \
-                         c.name AS client_name, o.logo_uri, w.name AS workspace_name \
-                         FROM consents co JOIN clients c ON c.client_id = co.client_id \
-                         LEFT JOIN oauth_clients o ON o.client_id = co.client_id \
-                         JOIN workspaces w ON w.id = co.workspace_id \
-                         WHERE co.user_id = $1 ORDER BY co.granted_at DESC, co.client_id, co.workspace_id",
-                    )
-                    .bind(user_id).fetch_all(&self.pool).await?;
+                    let rows: Vec<sql::ConnectedAppRow> =
+                        sqlx::query_as(concat!(sql::select_connected_apps!(), "co.user_id = $1 \
+                         ORDER BY co.granted_at DESC, co.client_id, co.workspace_id"))
+                            .bind(user_id)
+                            .fetch_all(&self.pool)
+                            .await?;
                     rows.into_iter().map(sql::connected_app).collect()
+                }
+
+                async fn workspace_connected_apps(
+                    &self,
+                    workspace_id: &str,
+                ) -> Result<Vec<ConnectedApp>> {
+                    let rows: Vec<sql::ConnectedAppRow> =
+                        sqlx::query_as(concat!(sql::select_connected_apps!(), "co.workspace_id = $1 \
+                         ORDER BY c.name, co.client_id, co.granted_at"))
+                            .bind(workspace_id)
+                            .fetch_all(&self.pool)
+                            .await?;
+                    rows.into_iter().map(sql::connected_app).collect()
+                }
+
+                async fn revoke_client_in_workspace(
+                    &self,
+                    client_id: &str,
+                    workspace_id: &str,
+                    now: UnixTime,
+                    audit: &AuditEntry,
+                ) -> Result<u64> {
+                    let mut tx = self.begin_write().await?;
+                    let grants = Grants {
+                        user_id: None,
+                        client_id: Some(client_id),
+                        workspace_id: Some(workspace_id),
+                    };
+                    let ended = Self::end_grants(&mut tx, grants, now).await?;
+                    if ended == 0 {
+                        return Ok(0);
+                    }
+                    Self::audit(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(ended)
                 }
 
                 async fn revoke_consent(

@@ -34,6 +34,7 @@ async fn revoking_consent_revokes_the_grant_and_its_tokens() {
             client_name: "App tp_1".into(),
             logo_uri: Some("https://app.example/logo.png".into()),
             workspace_name: "Beta".into(),
+            user_email: "ann@example.com".into(),
         };
         assert_eq!(apps[0], tp_1, "newest first");
         assert_eq!(
@@ -85,6 +86,90 @@ async fn revoking_consent_revokes_the_grant_and_its_tokens() {
         let again = store.revoke_consent("u1", "tp_1", "w1", 1_300, &revoked);
         assert!(!again.await.unwrap());
         assert_eq!(count(&db, "audit_log").await, audited);
+    }
+}
+
+/// An owner ends a client's grants in the workspace for everybody; other
+/// clients and other workspaces keep theirs.
+#[tokio::test]
+async fn a_client_is_disconnected_from_a_workspace_for_everybody() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        setup(&store).await;
+        add_public_client(&store).await;
+        let members = [
+            ("w1".to_owned(), Role::Member),
+            ("w2".to_owned(), Role::Member),
+        ];
+        store
+            .create_user(
+                &user("u2", "bo@example.com"),
+                &members,
+                &entry(AuditEvent::UserCreated),
+            )
+            .await
+            .unwrap();
+        let consent = |user: &str, client: &str, ws: &str| ConsentRecord {
+            user_id: user.into(),
+            client_id: client.into(),
+            workspace_id: ws.into(),
+            scope: ScopeSet::parse("openid").unwrap(),
+            granted_at: 1_000,
+        };
+        for c in [
+            consent("u1", "tp_1", "w1"),
+            consent("u2", "tp_1", "w1"),
+            consent("u2", "tp_2", "w1"),
+            consent("u2", "tp_1", "w2"),
+        ] {
+            store
+                .save_consent(&c, &entry(AuditEvent::ConsentGranted))
+                .await
+                .unwrap();
+        }
+        redeemed(&store, 1, "fam-a", Some(9_000)).await;
+        let apps = store.workspace_connected_apps("w1").await.unwrap();
+        let who: Vec<_> = apps
+            .iter()
+            .map(|a| (a.consent.client_id.as_str(), a.user_email.as_str()))
+            .collect();
+        assert_eq!(
+            who,
+            [
+                ("tp_1", "ann@example.com"),
+                ("tp_1", "bo@example.com"),
+                ("tp_2", "bo@example.com")
+            ],
+            "{:?}",
+            db.backend
+        );
+        let revoked = entry(AuditEvent::ConsentRevoked);
+        let ended = store
+            .revoke_client_in_workspace("tp_1", "w1", 1_200, &revoked)
+            .await
+            .unwrap();
+        assert_eq!(ended, 2);
+        let rt = store.refresh_token(&h(11)).await.unwrap().unwrap();
+        assert_eq!(rt.revoked_at, Some(1_200), "their tokens end too");
+        let left = store.workspace_connected_apps("w1").await.unwrap();
+        assert_eq!(
+            (left.len(), left[0].consent.client_id.as_str()),
+            (1, "tp_2")
+        );
+        assert_eq!(store.workspace_connected_apps("w2").await.unwrap().len(), 1);
+        let audited = count(&db, "audit_log").await;
+        assert_eq!(
+            store
+                .revoke_client_in_workspace("tp_1", "w1", 1_300, &revoked)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            count(&db, "audit_log").await,
+            audited,
+            "nothing to end, nothing audited"
+        );
     }
 }
 
