@@ -261,3 +261,110 @@ async fn each_step_of_the_browser_flow_can_hit_a_different_node() {
         assert!(back.redirect_params().contains_key("code"));
     }
 }
+
+/// Usage counts are exact across nodes: each node counts in memory and
+/// adds its batch to the shared rows, per UTC day and outcome.
+#[tokio::test]
+async fn usage_counted_on_two_nodes_adds_up_exactly() {
+    use keyflow::domain::usage::{Outcome, day_of};
+    use keyflow::service::usage::DayRange;
+    const T0: i64 = 1_800_000_000;
+    for db in TestDb::all().await {
+        let clock = MockClock::new(T0);
+        let a = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+        let b = TestServer::start_with_clock(&db.url, MASTER, &[], Arc::new(clock.clone())).await;
+        let ws = workspace(&a, "usage").await;
+        let id = &ws.workspace.id;
+        let creator = keyflow::service::api_keys::Creator {
+            id: "test".into(),
+            scopes: keyflow::domain::scope::ScopeSet::parse("api:read").unwrap(),
+            audit: AuditContext::system(),
+        };
+        let made = a
+            .app
+            .api_keys
+            .create(
+                id,
+                keyflow::service::api_keys::NewKey {
+                    name: "shared".into(),
+                    key_type: keyflow::domain::api_key::ApiKeyType::Secret,
+                    scopes: keyflow::domain::scope::ScopeSet::parse("api:read").unwrap(),
+                    expires_at: None,
+                    rate_limits: None,
+                },
+                &creator,
+            )
+            .await
+            .unwrap();
+        let key = made.key.expose().to_owned();
+        let prefix = key.split('.').next().unwrap();
+        let wrong =
+            keyflow::domain::api_key::with_checksum(&format!("{prefix}.{}", "B".repeat(43)));
+        let whoami = |node: &TestServer, key: &str| {
+            let req = http().get(node.url("/v1/whoami")).bearer_auth(key).send();
+            async move { req.await.unwrap().status().as_u16() }
+        };
+        for _ in 0..7 {
+            assert_eq!(whoami(&a, &key).await, 200);
+        }
+        for _ in 0..5 {
+            assert_eq!(whoami(&b, &key).await, 200);
+        }
+        for _ in 0..2 {
+            assert_eq!(whoami(&b, &wrong).await, 401);
+        }
+        let good = basic(&ws.application_key, ws.secret_key.expose());
+        for node in [&a, &a, &a, &a, &b, &b, &b] {
+            assert_eq!(post_form(node, Some(&good), CC).await.status, 200);
+        }
+        let bad = basic(&ws.application_key, "wrong");
+        assert_eq!(post_form(&a, Some(&bad), CC).await.status, 401);
+        // A flush on each node in between, then the next UTC day.
+        a.app.flush_usage().await;
+        clock.advance(86_400);
+        for _ in 0..3 {
+            assert_eq!(whoami(&a, &key).await, 200);
+        }
+        a.app.flush_usage().await;
+        b.app.flush_usage().await;
+
+        let range = DayRange::last(2, keyflow::clock::Clock::now(&clock));
+        let keys = b
+            .app
+            .usage_reports()
+            .api_key(id, &made.record.id, range)
+            .await
+            .unwrap();
+        let day1 = day_of(T0) - range.from;
+        assert_eq!(day1, 0, "{:?}", db.backend);
+        let of = |day: usize, o: Outcome| keys.days[day][o.index()];
+        assert_eq!(
+            (
+                of(0, Outcome::Success),
+                of(0, Outcome::Invalid),
+                of(1, Outcome::Success)
+            ),
+            (12, 2, 3),
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(keys.all_outcomes_total(), 17);
+        let apps = a
+            .app
+            .usage_reports()
+            .client(&ws.application_key, range)
+            .await
+            .unwrap();
+        assert_eq!(
+            (apps.total(Outcome::Success), apps.total(Outcome::Invalid)),
+            (7, 1),
+            "{:?}",
+            db.backend
+        );
+        let listed = a.app.api_keys.get(id, &made.record.id).await.unwrap();
+        assert_eq!(
+            listed.usage_count, 15,
+            "every authenticated use, from both nodes"
+        );
+    }
+}
