@@ -568,6 +568,21 @@ async fn usage_is_counted_by_day_and_outcome_and_charted() {
         assert_eq!(f.whoami(&key).await, 200);
     }
     assert_eq!(f.whoami(&key).await, 429);
+    // The key's page shows the budget as it stands, spending none of it.
+    for _ in 0..2 {
+        let p = f.owner.get(&f.node.url(&page)).await;
+        assert!(
+            p.html
+                .contains("<th scope=\"row\">Read</th><td>3</td><td>0 <span class=\"muted small\">(whole again in 60 s)"),
+            "{}",
+            p.html
+        );
+        assert!(
+            p.html.contains("<th scope=\"row\">Write</th><td>"),
+            "{}",
+            p.html
+        );
+    }
     let prefix = key.split('.').next().unwrap();
     let forged = keyflow::domain::api_key::with_checksum(&format!("{prefix}.{}", "A".repeat(43)));
     assert_eq!(f.whoami(&forged).await, 401);

@@ -144,6 +144,10 @@ pub trait Backend: Send + Sync + 'static {
         emission: i64,
         tolerance: i64,
     ) -> Result<Result<i64, i64>, String>;
+
+    /// The bucket's theoretical arrival time, if it has one; changes
+    /// nothing.
+    async fn peek(&self, bucket: &str) -> Result<Option<i64>, String>;
 }
 
 #[derive(Default)]
@@ -178,6 +182,11 @@ impl Backend for MemoryBackend {
         }
         Ok(Ok(tat + emission))
     }
+
+    async fn peek(&self, bucket: &str) -> Result<Option<i64>, String> {
+        let tats = self.tats.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(tats.get(bucket).copied())
+    }
 }
 
 /// Bucket state in the database every node shares: exact across nodes,
@@ -198,6 +207,13 @@ impl Backend for StoreBackend {
             .await
             .map_err(|e| e.to_string())
     }
+
+    async fn peek(&self, bucket: &str) -> Result<Option<i64>, String> {
+        self.0
+            .rate_limit_tat(bucket)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 pub struct RateLimiter {
@@ -211,6 +227,29 @@ impl RateLimiter {
 
     pub fn in_memory() -> Self {
         Self::new(Arc::new(MemoryBackend::default()))
+    }
+
+    /// What `check` would find now, without spending anything: the
+    /// requests left of `limit` and the seconds until the quota is whole.
+    pub async fn peek(
+        &self,
+        bucket: &str,
+        category: Category,
+        limit: u32,
+        now_us: i64,
+    ) -> Result<Decision, String> {
+        let limit = limit.clamp(1, WINDOW_US as u32);
+        let emission = WINDOW_US / i64::from(limit);
+        let key = format!("{bucket}:{}", category.as_str());
+        let tat = self.backend.peek(&key).await?.unwrap_or(now_us).max(now_us);
+        let remaining = ((WINDOW_US - (tat - now_us)) / emission).clamp(0, i64::from(limit)) as u32;
+        Ok(Decision {
+            allowed: remaining > 0,
+            limit,
+            remaining,
+            reset: ((tat - now_us).max(0) as u64).div_ceil(1_000_000),
+            category,
+        })
     }
 
     /// Counts one request of `category` against `limit` per minute in
@@ -290,6 +329,34 @@ mod tests {
                 .unwrap()
                 .allowed
         );
+    }
+
+    #[tokio::test]
+    async fn peeking_spends_nothing_and_sees_what_was_spent() {
+        let limiter = RateLimiter::in_memory();
+        let now = 1_000_000_000;
+        let fresh = limiter.peek("k", Category::Read, 10, now).await.unwrap();
+        assert_eq!((fresh.remaining, fresh.reset, fresh.allowed), (10, 0, true));
+        for _ in 0..4 {
+            limiter.check("k", Category::Read, 10, now).await.unwrap();
+        }
+        let seen = limiter.peek("k", Category::Read, 10, now).await.unwrap();
+        assert_eq!((seen.remaining, seen.reset), (6, 24));
+        let again = limiter.peek("k", Category::Read, 10, now).await.unwrap();
+        assert_eq!(again, seen, "a peek spends nothing");
+        assert_eq!(
+            limiter
+                .peek("k", Category::Write, 10, now)
+                .await
+                .unwrap()
+                .remaining,
+            10
+        );
+        let later = limiter
+            .peek("k", Category::Read, 10, now + 12_000_000)
+            .await
+            .unwrap();
+        assert_eq!(later.remaining, 8);
     }
 
     #[tokio::test]

@@ -20,6 +20,9 @@ pub trait RateLimitStore: Send + Sync {
     /// (see `rate_limit.rs`), atomically.
     async fn rate_limit_refund(&self, bucket: &str, emission_us: i64) -> Result<()>;
 
+    /// A bucket's theoretical arrival time, if it has one.
+    async fn rate_limit_tat(&self, bucket: &str) -> Result<Option<i64>>;
+
     /// Forgets buckets that have fully refilled.
     async fn purge_rate_limits(&self, now_us: i64) -> Result<u64>;
 }

@@ -369,6 +369,26 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    /// The principal's budget in each category right now, without spending
+    /// any; empty when it has none or no limiter is configured.
+    pub async fn rate_state(&self, p: &Principal) -> Result<Vec<Decision>, String> {
+        let (Some(limiter), Some(budget)) = (&self.shared.limiter, &p.rate_limit) else {
+            return Ok(Vec::new());
+        };
+        let now = self.shared.clock.now_us();
+        let mut out = Vec::new();
+        for c in [Category::Read, Category::Write, Category::Token] {
+            out.push(
+                limiter
+                    .peek(&budget.bucket, c, budget.limits.get(c), now)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+}
+
 /// Middleware that authenticates, enforces the credential's rate limit for
 /// the request's category (safe methods read, others write) and adds the
 /// RateLimit headers to the answer. Handlers still take `Principal`.

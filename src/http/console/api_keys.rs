@@ -368,6 +368,8 @@ fn limit_fields(app: &App, t: ApiKeyType, overrides: Option<Overrides>) -> Vec<L
         default: defaults.get(c),
         value: set.map(|v| v.to_string()).unwrap_or_default(),
         effective: set.unwrap_or(defaults.get(c)),
+        remaining: None,
+        refills_in: 0,
     })
     .collect()
 }
@@ -652,7 +654,16 @@ async fn key_page(
     } else {
         StatusCode::OK
     };
-    let (error, edit) = match refused {
+    // The budget as it stands, read without spending any of it.
+    let state = app
+        .verifier
+        .rate_state(&app.api_keys.principal(&k))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "reading a key's rate limit state failed");
+            Vec::new()
+        });
+    let (error, mut edit) = match refused {
         Some((e, f)) => (Some(e), f),
         None => (
             None,
@@ -670,6 +681,10 @@ async fn key_page(
             },
         ),
     };
+    for (l, d) in edit.limits.iter_mut().zip(&state) {
+        l.remaining = Some(d.remaining);
+        l.refills_in = d.reset;
+    }
     Ok(page(
         status,
         ApiKeyPage {

@@ -378,6 +378,10 @@ pub struct LimitView {
     /// The override as typed, or empty for the default.
     pub value: String,
     pub effective: u32,
+    /// Requests left right now, and seconds until the quota is whole (the
+    /// key's page only).
+    pub remaining: Option<u32>,
+    pub refills_in: u64,
 }
 
 /// The fields of "Create API key" (and of a key's settings).

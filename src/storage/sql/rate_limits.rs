@@ -47,6 +47,15 @@ macro_rules! impl_rate_limits {
                     Ok(())
                 }
 
+                async fn rate_limit_tat(&self, bucket: &str) -> Result<Option<i64>> {
+                    let row: Option<(i64,)> =
+                        sqlx::query_as("SELECT tat FROM rate_limit_state WHERE bucket = $1")
+                            .bind(bucket)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    Ok(row.map(|(tat,)| tat))
+                }
+
                 async fn purge_rate_limits(&self, now: i64) -> Result<u64> {
                     let _turn = self.write_turn().await;
                     Ok(sqlx::query("DELETE FROM rate_limit_state WHERE tat < $1")
