@@ -77,6 +77,46 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// `n` keys named `key 000`… created through the service by `user_id`
+    /// a second apart, alternately secret and read-only; their prefixes.
+    async fn bulk(&self, user_id: &str, n: usize) -> Vec<String> {
+        use keyflow::domain::api_key::ApiKeyType;
+        let app = &self.node.app;
+        let access = app
+            .members()
+            .access_for_application(&self.ws)
+            .await
+            .unwrap();
+        let by = app
+            .api_keys
+            .person_creator(
+                user_id,
+                &access,
+                keyflow::domain::audit::AuditContext::system(),
+            )
+            .unwrap();
+        let mut prefixes = Vec::new();
+        for i in 0..n {
+            self.clock.advance(1);
+            let new = keyflow::service::api_keys::NewKey {
+                name: format!("key {i:03}"),
+                key_type: if i % 2 == 0 {
+                    ApiKeyType::Secret
+                } else {
+                    ApiKeyType::ReadOnly
+                },
+                scopes: keyflow::domain::scope::ScopeSet::parse("api:read").unwrap(),
+                expires_at: None,
+                rate_limits: None,
+            };
+            let made = app.api_keys.create(&self.ws, new, &by).await.unwrap();
+            prefixes.push(made.record.prefix);
+        }
+        prefixes
+    }
+}
+
 fn key_id(path: &str) -> &str {
     path.rsplit('/').next().unwrap()
 }
@@ -473,47 +513,7 @@ async fn deactivate_activate_edit_roll_and_revoke_take_effect() {
 #[tokio::test]
 async fn the_table_searches_filters_sorts_and_pages() {
     let f = fixture().await;
-    let by = f
-        .node
-        .app
-        .api_keys
-        .person_creator(
-            "u",
-            &f.node
-                .app
-                .members()
-                .access_for_application(&f.ws)
-                .await
-                .unwrap(),
-            keyflow::domain::audit::AuditContext::system(),
-        )
-        .unwrap();
-    let mut prefixes = Vec::new();
-    for i in 0..(PAGE_SIZE + 5) {
-        f.clock.advance(1);
-        let made = f
-            .node
-            .app
-            .api_keys
-            .create(
-                &f.ws,
-                keyflow::service::api_keys::NewKey {
-                    name: format!("key {i:03}"),
-                    key_type: if i % 2 == 0 {
-                        keyflow::domain::api_key::ApiKeyType::Secret
-                    } else {
-                        keyflow::domain::api_key::ApiKeyType::ReadOnly
-                    },
-                    scopes: keyflow::domain::scope::ScopeSet::parse("api:read").unwrap(),
-                    expires_at: None,
-                    rate_limits: None,
-                },
-                &by,
-            )
-            .await
-            .unwrap();
-        prefixes.push(made.record.prefix);
-    }
+    let prefixes = f.bulk("u", PAGE_SIZE + 5).await;
     let owner = &f.owner;
     let get = |q: &str| {
         let url = f.node.url(&format!("{}?{q}", f.tab()));
@@ -814,39 +814,7 @@ async fn the_audit_log_is_filtered_paged_and_names_its_targets() {
     }
 
     // 60 more entries: 50 a page, then the rest behind "Older".
-    let by = f
-        .node
-        .app
-        .api_keys
-        .person_creator(
-            &owner_id,
-            &f.node
-                .app
-                .members()
-                .access_for_application(&f.ws)
-                .await
-                .unwrap(),
-            keyflow::domain::audit::AuditContext::system(),
-        )
-        .unwrap();
-    for i in 0..60 {
-        f.node
-            .app
-            .api_keys
-            .create(
-                &f.ws,
-                keyflow::service::api_keys::NewKey {
-                    name: format!("bulk {i}"),
-                    key_type: keyflow::domain::api_key::ApiKeyType::Secret,
-                    scopes: keyflow::domain::scope::ScopeSet::parse("api:read").unwrap(),
-                    expires_at: None,
-                    rate_limits: None,
-                },
-                &by,
-            )
-            .await
-            .unwrap();
-    }
+    f.bulk(&owner_id, 60).await;
     let first = get("event=api_key_created".into()).await;
     assert_eq!(first.html.matches("<td>API key created</td>").count(), 50);
     let at = first.html.find("rel=\"next\"").expect("an Older link");

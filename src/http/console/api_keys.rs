@@ -833,15 +833,12 @@ pub async fn roll_page(
     headers: HeaderMap,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (session, ws, key) = confirmation(&app, &headers, &id, &key_id).await?;
-    Ok(page(
-        StatusCode::OK,
-        RollKeyPage {
-            frame: frame(&app, &session, "workspaces"),
-            ws,
-            key,
-        },
-    ))
+    confirmation(&app, &headers, &id, &key_id, |frame, ws, key| RollKeyPage {
+        frame,
+        ws,
+        key,
+    })
+    .await
 }
 
 pub async fn revoke_page(
@@ -849,32 +846,31 @@ pub async fn revoke_page(
     headers: HeaderMap,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (session, ws, key) = confirmation(&app, &headers, &id, &key_id).await?;
-    Ok(page(
-        StatusCode::OK,
-        RevokeKeyPage {
-            frame: frame(&app, &session, "workspaces"),
-            ws,
-            key,
-        },
-    ))
+    confirmation(&app, &headers, &id, &key_id, |frame, ws, key| {
+        RevokeKeyPage { frame, ws, key }
+    })
+    .await
 }
 
-async fn confirmation(
+/// A confirmation page about one key, for those who may act on it.
+async fn confirmation<P: axum::response::IntoResponse>(
     app: &App,
     headers: &HeaderMap,
     id: &str,
     key_id: &str,
-) -> Result<(SignedIn, super::views::WorkspaceHeader, KeyRowView), PageError> {
+    view: impl FnOnce(super::views::Frame, super::views::WorkspaceHeader, KeyRowView) -> P,
+) -> Result<Response, PageError> {
     let session = require_session(app, headers, &key_path(id, key_id)).await?;
     let (access, ws) = workspace_tab(app, &session, id, "api-keys").await?;
     access.require(WorkspaceAction::Administer)?;
     let k = app.api_keys.get(id, key_id).await.map_err(key_error)?;
     let creators = Creators::of(app, id, std::slice::from_ref(&k)).await?;
-    let now = app.clock.now();
     let empty = UsageSeries::from_rows(0, 0, &[]);
-    let view = row(app, &k, &creators, None, &empty, now);
-    Ok((session, ws, view))
+    let key = row(app, &k, &creators, None, &empty, app.clock.now());
+    Ok(page(
+        StatusCode::OK,
+        view(frame(app, &session, "workspaces"), ws, key),
+    ))
 }
 
 pub async fn roll(
