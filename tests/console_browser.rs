@@ -369,6 +369,20 @@ async fn a_developer_manages_api_keys_in_the_console() {
         for s in scopes {
             b.field_in(Some(&dialog), s).await.click().await.unwrap();
         }
+        // The form offers only what the chosen type may carry.
+        let offered = b
+            .script(
+                "return [...document.querySelectorAll('dialog[open] [data-key-types]')]\
+                 .filter(r => !r.hidden).length",
+                vec![],
+            )
+            .await;
+        let expected = match kind.split(':').next().unwrap() {
+            "Client" => 1,
+            "Read-only" => 3,
+            _ => 7,
+        };
+        assert_eq!(offered, expected, "{kind}");
         b.field_in(Some(&dialog), "In 90 days")
             .await
             .click()

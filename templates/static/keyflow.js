@@ -1,4 +1,5 @@
-// keyflow's one script: copy buttons and confirmation dialogs. Every page
+// keyflow's one script: copy buttons, confirmation dialogs, and the key
+// form showing only the scopes its chosen type may carry. Every page
 // works without it except copying: a button that opens a dialog is a
 // form that leads to a confirmation page when this script is absent.
 (function () {
@@ -51,7 +52,24 @@
     }
   });
 
+  // A scope the chosen key type may not carry is hidden and unchecked; the
+  // server refuses it anyway, so without this script nothing is lost.
+  function fitScopes(select) {
+    var form = select.closest("form");
+    if (!form) return;
+    form.querySelectorAll("[data-key-types]").forEach(function (row) {
+      var allowed = row.getAttribute("data-key-types").split(" ").indexOf(select.value) >= 0;
+      row.hidden = !allowed;
+      if (!allowed) row.querySelectorAll("input").forEach(function (i) { i.checked = false; });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-key-type]")) fitScopes(event.target);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-key-type]").forEach(fitScopes);
     if (!navigator.clipboard) return;
     document.querySelectorAll("button[data-copy]").forEach(function (b) {
       b.hidden = false;

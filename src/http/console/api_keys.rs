@@ -336,15 +336,19 @@ fn scope_choices(app: &App, checked: &ScopeSet) -> Vec<ScopeChoice> {
         .grantable_scopes()
         .into_iter()
         .map(|(name, description)| {
-            let types: Vec<&str> = [ApiKeyType::Secret, ApiKeyType::Client, ApiKeyType::ReadOnly]
-                .into_iter()
-                .filter(|t| t.allows_scope(&name))
-                .map(type_label)
-                .collect();
+            let types: Vec<ApiKeyType> =
+                [ApiKeyType::Secret, ApiKeyType::Client, ApiKeyType::ReadOnly]
+                    .into_iter()
+                    .filter(|t| t.allows_scope(&name))
+                    .collect();
+            let list = |f: fn(ApiKeyType) -> &'static str, sep| {
+                types.iter().map(|t| f(*t)).collect::<Vec<_>>().join(sep)
+            };
             ScopeChoice {
                 field: format!("scope-{name}"),
                 checked: checked.contains(&name),
-                types: types.join(", "),
+                types: list(type_label, ", "),
+                type_values: list(ApiKeyType::as_str, " "),
                 name,
                 description,
             }

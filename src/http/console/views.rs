@@ -366,6 +366,9 @@ pub struct ScopeChoice {
     pub description: String,
     /// The key types that may carry it, for people to read.
     pub types: String,
+    /// The same as type values (`secret read_only`), for keyflow.js to
+    /// hide what the chosen type may not carry.
+    pub type_values: String,
     pub checked: bool,
 }
 
