@@ -666,6 +666,31 @@ async fn usage_is_counted_by_day_and_outcome_and_charted() {
         "{}",
         list.html
     );
+
+    // Past the retention (90 days by default) the next flush prunes them.
+    let range = keyflow::service::usage::DayRange::parse(Some(&d1), Some(&d2), T0).unwrap();
+    let kept = || async {
+        let reports = f.node.app.usage_reports();
+        reports.api_key(&f.ws, &id, range).await
+    };
+    f.clock.advance(89 * 86_400);
+    f.node.app.flush_usage().await;
+    assert_eq!(
+        kept().await.unwrap().all_outcomes_total(),
+        8,
+        "day 2 is 89 days old"
+    );
+    f.clock.advance(86_400);
+    f.node.app.flush_usage().await;
+    let left = kept().await.unwrap();
+    assert_eq!(
+        (
+            left.days[0].iter().sum::<i64>(),
+            left.days[1].iter().sum::<i64>()
+        ),
+        (0, 3),
+        "day 1 is 91 days old, day 2 90"
+    );
 }
 
 #[tokio::test]
