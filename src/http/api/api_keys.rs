@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::access::key_creator;
-use super::{
-    API_KEY_PATH, API_KEY_ROLL_PATH, API_KEY_USAGE_PATH, API_KEYS_PATH, ApiError, ErrorBody,
-};
+use super::{API_KEY_PATH, API_KEY_ROLL_PATH, API_KEYS_PATH, ApiError, ErrorBody};
 use super::{json_body, optional_json_body};
 use crate::app::App;
 use crate::domain::api_key::KeyAccess;
@@ -345,87 +343,4 @@ pub async fn roll(
         .roll(&workspace_id, &id, req.expires_old_in_seconds, &creator)
         .await?;
     Ok(created(&app, &made))
-}
-
-/// `?from&to`: the days a usage report covers.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct UsageQuery {
-    /// First day, `YYYY-MM-DD` (UTC) or an RFC 3339 time; default 29 days before `to`.
-    from: Option<String>,
-    /// Last day, included; default today (UTC). At most 366 days in all.
-    to: Option<String>,
-}
-
-impl UsageQuery {
-    /// The range asked for, from a query string that may be malformed.
-    pub fn range(
-        app: &App,
-        query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
-    ) -> Result<crate::service::usage::DayRange, ApiError> {
-        let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        crate::service::usage::DayRange::parse(q.from.as_deref(), q.to.as_deref(), app.clock.now())
-            .map_err(ApiError::BadRequest)
-    }
-}
-
-/// What a usage report looks like.
-pub const USAGE_EXAMPLE: &str = r#"{"from": "2026-11-30", "to": "2026-12-01",
-    "days": [
-      {"date": "2026-11-30", "success": 1520, "invalid": 2, "expired": 0, "disabled": 0,
-       "insufficient_scope": 4, "rate_limited": 0},
-      {"date": "2026-12-01", "success": 980, "invalid": 0, "expired": 0, "disabled": 0,
-       "insufficient_scope": 0, "rate_limited": 12}],
-    "totals": {"success": 2500, "invalid": 2, "expired": 0, "disabled": 0,
-       "insufficient_scope": 4, "rate_limited": 12}}"#;
-
-/// A key's verifications per UTC day and outcome. Counts are written in
-/// batches every few seconds, and kept for the configured retention.
-#[utoipa::path(
-    get,
-    path = API_KEY_USAGE_PATH,
-    tag = "API keys",
-    params(
-        ("workspace_id" = String, Path, description = "The credential's own workspace"),
-        ("key_id" = String, Path, description = "The key's id"),
-        UsageQuery,
-    ),
-    responses(
-        (status = 200, description = "Every day of the range with each outcome's count: \
-            `success`, `invalid` (the key's prefix with a wrong secret), `expired`, `disabled` \
-            (deactivated or revoked), `insufficient_scope`, `rate_limited`",
-            body = serde_json::Value,
-            example = json!(serde_json::from_str::<Value>(USAGE_EXAMPLE).unwrap())),
-        (status = 400, description = "A malformed date, from after to, or more than 366 days", body = ErrorBody),
-        (status = 401, description = "No credential", body = ErrorBody),
-        (status = 403, description = "The credential may not read keys", body = ErrorBody),
-        (status = 404, description = "No such key in the workspace", body = ErrorBody),
-    ),
-    security(("bearer" = ["keys:read"])),
-)]
-pub async fn usage(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    Path((workspace_id, id)): Path<(String, String)>,
-    query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    key_creator(
-        &app,
-        &principal,
-        &workspace_id,
-        KeyAccess::Read,
-        AuditContext::system(),
-    )
-    .await?;
-    let range = UsageQuery::range(&app, query)?;
-    let key = app.api_keys.get(&workspace_id, &id).await?;
-    let series = app
-        .usage_reports()
-        .api_key(&workspace_id, &key.id, range)
-        .await?;
-    let mut body = series.to_json();
-    body["apiKeyId"] = key.id.into();
-    body["lastUsedAt"] = key.last_used_at.map(crate::clock::rfc3339).into();
-    Ok(Json(body).into_response())
 }

@@ -11,8 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::workspace_access;
-use super::api_keys::{USAGE_EXAMPLE, UsageQuery};
-use super::{APPLICATION_TOKEN_PATH, APPLICATION_USAGE_PATH, ApiError, ErrorBody, REGENERATE_PATH};
+use super::{APPLICATION_TOKEN_PATH, ApiError, ErrorBody, REGENERATE_PATH};
 use super::{no_store, optional_json_body};
 use crate::app::App;
 use crate::clock::rfc3339;
@@ -162,51 +161,5 @@ pub async fn regenerate(
         "lastRotatedAt": rfc3339(rotated.rotated_at),
         "previousSecretExpiresAt": rfc3339(rotated.previous_expires_at),
     });
-    Ok(no_store(StatusCode::OK, &body))
-}
-
-/// The application key's token requests per UTC day and outcome.
-#[utoipa::path(
-    get,
-    path = APPLICATION_USAGE_PATH,
-    tag = "application token",
-    params(
-        ("workspace_id" = String, Path, description = "The workspace (the token's own)"),
-        UsageQuery,
-    ),
-    responses(
-        (status = 200, description = "Every day of the range with each outcome's count: \
-            `success` (a token issued), `invalid` (a wrong secret with this application key), \
-            `insufficient_scope` (a scope it may not have), `rate_limited`",
-            body = serde_json::Value,
-            example = json!(serde_json::from_str::<serde_json::Value>(USAGE_EXAMPLE).unwrap())),
-        (status = 400, description = "A malformed date, from after to, or more than 366 days", body = ErrorBody),
-        (status = 401, description = "No access token", body = ErrorBody),
-        (status = 403, description = "The token lacks `workspace:admin`", body = ErrorBody),
-        (status = 404, description = "Another workspace, or none", body = ErrorBody),
-    ),
-    security(("bearer" = ["workspace:admin"])),
-)]
-pub async fn usage(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    Path(workspace_id): Path<String>,
-    query: Result<axum::extract::Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    workspace_access(&app, &principal, &workspace_id)
-        .await?
-        .require(WorkspaceAction::View)?;
-    let range = UsageQuery::range(&app, query)?;
-    let token = app
-        .workspaces()
-        .application_token(&workspace_id, app.clock.now())
-        .await?;
-    let series = app
-        .usage_reports()
-        .client(&token.client.client_id, range)
-        .await?;
-    let mut body = series.to_json();
-    body["applicationKey"] = token.client.client_id.into();
-    body["lastUsedAt"] = token.client.last_used_at.map(rfc3339).into();
     Ok(no_store(StatusCode::OK, &body))
 }

@@ -13,6 +13,7 @@ mod invitations;
 mod members;
 pub mod openapi;
 mod roles;
+mod usage;
 mod whoami;
 mod workspaces;
 
@@ -96,8 +97,8 @@ fn operations() -> Vec<Operation> {
         op(M::PATCH, API_KEY_PATH, api_keys::update),
         op(M::DELETE, API_KEY_PATH, api_keys::revoke),
         op(M::POST, API_KEY_ROLL_PATH, api_keys::roll),
-        op(M::GET, API_KEY_USAGE_PATH, api_keys::usage),
-        op(M::GET, APPLICATION_USAGE_PATH, application_token::usage),
+        op(M::GET, API_KEY_USAGE_PATH, usage::api_key),
+        op(M::GET, APPLICATION_USAGE_PATH, usage::application),
         op(M::GET, MEMBERS_PATH, members::list),
         op(M::PATCH, MEMBER_PATH, members::change_role),
         op(M::DELETE, MEMBER_PATH, members::remove),

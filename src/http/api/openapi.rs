@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{api_keys, application_token, audit_logs, clients, invitations, members};
-use super::{whoami, workspaces};
+use super::{usage, whoami, workspaces};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,14 +33,14 @@ use super::{whoami, workspaces};
         workspaces::create,
         application_token::show,
         application_token::regenerate,
-        application_token::usage,
+        usage::application,
         audit_logs::list,
         api_keys::list,
         api_keys::create,
         api_keys::update,
         api_keys::revoke,
         api_keys::roll,
-        api_keys::usage,
+        usage::api_key,
         members::list,
         members::change_role,
         members::remove,

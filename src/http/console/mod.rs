@@ -37,11 +37,13 @@ pub use join::INVITATION_PATH;
 
 pub fn routes() -> Vec<Route> {
     let mut routes = workspace_routes();
+    routes.extend(api_key_routes());
+    routes.extend(activity_routes());
     routes.extend(person_routes());
     routes
 }
 
-/// The console's home and each workspace's tabs and forms.
+/// The console's home, a workspace's integration and members.
 fn workspace_routes() -> Vec<Route> {
     vec![
         Route::new(CONSOLE_PATH, get(home::index)),
@@ -56,15 +58,28 @@ fn workspace_routes() -> Vec<Route> {
             get(integration::confirm).post(integration::regenerate),
         ),
         Route::new("/console/workspaces/{id}/members", get(members::show)),
-        Route::new("/console/workspaces/{id}/audit", get(audit::workspace_log)),
         Route::new(
-            "/console/workspaces/{id}/connections",
-            get(connections::show),
+            "/console/workspaces/{id}/members/invite",
+            post(members::invite),
         ),
         Route::new(
-            "/console/workspaces/{id}/connections/disconnect",
-            post(connections::disconnect),
+            "/console/workspaces/{id}/members/role",
+            post(members::change_role),
         ),
+        Route::new(
+            "/console/workspaces/{id}/members/remove",
+            post(members::remove),
+        ),
+        Route::new(
+            "/console/workspaces/{id}/invitations/revoke",
+            post(members::revoke_invitation),
+        ),
+    ]
+}
+
+/// A workspace's API Keys tab, a key's page, and their actions.
+fn api_key_routes() -> Vec<Route> {
+    vec![
         Route::new(
             "/console/workspaces/{id}/api-keys",
             get(api_keys::list).post(api_keys::create),
@@ -93,21 +108,20 @@ fn workspace_routes() -> Vec<Route> {
             "/console/workspaces/{id}/api-keys/{key}/revoke",
             get(api_keys::revoke_page).post(api_keys::revoke),
         ),
+    ]
+}
+
+/// Who and what acts in a workspace: its audit log and connected apps.
+fn activity_routes() -> Vec<Route> {
+    vec![
+        Route::new("/console/workspaces/{id}/audit", get(audit::workspace_log)),
         Route::new(
-            "/console/workspaces/{id}/members/invite",
-            post(members::invite),
+            "/console/workspaces/{id}/connections",
+            get(connections::show),
         ),
         Route::new(
-            "/console/workspaces/{id}/members/role",
-            post(members::change_role),
-        ),
-        Route::new(
-            "/console/workspaces/{id}/members/remove",
-            post(members::remove),
-        ),
-        Route::new(
-            "/console/workspaces/{id}/invitations/revoke",
-            post(members::revoke_invitation),
+            "/console/workspaces/{id}/connections/disconnect",
+            post(connections::disconnect),
         ),
     ]
 }

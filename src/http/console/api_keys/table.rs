@@ -1,0 +1,220 @@
+//! The key table: each key as a row, the search, filters and paging, the
+//! names of creators, and the workspace's overview.
+
+use super::*;
+
+/// `?q&status&type&sort&page&done`: the table's view.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    pub(super) q: Option<String>,
+    pub(super) status: Option<String>,
+    #[serde(rename = "type")]
+    pub(super) key_type: Option<String>,
+    pub(super) sort: Option<String>,
+    pub(super) page: Option<usize>,
+    pub(super) done: Option<String>,
+}
+
+/// The status a person sees: the stored one, and "expires soon".
+pub(super) fn shown_status(k: &ApiKeyRecord, now: UnixTime) -> (&'static str, &'static str, bool) {
+    let status = keys::status(k, now);
+    let soon = status == ApiKeyStatus::Active
+        && k.expires_at
+            .is_some_and(|e| e - now <= EXPIRES_SOON_DAYS * 86_400);
+    let (key, label) = match status {
+        ApiKeyStatus::Active => ("active", "Active"),
+        ApiKeyStatus::Deactivated => ("deactivated", "Deactivated"),
+        ApiKeyStatus::Expired => ("expired", "Expired"),
+        ApiKeyStatus::Revoked => ("revoked", "Revoked"),
+    };
+    (key, label, soon)
+}
+
+pub(super) fn type_label(t: ApiKeyType) -> &'static str {
+    match t {
+        ApiKeyType::Secret => "Secret",
+        ApiKeyType::Client => "Client",
+        ApiKeyType::ReadOnly => "Read-only",
+    }
+}
+
+/// Names for the `created_by` ids a workspace's keys carry: its members,
+/// its application key, and its other keys.
+pub(super) struct Creators(HashMap<String, String>);
+
+impl Creators {
+    pub(super) async fn of(
+        app: &App,
+        workspace_id: &str,
+        keys: &[ApiKeyRecord],
+    ) -> Result<Self, PageError> {
+        let mut names = HashMap::new();
+        let (members, _) = app.members().list(workspace_id).await?;
+        for m in members {
+            names.insert(m.user_id, m.email);
+        }
+        if let Ok(token) = app
+            .workspaces()
+            .application_token(workspace_id, app.clock.now())
+            .await
+        {
+            names.insert(token.client.client_id, "Application key".to_owned());
+        }
+        for k in keys {
+            names.insert(k.id.clone(), format!("API key {}", k.prefix));
+        }
+        Ok(Self(names))
+    }
+
+    pub(super) fn name(&self, id: &str) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+}
+
+pub(super) fn row(
+    app: &App,
+    k: &ApiKeyRecord,
+    creators: &Creators,
+    usage: Option<&UsageSeries>,
+    empty: &UsageSeries,
+    now: UnixTime,
+) -> KeyRowView {
+    let (status, status_label, expires_soon) = shown_status(k, now);
+    KeyRowView {
+        id: k.id.clone(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
+        key_type: type_label(k.key_type),
+        scopes: k
+            .scopes
+            .iter()
+            .map(|s| ScopeView {
+                name: s.to_owned(),
+                description: app
+                    .api_keys
+                    .catalogue()
+                    .get(s)
+                    .map(|d| d.description.clone())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        created_by: creators.name(&k.created_by),
+        created: when(k.created_at),
+        last_used: k.last_used_at.map(when),
+        uses: k.usage_count,
+        expires: k.expires_at.map(when),
+        status,
+        status_label,
+        expires_soon,
+        spark: sparkline(usage.unwrap_or(empty)),
+    }
+}
+
+/// The filters as the form shows them, normalised: unknown values are
+/// ignored rather than refused, as a search box would.
+pub(super) fn filter(q: &ListQuery) -> KeysFilter {
+    let pick = |v: &Option<String>, allowed: &[&str]| {
+        v.as_deref()
+            .filter(|v| allowed.contains(v))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    KeysFilter {
+        q: q.q.as_deref().unwrap_or_default().trim().to_owned(),
+        status: pick(
+            &q.status,
+            &["active", "deactivated", "expired", "revoked", "expiring"],
+        ),
+        key_type: pick(&q.key_type, &["secret", "client", "read_only"]),
+        sort: pick(&q.sort, &["last_used", "created_asc"]),
+    }
+}
+
+pub(super) fn matches(f: &KeysFilter, k: &ApiKeyRecord, now: UnixTime) -> bool {
+    let (status, _, soon) = shown_status(k, now);
+    let q = f.q.to_lowercase();
+    (q.is_empty() || k.name.to_lowercase().contains(&q) || k.prefix.starts_with(&q))
+        && (f.status.is_empty() || f.status == status || (f.status == "expiring" && soon))
+        && (f.key_type.is_empty() || f.key_type == k.key_type.as_str())
+}
+
+/// The link to another page of the same view.
+pub(super) fn page_link(ws: &str, f: &KeysFilter, page: usize) -> String {
+    let mut url = url::Url::parse("http://x/").expect("a base URL");
+    url.set_path(&tab_path(ws));
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in [
+            ("q", &f.q),
+            ("status", &f.status),
+            ("type", &f.key_type),
+            ("sort", &f.sort),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("page", &page.to_string());
+    }
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+pub(super) fn notice_text(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "deactivated" => "The key was deactivated. It is refused everywhere until activated.",
+            "activated" => "The key was activated.",
+            "revoked" => "The key was revoked. It can never be used again.",
+            "saved" => "The key was saved.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+/// The workspace's figures over the last 30 days.
+pub(super) fn overview(
+    all: &[ApiKeyRecord],
+    usage: &HashMap<String, UsageSeries>,
+    now: UnixTime,
+) -> OverviewView {
+    let live: Vec<&ApiKeyRecord> = all
+        .iter()
+        .filter(|k| keys::status(k, now) == ApiKeyStatus::Active)
+        .collect();
+    let mut top: Vec<TopKey> = all
+        .iter()
+        .filter_map(|k| {
+            let n = usage.get(&k.id)?.total(Outcome::Success);
+            (n > 0).then(|| TopKey {
+                id: k.id.clone(),
+                name: k.name.clone(),
+                prefix: k.prefix.clone(),
+                count: n,
+            })
+        })
+        .collect();
+    top.sort_by_key(|t| std::cmp::Reverse(t.count));
+    top.truncate(5);
+    let stale_before = now - STALE_DAYS * 86_400;
+    OverviewView {
+        verifications: usage.values().map(UsageSeries::all_outcomes_total).sum(),
+        successes: usage.values().map(|s| s.total(Outcome::Success)).sum(),
+        active: live.len(),
+        never_used: live.iter().filter(|k| k.last_used_at.is_none()).count(),
+        stale: live
+            .iter()
+            .filter(|k| {
+                k.last_used_at.is_some_and(|t| t < stale_before)
+                    || (k.last_used_at.is_none() && k.created_at < stale_before)
+            })
+            .map(|k| TopKey {
+                id: k.id.clone(),
+                name: k.name.clone(),
+                prefix: k.prefix.clone(),
+                count: 0,
+            })
+            .collect(),
+        top,
+    }
+}
