@@ -3,8 +3,6 @@
 //! counts are written by the usage flush (`node::usage`), so they trail
 //! requests by up to its interval.
 
-use std::collections::HashMap;
-
 use crate::clock::UnixTime;
 use crate::domain::usage::{UsageSeries, day_label, day_of, parse_day};
 use crate::service::{During, StoreFailure};
@@ -86,25 +84,24 @@ impl<'a> Usage<'a> {
         Ok(UsageSeries::from_rows(range.from, range.to, &rows))
     }
 
-    /// Every key of the workspace that has counts in the range, by key id.
-    pub async fn api_keys(
+    /// The workspace's keys over the range: each outcome's total, and the
+    /// `top` keys by successful uses.
+    pub async fn api_keys_summary(
         &self,
         workspace_id: &str,
         range: DayRange,
-    ) -> Result<HashMap<String, UsageSeries>, StoreFailure> {
-        let rows = self
+        top: u64,
+    ) -> Result<([i64; 6], Vec<(String, i64)>), StoreFailure> {
+        let (totals, leaders) = self
             .store
-            .api_key_usage(workspace_id, None, range.from, range.to)
+            .api_key_usage_summary(workspace_id, range.from, range.to, top)
             .await
-            .during("read the API keys' usage")?;
-        let mut by_key: HashMap<String, Vec<_>> = HashMap::new();
-        for r in rows {
-            by_key.entry(r.subject.clone()).or_default().push(r);
+            .during("summarise the API keys' usage")?;
+        let mut by_outcome = [0i64; 6];
+        for (o, n) in totals {
+            by_outcome[o.index()] += n;
         }
-        Ok(by_key
-            .into_iter()
-            .map(|(id, rows)| (id, UsageSeries::from_rows(range.from, range.to, &rows)))
-            .collect())
+        Ok((by_outcome, leaders))
     }
 
     /// The token requests of a client (a workspace's application key).

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::clock::UnixTime;
+use crate::domain::api_key::ApiKeyType;
 use crate::domain::audit::AuditEntry;
 use crate::domain::usage::DailyCount;
 
@@ -17,6 +18,43 @@ pub struct ApiKeyChanges {
     pub deactivated: Option<bool>,
     /// `Some(None)` removes the overrides.
     pub rate_limits: Option<Option<String>>,
+}
+
+/// What the key table shows: one page of the keys that match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyListQuery {
+    /// Part of the name (any case), or the start of the prefix.
+    pub search: Option<String>,
+    /// `active`, `deactivated`, `expired`, `revoked`, or `expiring`
+    /// (active, and expiring before `expiring_before`).
+    pub status: Option<&'static str>,
+    pub key_type: Option<ApiKeyType>,
+    pub sort: KeySort,
+    /// The time statuses are judged at.
+    pub now: UnixTime,
+    pub expiring_before: UnixTime,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeySort {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+    /// Most recently used first; never used last.
+    LastUsed,
+}
+
+/// A workspace's keys in figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyCounts {
+    pub total: i64,
+    pub active: i64,
+    /// Active and never used.
+    pub never_used: i64,
+    /// Active and unused (or, never used, created) before the cut-off.
+    pub stale: i64,
 }
 
 /// Batched API key usage.
@@ -39,6 +77,27 @@ pub trait ApiKeyStore: Send + Sync {
         workspace_id: &str,
         prefix: Option<&str>,
     ) -> Result<Vec<ApiKeyRecord>>;
+
+    /// The workspace's key `id`, revoked or not.
+    async fn api_key(&self, workspace_id: &str, id: &str) -> Result<Option<ApiKeyRecord>>;
+
+    /// One page of the workspace's keys that match, and how many match.
+    async fn api_key_page(
+        &self,
+        workspace_id: &str,
+        q: &KeyListQuery,
+    ) -> Result<(Vec<ApiKeyRecord>, u64)>;
+
+    /// Counts of the workspace's keys, judged at `now`; stale means unused
+    /// since before `stale_before`. With the first `limit` stale keys,
+    /// longest unused first.
+    async fn api_key_counts(
+        &self,
+        workspace_id: &str,
+        now: UnixTime,
+        stale_before: UnixTime,
+        limit: u64,
+    ) -> Result<(KeyCounts, Vec<ApiKeyRecord>)>;
 
     /// Changes a key that is not revoked and still holds `expected_scopes`
     /// (what the caller's right to act on it was checked against); `None`

@@ -31,7 +31,7 @@ pub use crate::domain::consent::{ConnectedApp, ConsentRecord};
 pub use crate::domain::issuance::{Issuance, IssuedAccessToken, RefreshTokenRecord};
 pub use crate::domain::session::SessionRecord;
 pub use crate::domain::user_record::{Membership, UserRecord};
-pub use api_keys::{ApiKeyChanges, ApiKeyStore, ApiKeyUsage};
+pub use api_keys::{ApiKeyChanges, ApiKeyStore, ApiKeyUsage, KeyCounts, KeyListQuery, KeySort};
 pub use audit::AuditStore;
 pub use clients::{
     ClientStore, ClientUsage, ClientWithSecrets, NewSecret, SecretRecord, SecretRotation,

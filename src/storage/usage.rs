@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 
 use super::Result;
-use crate::domain::usage::DailyCount;
+use crate::domain::usage::{DailyCount, Outcome};
 
 #[async_trait]
 pub trait UsageStore: Send + Sync {
@@ -23,6 +23,16 @@ pub trait UsageStore: Send + Sync {
         from_day: i64,
         to_day: i64,
     ) -> Result<Vec<DailyCount>>;
+
+    /// The workspace's keys over the days: each outcome's total, and the
+    /// `top` keys by successful uses (key id, count), most first.
+    async fn api_key_usage_summary(
+        &self,
+        workspace_id: &str,
+        from_day: i64,
+        to_day: i64,
+        top: u64,
+    ) -> Result<(Vec<(Outcome, i64)>, Vec<(String, i64)>)>;
 
     /// The daily counts of a client's token requests.
     async fn client_usage(

@@ -110,7 +110,7 @@ struct Names {
 
 impl Names {
     /// A workspace's members, application key and API keys.
-    async fn of_workspace(app: &App, ws: &str) -> Result<Self, PageError> {
+    async fn of_workspace(app: &App, ws: &str, records: &[AuditRecord]) -> Result<Self, PageError> {
         let mut n = Names::default();
         let (members, _) = app.members().list(ws).await?;
         let members_tab = format!("/console/workspaces/{ws}/members");
@@ -137,12 +137,28 @@ impl Names {
                 ),
             );
         }
-        let keys = app.api_keys.list(ws, None).await.unwrap_or_default();
+        // Keys by what the entries name (a workspace may hold thousands):
+        // an actor's prefix, a target's id.
+        let mut keys = Vec::new();
+        for r in records {
+            let a = &r.entry.actor;
+            if let (ActorKind::Client, Some(id)) = (a.kind, &a.id)
+                && !n.actors.contains_key(id)
+            {
+                keys.extend(app.api_keys.list(ws, Some(id)).await.unwrap_or_default());
+            }
+            if let Some(id) = r.entry.details.get("apiKeyId").and_then(|v| v.as_str())
+                && let Ok(k) = app.api_keys.get(ws, id).await
+            {
+                keys.push(k);
+            }
+        }
         for k in keys {
             let name = format!("API key {} ({})", k.name, k.prefix);
-            n.choices.push((k.prefix.clone(), name.clone()));
+            if !n.actors.contains_key(&k.prefix) {
+                n.choices.push((k.prefix.clone(), name.clone()));
+            }
             n.actors.insert(k.prefix.clone(), name.clone());
-            n.actors.insert(k.id.clone(), name.clone());
             n.targets.insert(
                 k.id.clone(),
                 (
@@ -247,17 +263,6 @@ pub async fn workspace_log(
     let (access, ws) = workspace_tab(&app, &session, &id, "audit").await?;
     access.require(WorkspaceAction::Administer)?;
     let (f, before) = filter(raw.as_deref());
-    let names = Names::of_workspace(&app, &id).await?;
-    let mut actors: Vec<Choice> = names
-        .choices
-        .iter()
-        .map(|(value, label)| Choice {
-            selected: f.actor == *value,
-            value: value.clone(),
-            label: label.clone(),
-        })
-        .collect();
-    actors.sort_by(|a, b| a.label.cmp(&b.label));
     let (records, error) = match query(&f, Some(&id), before) {
         Ok(q) => (
             app.workspaces()
@@ -268,6 +273,17 @@ pub async fn workspace_log(
         ),
         Err(e) => (Vec::new(), Some(e)),
     };
+    let names = Names::of_workspace(&app, &id, &records).await?;
+    let mut actors: Vec<Choice> = names
+        .choices
+        .iter()
+        .map(|(value, label)| Choice {
+            selected: f.actor == *value,
+            value: value.clone(),
+            label: label.clone(),
+        })
+        .collect();
+    actors.sort_by(|a, b| a.label.cmp(&b.label));
     Ok(shown(AuditPage {
         frame: frame(&app, &session, "workspaces"),
         rows: rows(&records, &names),

@@ -258,12 +258,38 @@ impl ApiKeys {
     /// not found.
     pub async fn get(&self, workspace_id: &str, id: &str) -> Result<ApiKeyRecord, ApiKeyError> {
         self.store
-            .list_api_keys(workspace_id, None)
+            .api_key(workspace_id, id)
             .await
-            .during("read the workspace's API keys")?
-            .into_iter()
-            .find(|k| k.id == id)
+            .during("read the API key")?
             .ok_or(ApiKeyError::NotFound)
+    }
+
+    /// One page of the workspace's keys that match `q`, and how many match.
+    pub async fn page(
+        &self,
+        workspace_id: &str,
+        q: &crate::storage::KeyListQuery,
+    ) -> Result<(Vec<ApiKeyRecord>, u64), ApiKeyError> {
+        Ok(self
+            .store
+            .api_key_page(workspace_id, q)
+            .await
+            .during("list the API keys")?)
+    }
+
+    /// The workspace's keys in figures, with up to `limit` of those unused
+    /// since `stale_before` (candidates to revoke).
+    pub async fn counts(
+        &self,
+        workspace_id: &str,
+        stale_before: UnixTime,
+        limit: u64,
+    ) -> Result<(crate::storage::KeyCounts, Vec<ApiKeyRecord>), ApiKeyError> {
+        Ok(self
+            .store
+            .api_key_counts(workspace_id, self.clock.now(), stale_before, limit)
+            .await
+            .during("count the API keys")?)
     }
 
     /// The workspace's key `id`, unless it is revoked. Another workspace's

@@ -1,12 +1,46 @@
 //! The SQL of [`ApiKeyStore`](crate::storage::api_keys::ApiKeyStore), expanded
 //! once per backend.
 
+/// A key is active: not revoked, not expired at `$now`, not deactivated.
+macro_rules! active_at {
+    ($now:literal) => {
+        concat!(
+            "(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ",
+            $now,
+            ") AND NOT deactivated)"
+        )
+    };
+}
+
+/// The key table's filter: `$1` workspace, `$2` name pattern (lower-case,
+/// `%…%`), `$3` prefix pattern (`…%`), `$4` status, `$5` now, `$6` the
+/// "expires soon" cut-off, `$7` type; each ignored when NULL. Statuses
+/// take the precedence of `service::api_keys::status`.
+macro_rules! key_page_where {
+    () => {
+        concat!(
+            "workspace_id = $1 \
+             AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\' OR prefix LIKE $3 ESCAPE '\\') \
+             AND ($4 IS NULL \
+                  OR (CASE WHEN revoked_at IS NOT NULL THEN 'revoked' \
+                           WHEN expires_at IS NOT NULL AND expires_at <= $5 THEN 'expired' \
+                           WHEN deactivated THEN 'deactivated' ELSE 'active' END) = $4 \
+                  OR ($4 = 'expiring' AND ",
+            $crate::storage::sql::api_keys::active_at!("$5"),
+            " AND expires_at <= $6)) \
+             AND ($7 IS NULL OR key_type = $7)"
+        )
+    };
+}
+
+pub(in crate::storage) use {active_at, key_page_where};
+
 macro_rules! impl_api_keys {
     ($store:ty, $db:ty) => {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, Result, sql};
+            use $crate::storage::{ApiKeyChanges, ApiKeyRecord, ApiKeyUsage, KeyCounts, KeyListQuery, KeySort, Result, sql};
             use $crate::storage::api_keys::ApiKeyStore;
 
             #[async_trait::async_trait]
@@ -48,6 +82,109 @@ macro_rules! impl_api_keys {
                     .fetch_all(&self.pool)
                     .await?;
                     rows.into_iter().map(sql::api_key).collect()
+                }
+
+                async fn api_key(
+                    &self,
+                    workspace_id: &str,
+                    id: &str,
+                ) -> Result<Option<ApiKeyRecord>> {
+                    let row: Option<sql::ApiKeyRow> =
+                        sqlx::query_as(sql::select_api_keys!("workspace_id = $1 AND id = $2"))
+                            .bind(workspace_id)
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    row.map(sql::api_key).transpose()
+                }
+
+                async fn api_key_page(
+                    &self,
+                    workspace_id: &str,
+                    q: &KeyListQuery,
+                ) -> Result<(Vec<ApiKeyRecord>, u64)> {
+                    let escaped = q.search.as_deref().map(|s| {
+                        s.to_lowercase()
+                            .replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_")
+                    });
+                    let name = escaped.as_ref().map(|e| format!("%{e}%"));
+                    let prefix = escaped.as_ref().map(|e| format!("{e}%"));
+                    let sort = match q.sort {
+                        KeySort::NewestFirst => "newest",
+                        KeySort::OldestFirst => "oldest",
+                        KeySort::LastUsed => "last_used",
+                    };
+                    let (count,): (i64,) = sqlx::query_as(concat!(
+                        "SELECT COUNT(*) FROM api_keys WHERE ", $crate::storage::sql::api_keys::key_page_where!()
+                    ))
+                    .bind(workspace_id)
+                    .bind(&name)
+                    .bind(&prefix)
+                    .bind(q.status)
+                    .bind(q.now)
+                    .bind(q.expiring_before)
+                    .bind(q.key_type.map(|t| t.as_str()))
+                    .fetch_one(&self.pool)
+                    .await?;
+                    let rows: Vec<sql::ApiKeyRow> = sqlx::query_as(concat!(
+                        sql::select_api_keys!(""),
+                        $crate::storage::sql::api_keys::key_page_where!(),
+                        " ORDER BY CASE WHEN $8 = 'last_used' THEN COALESCE(last_used_at, -1) END DESC, \
+                         CASE WHEN $8 = 'oldest' THEN created_at END ASC, \
+                         created_at DESC, id LIMIT $9 OFFSET $10"
+                    ))
+                    .bind(workspace_id)
+                    .bind(&name)
+                    .bind(&prefix)
+                    .bind(q.status)
+                    .bind(q.now)
+                    .bind(q.expiring_before)
+                    .bind(q.key_type.map(|t| t.as_str()))
+                    .bind(sort)
+                    .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
+                    .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let keys = rows.into_iter().map(sql::api_key).collect::<Result<_>>()?;
+                    Ok((keys, u64::try_from(count).unwrap_or(0)))
+                }
+
+                async fn api_key_counts(
+                    &self,
+                    workspace_id: &str,
+                    now: UnixTime,
+                    stale_before: UnixTime,
+                    limit: u64,
+                ) -> Result<(KeyCounts, Vec<ApiKeyRecord>)> {
+                    let (total, active, never_used, stale): (i64, i64, i64, i64) = sqlx::query_as(concat!(
+                        "SELECT COUNT(*), \
+                         COALESCE(SUM(CASE WHEN ", $crate::storage::sql::api_keys::active_at!("$2"), " THEN 1 ELSE 0 END), 0), \
+                         COALESCE(SUM(CASE WHEN ", $crate::storage::sql::api_keys::active_at!("$2"), " AND last_used_at IS NULL THEN 1 ELSE 0 END), 0), \
+                         COALESCE(SUM(CASE WHEN ", $crate::storage::sql::api_keys::active_at!("$2"),
+                        " AND COALESCE(last_used_at, created_at) < $3 THEN 1 ELSE 0 END), 0) \
+                         FROM api_keys WHERE workspace_id = $1"
+                    ))
+                    .bind(workspace_id)
+                    .bind(now)
+                    .bind(stale_before)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    let rows: Vec<sql::ApiKeyRow> = sqlx::query_as(concat!(
+                        sql::select_api_keys!("workspace_id = $1 AND "),
+                        $crate::storage::sql::api_keys::active_at!("$2"),
+                        " AND COALESCE(last_used_at, created_at) < $3 \
+                         ORDER BY COALESCE(last_used_at, created_at), id LIMIT $4"
+                    ))
+                    .bind(workspace_id)
+                    .bind(now)
+                    .bind(stale_before)
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let counts = KeyCounts { total, active, never_used, stale };
+                    Ok((counts, rows.into_iter().map(sql::api_key).collect::<Result<_>>()?))
                 }
 
                 async fn update_api_key(

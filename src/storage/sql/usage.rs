@@ -97,6 +97,47 @@ macro_rules! impl_usage {
                     rows(raw)
                 }
 
+                async fn api_key_usage_summary(
+                    &self,
+                    workspace_id: &str,
+                    from_day: i64,
+                    to_day: i64,
+                    top: u64,
+                ) -> Result<(Vec<(Outcome, i64)>, Vec<(String, i64)>)> {
+                    let totals: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT u.outcome, CAST(SUM(u.count) AS BIGINT) \
+                         FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
+                         WHERE k.workspace_id = $1 AND u.day >= $2 AND u.day <= $3 GROUP BY u.outcome",
+                    )
+                    .bind(workspace_id)
+                    .bind(from_day)
+                    .bind(to_day)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let totals = totals
+                        .into_iter()
+                        .map(|(o, n)| {
+                            Outcome::parse(&o)
+                                .map(|o| (o, n))
+                                .ok_or_else(|| StorageError::Corrupt(format!("usage outcome {o:?}")))
+                        })
+                        .collect::<Result<_>>()?;
+                    let leaders: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT u.api_key_id, CAST(SUM(u.count) AS BIGINT) AS n \
+                         FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
+                         WHERE k.workspace_id = $1 AND u.day >= $2 AND u.day <= $3 \
+                         AND u.outcome = 'success' \
+                         GROUP BY u.api_key_id ORDER BY n DESC, u.api_key_id LIMIT $4",
+                    )
+                    .bind(workspace_id)
+                    .bind(from_day)
+                    .bind(to_day)
+                    .bind(i64::try_from(top).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok((totals, leaders))
+                }
+
                 async fn client_usage(
                     &self,
                     client_id: &str,

@@ -308,3 +308,152 @@ async fn usage_by_day_adds_up_per_outcome_and_is_pruned() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_key_table_pages_filters_sorts_and_counts_in_the_database() {
+    use crate::domain::usage::{DailyCount, Outcome};
+    use crate::storage::{KeyListQuery, KeySort};
+    for db in TestDb::all().await {
+        let store = with_w1(&db).await;
+        // k0..k5: k0 revoked, k1 deactivated, k2 expired at 500, k3
+        // expiring at 1_200, k4 and k5 active; k5 read-only, named "Zeta_1".
+        for i in 0..6u8 {
+            let mut k = api_key(&format!("k{i}"), &format!("sk_000000{i}"), i + 1);
+            k.created_at = 100 + i64::from(i);
+            k.name = if i == 5 {
+                "Zeta_1".into()
+            } else {
+                format!("key {i}")
+            };
+            if i == 5 {
+                k.key_type = crate::domain::api_key::ApiKeyType::ReadOnly;
+            }
+            k.expires_at = match i {
+                2 => Some(500),
+                3 => Some(1_200),
+                _ => None,
+            };
+            k.deactivated = i == 1;
+            store.insert_api_key(&k, &audit()).await.unwrap();
+        }
+        let used = ApiKeyUsage {
+            id: "k4".into(),
+            uses: 1,
+            last_used_at: 900,
+        };
+        store.record_api_key_usage(&[used], &[]).await.unwrap();
+        store
+            .revoke_api_key("w1", "k0", API_SCOPES, &audit())
+            .await
+            .unwrap();
+        let q = |status, search: Option<&str>, sort, offset, limit| KeyListQuery {
+            search: search.map(str::to_owned),
+            status,
+            key_type: None,
+            sort,
+            now: 1_000,
+            expiring_before: 1_500,
+            offset,
+            limit,
+        };
+        let ids = |page: (Vec<ApiKeyRecord>, u64)| {
+            (page.0.into_iter().map(|k| k.id).collect::<Vec<_>>(), page.1)
+        };
+        let page = |q| {
+            let store = Arc::clone(&store);
+            async move { ids(store.api_key_page("w1", &q).await.unwrap()) }
+        };
+        assert_eq!(
+            page(q(None, None, KeySort::NewestFirst, 0, 4)).await,
+            (vec!["k5".into(), "k4".into(), "k3".into(), "k2".into()], 6),
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(
+            page(q(None, None, KeySort::OldestFirst, 4, 4)).await.0,
+            ["k4", "k5"]
+        );
+        assert_eq!(page(q(None, None, KeySort::LastUsed, 0, 1)).await.0, ["k4"]);
+        for (status, want) in [
+            ("revoked", vec!["k0"]),
+            ("deactivated", vec!["k1"]),
+            ("expired", vec!["k2"]),
+            ("expiring", vec!["k3"]),
+            ("active", vec!["k5", "k4", "k3"]),
+        ] {
+            assert_eq!(
+                page(q(Some(status), None, KeySort::NewestFirst, 0, 10))
+                    .await
+                    .0,
+                want,
+                "{status} on {:?}",
+                db.backend
+            );
+        }
+        // Name in any case, a prefix's start, and LIKE's wildcards taken
+        // literally.
+        assert_eq!(
+            page(q(None, Some("zeta"), KeySort::NewestFirst, 0, 10))
+                .await
+                .0,
+            ["k5"]
+        );
+        assert_eq!(
+            page(q(None, Some("sk_0000003"), KeySort::NewestFirst, 0, 10))
+                .await
+                .0,
+            ["k3"]
+        );
+        assert_eq!(
+            page(q(None, Some("a_"), KeySort::NewestFirst, 0, 10))
+                .await
+                .0,
+            ["k5"]
+        );
+        assert!(
+            page(q(None, Some("%"), KeySort::NewestFirst, 0, 10))
+                .await
+                .0
+                .is_empty()
+        );
+        let mut typed = q(None, None, KeySort::NewestFirst, 0, 10);
+        typed.key_type = Some(crate::domain::api_key::ApiKeyType::ReadOnly);
+        assert_eq!(page(typed).await, (vec!["k5".into()], 1));
+
+        let (counts, stale) = store.api_key_counts("w1", 1_000, 950, 2).await.unwrap();
+        assert_eq!(
+            (counts.total, counts.active, counts.never_used, counts.stale),
+            (6, 3, 2, 3),
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(
+            stale.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+            ["k3", "k5"]
+        );
+
+        let row = |subject: &str, outcome, count| DailyCount {
+            subject: subject.into(),
+            day: 10,
+            outcome,
+            count,
+        };
+        store
+            .record_api_key_usage(
+                &[],
+                &[
+                    row("k4", Outcome::Success, 7),
+                    row("k3", Outcome::Success, 9),
+                    row("k3", Outcome::RateLimited, 2),
+                ],
+            )
+            .await
+            .unwrap();
+        let (mut totals, top) = store.api_key_usage_summary("w1", 0, 20, 1).await.unwrap();
+        totals.sort();
+        assert_eq!(totals, [(Outcome::Success, 16), (Outcome::RateLimited, 2)]);
+        assert_eq!(top, [("k3".to_owned(), 9)]);
+        assert_eq!(store.api_key("w1", "k3").await.unwrap().unwrap().id, "k3");
+        assert_eq!(store.api_key("w2", "k3").await.unwrap(), None);
+    }
+}

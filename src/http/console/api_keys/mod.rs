@@ -38,7 +38,7 @@ use crate::service::api_keys::{self as keys, ApiKeyError, Creator, MAX_OVERLAP_S
 use crate::service::members::WorkspaceAccess;
 use crate::service::sessions::SignedIn;
 use crate::service::usage::DayRange;
-use crate::storage::{ApiKeyChanges, ApiKeyRecord};
+use crate::storage::{ApiKeyChanges, ApiKeyRecord, KeyListQuery, KeySort};
 pub use create::{create, new_page};
 use create::{refusal_text, shown_once};
 use forms::*;
@@ -72,34 +72,43 @@ pub async fn list(
     let session = require_session(&app, &headers, &tab_path(&id)).await?;
     let (access, ws) = workspace_tab(&app, &session, &id, "api-keys").await?;
     let now = app.clock.now();
-    let mut all = app.api_keys.list(&id, None).await.map_err(key_error)?;
-    let range = DayRange::last(30, now);
-    let usage = app.usage_reports().api_keys(&id, range).await?;
-    let empty = UsageSeries::from_rows(range.from, range.to, &[]);
-    let creators = Creators::of(&app, &id, &all).await?;
-    let overview = overview(&all, &usage, now);
     let f = filter(&q);
-    match f.sort.as_str() {
-        "last_used" => all.sort_by_key(|k| std::cmp::Reverse(k.last_used_at)),
-        "created_asc" => all.sort_by_key(|k| k.created_at),
-        _ => all.sort_by_key(|k| std::cmp::Reverse(k.created_at)),
+    // Only the page is read: a workspace may hold thousands of keys.
+    let wanted = q.page.unwrap_or(1).max(1);
+    let (mut shown, matching) = app
+        .api_keys
+        .page(&id, &list_query(&f, now, wanted))
+        .await
+        .map_err(key_error)?;
+    let pages = usize::try_from(matching)
+        .unwrap_or(usize::MAX)
+        .div_ceil(PAGE_SIZE)
+        .max(1);
+    let page_no = wanted.min(pages);
+    if page_no != wanted {
+        // Past the end: the last page.
+        shown = app
+            .api_keys
+            .page(&id, &list_query(&f, now, page_no))
+            .await
+            .map_err(key_error)?
+            .0;
     }
-    let matching: Vec<&ApiKeyRecord> = all.iter().filter(|k| matches(&f, k, now)).collect();
-    let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page_no = q.page.unwrap_or(1).clamp(1, pages);
-    let rows = matching
-        .iter()
-        .skip((page_no - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|k| row(&app, k, &creators, usage.get(&k.id), &empty, now))
-        .collect();
+    let range = DayRange::last(30, now);
+    let creators = Creators::of(&app, &id, &shown).await?;
+    let mut rows = Vec::with_capacity(shown.len());
+    for k in &shown {
+        let usage = app.usage_reports().api_key(&id, &k.id, range).await?;
+        rows.push(row(&app, k, &creators, Some(&usage), &usage, now));
+    }
+    let overview = overview(&app, &id, range, now).await?;
     Ok(page(
         StatusCode::OK,
         ApiKeysPage {
             frame: frame(&app, &session, "workspaces"),
             rows,
-            total: all.len(),
-            matching: matching.len(),
+            total: usize::try_from(overview.total).unwrap_or(0),
+            matching: usize::try_from(matching).unwrap_or(0),
             page: page_no,
             pages,
             prev_link: (page_no > 1).then(|| page_link(&id, &f, page_no - 1)),

@@ -38,8 +38,8 @@ pub(super) fn type_label(t: ApiKeyType) -> &'static str {
     }
 }
 
-/// Names for the `created_by` ids a workspace's keys carry: its members,
-/// its application key, and its other keys.
+/// Names for the `created_by` ids of the keys shown: the workspace's
+/// members, its application key, and the keys that made them.
 pub(super) struct Creators(HashMap<String, String>);
 
 impl Creators {
@@ -60,8 +60,13 @@ impl Creators {
         {
             names.insert(token.client.client_id, "Application key".to_owned());
         }
+        // A key made by another key names that key's id.
         for k in keys {
-            names.insert(k.id.clone(), format!("API key {}", k.prefix));
+            if !names.contains_key(&k.created_by)
+                && let Ok(by) = app.api_keys.get(workspace_id, &k.created_by).await
+            {
+                names.insert(by.id, format!("API key {}", by.prefix));
+            }
         }
         Ok(Self(names))
     }
@@ -130,14 +135,6 @@ pub(super) fn filter(q: &ListQuery) -> KeysFilter {
     }
 }
 
-pub(super) fn matches(f: &KeysFilter, k: &ApiKeyRecord, now: UnixTime) -> bool {
-    let (status, _, soon) = shown_status(k, now);
-    let q = f.q.to_lowercase();
-    (q.is_empty() || k.name.to_lowercase().contains(&q) || k.prefix.starts_with(&q))
-        && (f.status.is_empty() || f.status == status || (f.status == "expiring" && soon))
-        && (f.key_type.is_empty() || f.key_type == k.key_type.as_str())
-}
-
 /// The link to another page of the same view.
 pub(super) fn page_link(ws: &str, f: &KeysFilter, page: usize) -> String {
     let mut url = url::Url::parse("http://x/").expect("a base URL");
@@ -172,49 +169,67 @@ pub(super) fn notice_text(done: Option<&str>) -> Option<String> {
     )
 }
 
-/// The workspace's figures over the last 30 days.
-pub(super) fn overview(
-    all: &[ApiKeyRecord],
-    usage: &HashMap<String, UsageSeries>,
-    now: UnixTime,
-) -> OverviewView {
-    let live: Vec<&ApiKeyRecord> = all
-        .iter()
-        .filter(|k| keys::status(k, now) == ApiKeyStatus::Active)
-        .collect();
-    let mut top: Vec<TopKey> = all
-        .iter()
-        .filter_map(|k| {
-            let n = usage.get(&k.id)?.total(Outcome::Success);
-            (n > 0).then(|| TopKey {
-                id: k.id.clone(),
-                name: k.name.clone(),
-                prefix: k.prefix.clone(),
-                count: n,
-            })
-        })
-        .collect();
-    top.sort_by_key(|t| std::cmp::Reverse(t.count));
-    top.truncate(5);
-    let stale_before = now - STALE_DAYS * 86_400;
-    OverviewView {
-        verifications: usage.values().map(UsageSeries::all_outcomes_total).sum(),
-        successes: usage.values().map(|s| s.total(Outcome::Success)).sum(),
-        active: live.len(),
-        never_used: live.iter().filter(|k| k.last_used_at.is_none()).count(),
-        stale: live
-            .iter()
-            .filter(|k| {
-                k.last_used_at.is_some_and(|t| t < stale_before)
-                    || (k.last_used_at.is_none() && k.created_at < stale_before)
-            })
-            .map(|k| TopKey {
-                id: k.id.clone(),
-                name: k.name.clone(),
-                prefix: k.prefix.clone(),
-                count: 0,
-            })
-            .collect(),
-        top,
+/// The store's query for the table's view, page `page` (from 1).
+pub(super) fn list_query(f: &KeysFilter, now: UnixTime, page: usize) -> KeyListQuery {
+    KeyListQuery {
+        search: (!f.q.is_empty()).then(|| f.q.clone()),
+        status: ["active", "deactivated", "expired", "revoked", "expiring"]
+            .into_iter()
+            .find(|s| *s == f.status),
+        key_type: f.key_type.parse().ok(),
+        sort: match f.sort.as_str() {
+            "last_used" => KeySort::LastUsed,
+            "created_asc" => KeySort::OldestFirst,
+            _ => KeySort::NewestFirst,
+        },
+        now,
+        expiring_before: now + EXPIRES_SOON_DAYS * 86_400,
+        offset: ((page.max(1) - 1) * PAGE_SIZE) as u64,
+        limit: PAGE_SIZE as u64,
     }
+}
+
+/// Stale keys the overview names; the rest are counted.
+const STALE_SHOWN: u64 = 10;
+
+/// The workspace's keys and their use over `range`, in figures.
+pub(super) async fn overview(
+    app: &App,
+    ws: &str,
+    range: DayRange,
+    now: UnixTime,
+) -> Result<OverviewView, PageError> {
+    let (counts, stale) = app
+        .api_keys
+        .counts(ws, now - STALE_DAYS * 86_400, STALE_SHOWN)
+        .await
+        .map_err(key_error)?;
+    let (totals, leaders) = app.usage_reports().api_keys_summary(ws, range, 5).await?;
+    let mut top = Vec::new();
+    for (id, count) in leaders {
+        if let Ok(k) = app.api_keys.get(ws, &id).await {
+            top.push(TopKey {
+                id,
+                name: k.name,
+                prefix: k.prefix,
+                count,
+            });
+        }
+    }
+    let named = |k: ApiKeyRecord| TopKey {
+        id: k.id,
+        name: k.name,
+        prefix: k.prefix,
+        count: 0,
+    };
+    Ok(OverviewView {
+        verifications: totals.iter().sum(),
+        successes: totals[Outcome::Success.index()],
+        total: counts.total,
+        active: counts.active,
+        never_used: counts.never_used,
+        stale_count: counts.stale,
+        stale: stale.into_iter().map(named).collect(),
+        top,
+    })
 }

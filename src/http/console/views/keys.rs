@@ -55,10 +55,13 @@ pub struct OverviewView {
     /// Every verification, whatever its outcome.
     pub verifications: i64,
     pub successes: i64,
-    pub active: usize,
-    pub never_used: usize,
-    /// Active keys unused for 30 days: candidates to revoke.
+    /// Every key, whatever its status.
+    pub total: i64,
+    pub active: i64,
+    pub never_used: i64,
+    /// Active keys unused for 30 days: candidates to revoke; the first few.
     pub stale: Vec<TopKey>,
+    pub stale_count: i64,
     pub top: Vec<TopKey>,
 }
 
