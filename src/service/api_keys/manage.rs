@@ -125,7 +125,10 @@ impl ApiKeys {
                 }
             };
             match stored {
-                Ok(true) => return Ok(CreatedKey { key, record }),
+                Ok(true) => {
+                    self.changed();
+                    return Ok(CreatedKey { key, record });
+                }
                 Ok(false) => {
                     let old = rolled_from.map_or(record.id.as_str(), |r| r.0);
                     return Err(self.missing(&record.workspace_id, old, creator).await);
@@ -172,7 +175,10 @@ impl ApiKeys {
             .await
             .during("change the API key")?
         {
-            Some(k) => Ok(k),
+            Some(k) => {
+                self.changed();
+                Ok(k)
+            }
             None => Err(self.missing(workspace_id, id, creator).await),
         }
     }
@@ -201,6 +207,7 @@ impl ApiKeys {
             let why = self.missing(workspace_id, id, creator).await;
             return Err(already_revoked(why));
         }
+        self.changed();
         crate::node::leased_cache::wait_for_propagation().await;
         Ok(())
     }
@@ -275,21 +282,6 @@ impl ApiKeys {
             .api_key_page(workspace_id, q)
             .await
             .during("list the API keys")?)
-    }
-
-    /// The workspace's keys in figures, with up to `limit` of those unused
-    /// since `stale_before` (candidates to revoke).
-    pub async fn counts(
-        &self,
-        workspace_id: &str,
-        stale_before: UnixTime,
-        limit: u64,
-    ) -> Result<(crate::storage::KeyCounts, Vec<ApiKeyRecord>), ApiKeyError> {
-        Ok(self
-            .store
-            .api_key_counts(workspace_id, self.clock.now(), stale_before, limit)
-            .await
-            .during("count the API keys")?)
     }
 
     /// The workspace's key `id`, unless it is revoked. Another workspace's

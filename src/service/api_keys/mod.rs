@@ -5,8 +5,10 @@
 mod manage;
 mod verify;
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::clock::{SharedClock, UnixTime, rfc3339};
 use crate::config::ApiKeyLimits;
@@ -113,6 +115,80 @@ impl ApiKeys {
     }
 }
 
+/// A workspace's keys in figures over a range of days: the overview of
+/// the console's API Keys tab. Two aggregates over every key and every
+/// usage row of the range, so it is kept [`OVERVIEW_TTL`] per workspace
+/// (usage itself is written every 5 s) and dropped on any key change, or
+/// usage flush, on this node.
+#[derive(Debug, Clone, Default)]
+pub struct KeyOverview {
+    pub counts: crate::storage::KeyCounts,
+    /// The first few keys unused since the cut-off.
+    pub stale: Vec<ApiKeyRecord>,
+    /// Uses per outcome (`Outcome::index`) over the range.
+    pub totals: [i64; 6],
+    /// (key id, successful uses), most first.
+    pub top: Vec<(String, i64)>,
+}
+
+pub const OVERVIEW_TTL: Duration = Duration::from_secs(5);
+
+/// An overview, when it was read, and the write count it saw.
+type CachedOverview = (Instant, u64, Arc<KeyOverview>);
+
+impl ApiKeys {
+    /// The overview of `workspace_id` over `range`, unused since
+    /// `stale_before`, with up to `shown` stale keys; from the cache while
+    /// fresh.
+    pub async fn overview(
+        &self,
+        workspace_id: &str,
+        range: crate::service::usage::DayRange,
+        stale_before: UnixTime,
+        shown: u64,
+    ) -> Result<Arc<KeyOverview>, ApiKeyError> {
+        let generation = self.writes.load(Ordering::Acquire);
+        if let Some((at, seen, o)) = self
+            .overviews
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(workspace_id)
+            && *seen == generation
+            && at.elapsed() < OVERVIEW_TTL
+        {
+            return Ok(Arc::clone(o));
+        }
+        let (counts, stale) = self
+            .store
+            .api_key_counts(workspace_id, self.clock.now(), stale_before, shown)
+            .await
+            .during("count the API keys")?;
+        let (totals, top) = crate::service::usage::Usage::new(self.store.as_ref())
+            .api_keys_summary(workspace_id, range, 5)
+            .await?;
+        let o = Arc::new(KeyOverview {
+            counts,
+            stale,
+            totals,
+            top,
+        });
+        let mut cache = self.overviews.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(
+            workspace_id.to_owned(),
+            (Instant::now(), generation, Arc::clone(&o)),
+        );
+        Ok(o)
+    }
+
+    /// Marks a key change (or usage written): cached overviews are stale.
+    pub(super) fn changed(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// What a new key should be.
 #[derive(Debug, Clone)]
 pub struct NewKey {
@@ -139,6 +215,11 @@ pub struct ApiKeys {
     cache: LeasedCache<ApiKeyRecord>,
     /// Uses by key id, day and outcome, waiting to be written.
     usage: OutcomeCounts,
+    /// Each workspace's overview, for a few seconds (see [`KeyOverview`]).
+    overviews: Mutex<HashMap<String, CachedOverview>>,
+    /// Bumped by every key change on this node, which the overviews then
+    /// no longer show.
+    writes: AtomicU64,
     limits: ApiKeyLimits,
 }
 
@@ -162,6 +243,8 @@ impl ApiKeys {
             catalogue,
             cache: LeasedCache::default(),
             usage: OutcomeCounts::default(),
+            overviews: Mutex::new(HashMap::new()),
+            writes: AtomicU64::new(0),
             limits: ApiKeyLimits::default(),
         }
     }

@@ -64,6 +64,8 @@ impl ApiKeys {
             self.usage.put_back(batch);
             return Err(e);
         }
+        // This node's overviews now trail the database.
+        self.changed();
         Ok(())
     }
 

@@ -60,13 +60,17 @@ impl Creators {
         {
             names.insert(token.client.client_id, "Application key".to_owned());
         }
-        // A key made by another key names that key's id.
+        // A key made by another key names that key's id; an id found
+        // nowhere is shown as it is, and looked up once.
         for k in keys {
-            if !names.contains_key(&k.created_by)
-                && let Ok(by) = app.api_keys.get(workspace_id, &k.created_by).await
-            {
-                names.insert(by.id, format!("API key {}", by.prefix));
+            if names.contains_key(&k.created_by) {
+                continue;
             }
+            let name = match app.api_keys.get(workspace_id, &k.created_by).await {
+                Ok(by) => format!("API key {}", by.prefix),
+                Err(_) => k.created_by.clone(),
+            };
+            names.insert(k.created_by.clone(), name);
         }
         Ok(Self(names))
     }
@@ -199,14 +203,13 @@ pub(super) async fn overview(
     range: DayRange,
     now: UnixTime,
 ) -> Result<OverviewView, PageError> {
-    let (counts, stale) = app
+    let o = app
         .api_keys
-        .counts(ws, now - STALE_DAYS * 86_400, STALE_SHOWN)
+        .overview(ws, range, now - STALE_DAYS * 86_400, STALE_SHOWN)
         .await
         .map_err(key_error)?;
-    let (totals, leaders) = app.usage_reports().api_keys_summary(ws, range, 5).await?;
     let mut top = Vec::new();
-    for (id, count) in leaders {
+    for (id, count) in o.top.iter().cloned() {
         if let Ok(k) = app.api_keys.get(ws, &id).await {
             top.push(TopKey {
                 id,
@@ -216,20 +219,20 @@ pub(super) async fn overview(
             });
         }
     }
-    let named = |k: ApiKeyRecord| TopKey {
-        id: k.id,
-        name: k.name,
-        prefix: k.prefix,
+    let named = |k: &ApiKeyRecord| TopKey {
+        id: k.id.clone(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
         count: 0,
     };
     Ok(OverviewView {
-        verifications: totals.iter().sum(),
-        successes: totals[Outcome::Success.index()],
-        total: counts.total,
-        active: counts.active,
-        never_used: counts.never_used,
-        stale_count: counts.stale,
-        stale: stale.into_iter().map(named).collect(),
+        verifications: o.totals.iter().sum(),
+        successes: o.totals[Outcome::Success.index()],
+        total: o.counts.total,
+        active: o.counts.active,
+        never_used: o.counts.never_used,
+        stale_count: o.counts.stale,
+        stale: o.stale.iter().map(named).collect(),
         top,
     })
 }
