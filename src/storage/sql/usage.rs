@@ -82,18 +82,32 @@ macro_rules! impl_usage {
                     from_day: i64,
                     to_day: i64,
                 ) -> Result<Vec<DailyCount>> {
-                    let raw: Vec<(String, i64, String, i64)> = sqlx::query_as(
-                        "SELECT u.api_key_id, u.day, u.outcome, u.count \
-                         FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
-                         WHERE k.workspace_id = $1 AND ($2 IS NULL OR k.id = $2) \
-                         AND u.day >= $3 AND u.day <= $4 ORDER BY u.day",
-                    )
-                    .bind(workspace_id)
-                    .bind(key_id)
-                    .bind(from_day)
-                    .bind(to_day)
-                    .fetch_all(&self.pool)
-                    .await?;
+                    // One key through the primary key's index; `$2 IS NULL
+                    // OR …` would keep SQLite from using it.
+                    let raw: Vec<(String, i64, String, i64)> = match key_id {
+                        Some(key) => sqlx::query_as(
+                            "SELECT u.api_key_id, u.day, u.outcome, u.count \
+                             FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
+                             WHERE u.api_key_id = $2 AND k.workspace_id = $1 \
+                             AND u.day >= $3 AND u.day <= $4 ORDER BY u.day",
+                        )
+                        .bind(workspace_id)
+                        .bind(key)
+                        .bind(from_day)
+                        .bind(to_day)
+                        .fetch_all(&self.pool)
+                        .await?,
+                        None => sqlx::query_as(
+                            "SELECT u.api_key_id, u.day, u.outcome, u.count \
+                             FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
+                             WHERE k.workspace_id = $1 AND u.day >= $2 AND u.day <= $3 ORDER BY u.day",
+                        )
+                        .bind(workspace_id)
+                        .bind(from_day)
+                        .bind(to_day)
+                        .fetch_all(&self.pool)
+                        .await?,
+                    };
                     rows(raw)
                 }
 
