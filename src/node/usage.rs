@@ -89,13 +89,6 @@ impl OutcomeCounts {
             pending.entry(subject).or_default().merge(p);
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-    }
 }
 
 /// The daily rows of a batch.
@@ -182,5 +175,54 @@ impl UsageRecorder {
 
     pub fn pending_len(&self) -> usize {
         self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    #[test]
+    fn outcomes_are_counted_per_day_and_a_refusal_moves_a_success() {
+        let counts = OutcomeCounts::default();
+        counts.record("k", Outcome::Success, 10);
+        counts.record("k", Outcome::Success, DAY + 5);
+        counts.record("k", Outcome::Invalid, DAY + 6);
+        counts.reclassify("k", Outcome::RateLimited, DAY + 7);
+        let batch = counts.take();
+        let k = &batch["k"];
+        assert_eq!((k.successes, k.last_success), (2, Some(DAY + 5)));
+        let mut rows: Vec<_> = daily_rows(&batch)
+            .into_iter()
+            .map(|r| (r.day, r.outcome, r.count))
+            .collect();
+        rows.sort();
+        assert_eq!(
+            rows,
+            [
+                (0, Outcome::Success, 1),
+                (1, Outcome::Success, 0),
+                (1, Outcome::Invalid, 1),
+                (1, Outcome::RateLimited, 1),
+            ]
+        );
+        assert!(counts.take().is_empty(), "taken, nothing is left");
+    }
+
+    #[test]
+    fn a_batch_put_back_merges_with_what_came_meanwhile() {
+        let counts = OutcomeCounts::default();
+        counts.record("k", Outcome::Success, 10);
+        let batch = counts.take();
+        counts.record("k", Outcome::Success, 20);
+        counts.record("j", Outcome::Expired, 20);
+        counts.put_back(batch);
+        let again = counts.take();
+        assert_eq!(again["k"].successes, 2);
+        assert_eq!(again["k"].last_success, Some(20));
+        assert_eq!(again["k"].days, [(0, Outcome::Success, 2)]);
+        assert_eq!(again["j"].days, [(0, Outcome::Expired, 1)]);
     }
 }
