@@ -536,6 +536,7 @@ async fn a_developer_manages_api_keys_in_the_console() {
     // Filtered to revoked keys, it is there, without actions.
     b.fill("Status", "Revoked").await;
     b.click_button("Apply").await;
+    b.wait_for_query("status").await;
     b.wait_for_text("1 of 4 keys").await;
     b.screenshot("revoked-filter").await;
 
@@ -545,6 +546,8 @@ async fn a_developer_manages_api_keys_in_the_console() {
         .await;
     b.fill("Event", "API key revoked").await;
     b.click_button("Filter").await;
+    // The unfiltered log holds the revocation too: wait for the filtered page.
+    b.wait_for_query("event").await;
     let text = b.wait_for_text("API key revoked\t").await;
     assert!(!text.contains("API key created\t"), "{text}");
     assert_eq!(text.matches("API key revoked\t").count(), 1, "{text}");

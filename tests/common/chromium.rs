@@ -157,6 +157,28 @@ impl Session {
         }
     }
 
+    /// Waits until the page's URL carries the query parameter `name`, as
+    /// after submitting a GET form on the page it was already on (its text
+    /// may match before the new page has loaded).
+    pub async fn wait_for_query(&self, name: &str) -> url::Url {
+        let deadline = Instant::now() + WAIT_TIMEOUT;
+        loop {
+            let url = self.current_url().await;
+            if url.query_pairs().any(|(k, _)| k == name) {
+                return url;
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("timeout").await;
+                panic!(
+                    "{url} never carried ?{name}=; see {}; the page reads:\n{}",
+                    shot.display(),
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the page's text contains `needle`, and returns the text.
     pub async fn wait_for_text(&self, needle: &str) -> String {
         let deadline = Instant::now() + WAIT_TIMEOUT;
