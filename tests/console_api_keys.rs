@@ -923,6 +923,26 @@ async fn an_owner_disconnects_an_integration_for_everyone() {
     .await;
     assert_eq!(refused.status, 403);
     assert_eq!(c.refresh().await.status, 200, "still connected");
+    let confirm = format!("{tab}/disconnect?client_id={}", c.client_id);
+    assert_eq!(member.get(&c.node.url(&confirm)).await.status, 403);
+
+    // Without script, the button leads to a confirmation page that says
+    // what is lost; an app that is not connected has none.
+    let asked = c.browser.get(&c.node.url(&confirm)).await;
+    assert_eq!(asked.status, 200, "{}", asked.html);
+    assert!(
+        asked.html.contains("Disconnect Make")
+            && asked.html.contains("(one person)")
+            && asked.html.contains("name=\"client_id\""),
+        "{}",
+        asked.html
+    );
+    let unknown = c
+        .browser
+        .get(&c.node.url(&format!("{tab}/disconnect?client_id=nobody")))
+        .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(c.refresh().await.status, 200, "asking changes nothing");
 
     let done = submit(
         &c.browser,

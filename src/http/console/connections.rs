@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::views::{ConnectionGrantView, ConnectionView, ConnectionsPage};
+use super::views::{ConnectionGrantView, ConnectionView, ConnectionsPage, DisconnectAppPage};
 use super::{Done, audit_context, form_session, frame, require_session, when, workspace_tab};
 use crate::app::App;
 use crate::domain::permission::WorkspaceAction;
@@ -28,35 +28,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let session = require_session(&app, &headers, &tab_path(&id)).await?;
     let (access, ws) = workspace_tab(&app, &session, &id, "connections").await?;
-    let consents = app.authorizations().workspace_connections(&id).await?;
-    let mut apps: Vec<ConnectionView> = Vec::new();
-    for c in consents {
-        let grant = ConnectionGrantView {
-            email: c.user_email.clone(),
-            scopes: c.consent.scope.iter().map(str::to_owned).collect(),
-            since: when(c.consent.granted_at),
-        };
-        match apps.last_mut() {
-            Some(a) if a.client_id == c.consent.client_id => {
-                a.since = a.since.clone().min(grant.since.clone());
-                a.grants.push(grant);
-            }
-            _ => apps.push(ConnectionView {
-                client_id: c.consent.client_id.clone(),
-                name: c.client_name.clone(),
-                logo_uri: c.logo_uri.clone(),
-                since: grant.since.clone(),
-                scopes: String::new(),
-                grants: vec![grant],
-            }),
-        }
-    }
-    for a in &mut apps {
-        let all: Vec<String> = a.grants.iter().flat_map(|g| g.scopes.clone()).collect();
-        a.scopes = ScopeSet::parse(&all.join(" "))
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-    }
+    let apps = connected_apps(&app, &id).await?;
     let notice = match q.done.as_deref() {
         Some("disconnected") => Some(
             "The app was disconnected for everyone. Its tokens no longer work here.".to_owned(),
@@ -91,12 +63,83 @@ pub async fn disconnect(
         .disconnect_for_everyone(client_id, &id, &audit_context(&session, origin))
         .await?;
     if ended == 0 {
-        return Err(error_page(
-            StatusCode::NOT_FOUND,
-            "Not connected",
-            "That app is not connected to this workspace.",
-        )
-        .into());
+        return Err(not_connected());
     }
     Ok(see_other(&format!("{}?done=disconnected", tab_path(&id))))
+}
+
+/// The workspace's connected apps, each with the people it acts for.
+async fn connected_apps(app: &App, id: &str) -> Result<Vec<ConnectionView>, PageError> {
+    let consents = app.authorizations().workspace_connections(id).await?;
+    let mut apps: Vec<ConnectionView> = Vec::new();
+    for c in consents {
+        let grant = ConnectionGrantView {
+            email: c.user_email.clone(),
+            scopes: c.consent.scope.iter().map(str::to_owned).collect(),
+            since: when(c.consent.granted_at),
+        };
+        match apps.last_mut() {
+            Some(a) if a.client_id == c.consent.client_id => {
+                a.since = a.since.clone().min(grant.since.clone());
+                a.grants.push(grant);
+            }
+            _ => apps.push(ConnectionView {
+                client_id: c.consent.client_id.clone(),
+                name: c.client_name.clone(),
+                logo_uri: c.logo_uri.clone(),
+                since: grant.since.clone(),
+                scopes: String::new(),
+                grants: vec![grant],
+            }),
+        }
+    }
+    for a in &mut apps {
+        let all: Vec<String> = a.grants.iter().flat_map(|g| g.scopes.clone()).collect();
+        a.scopes = ScopeSet::parse(&all.join(" "))
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+    }
+    Ok(apps)
+}
+
+fn not_connected() -> PageError {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Not connected",
+        "That app is not connected to this workspace.",
+    )
+    .into()
+}
+
+/// `?client_id=`: the app a confirmation is about.
+#[derive(Debug, serde::Deserialize)]
+pub struct WhichApp {
+    client_id: Option<String>,
+}
+
+/// The confirmation page the Disconnect button leads to without script
+/// (with it, the same form opens in a dialog).
+pub async fn disconnect_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<WhichApp>,
+) -> Result<Response, PageError> {
+    let session = require_session(&app, &headers, &tab_path(&id)).await?;
+    let (access, ws) = workspace_tab(&app, &session, &id, "connections").await?;
+    access.require(WorkspaceAction::DisconnectApps)?;
+    let wanted = q.client_id.unwrap_or_default();
+    let app_view = connected_apps(&app, &id)
+        .await?
+        .into_iter()
+        .find(|a| a.client_id == wanted)
+        .ok_or_else(not_connected)?;
+    Ok(page(
+        StatusCode::OK,
+        DisconnectAppPage {
+            frame: frame(&app, &session, "workspaces"),
+            ws,
+            app: app_view,
+        },
+    ))
 }

@@ -121,7 +121,7 @@ fn activity_routes() -> Vec<Route> {
         ),
         Route::new(
             "/console/workspaces/{id}/connections/disconnect",
-            post(connections::disconnect),
+            get(connections::disconnect_page).post(connections::disconnect),
         ),
     ]
 }

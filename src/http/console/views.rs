@@ -384,3 +384,13 @@ pub struct ConnectionsPage {
     pub can_disconnect: bool,
     pub notice: Option<String>,
 }
+
+/// The confirmation before an app is disconnected for everyone, when the
+/// dialog could not open (no script).
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "console/connection_disconnect.html")]
+pub struct DisconnectAppPage {
+    pub frame: Frame,
+    pub ws: WorkspaceHeader,
+    pub app: ConnectionView,
+}
