@@ -18,7 +18,8 @@
 //!
 //! Run: `cargo bench --bench console`. `KEYFLOW_BENCH_PAGE_LOADS` sets the
 //! measured loads per page (default 1000); `KEYFLOW_BENCH_KEYS` the keys
-//! (default 10,000). Without cargo's `--bench` flag
+//! (default 10,000); `KEYFLOW_BENCH_ONLY` times only the pages whose path
+//! contains it. Without cargo's `--bench` flag
 //! (`cargo test --all-targets`) it runs a smoke pass of 20 loads per page.
 //! Any answer other than 200 makes the process exit non-zero.
 
@@ -291,6 +292,10 @@ fn main() -> ExitCode {
         format!("/console/workspaces/{workspace}/api-keys/bench-key-00001"),
         format!("/console/workspaces/{workspace}/audit"),
     ];
+    // `KEYFLOW_BENCH_ONLY=api-keys?q` times only the pages whose path
+    // contains it, for a profile of one page.
+    let only = std::env::var("KEYFLOW_BENCH_ONLY").unwrap_or_default();
+    let pages: Vec<String> = pages.into_iter().filter(|p| p.contains(&only)).collect();
     let result: Result<Vec<(String, Vec<Duration>)>, String> = runtime.block_on(async {
         let session = sign_in(addr).await?;
         let mut out = Vec::new();

@@ -21,3 +21,10 @@ CREATE TABLE client_usage_daily (
     PRIMARY KEY (client_id, day, outcome)
 );
 CREATE INDEX client_usage_daily_by_day ON client_usage_daily (day);
+
+-- The console's key table, paged in each of its orders (newest or oldest
+-- first, last used first) by walking one of these indexes.
+DROP INDEX api_keys_by_workspace;
+CREATE INDEX api_keys_page ON api_keys (workspace_id, created_at, id);
+CREATE INDEX api_keys_by_last_use
+    ON api_keys (workspace_id, last_used_at DESC NULLS LAST, created_at DESC, id DESC);

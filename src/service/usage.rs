@@ -3,8 +3,10 @@
 //! counts are written by the usage flush (`node::usage`), so they trail
 //! requests by up to its interval.
 
+use std::collections::HashMap;
+
 use crate::clock::UnixTime;
-use crate::domain::usage::{UsageSeries, day_label, day_of, parse_day};
+use crate::domain::usage::{DailyCount, UsageSeries, day_label, day_of, parse_day};
 use crate::service::{During, StoreFailure};
 use crate::storage::Store;
 
@@ -78,10 +80,33 @@ impl<'a> Usage<'a> {
     ) -> Result<UsageSeries, StoreFailure> {
         let rows = self
             .store
-            .api_key_usage(workspace_id, Some(key_id), range.from, range.to)
+            .api_key_usage(workspace_id, &[key_id], range.from, range.to)
             .await
             .during("read the API key's usage")?;
         Ok(UsageSeries::from_rows(range.from, range.to, &rows))
+    }
+
+    /// The series of each of `key_ids` in one read (a page of the key
+    /// table); a key without counts, or not in the workspace, is absent.
+    pub async fn api_keys(
+        &self,
+        workspace_id: &str,
+        key_ids: &[&str],
+        range: DayRange,
+    ) -> Result<HashMap<String, UsageSeries>, StoreFailure> {
+        let rows = self
+            .store
+            .api_key_usage(workspace_id, key_ids, range.from, range.to)
+            .await
+            .during("read the API keys' usage")?;
+        let mut by_key: HashMap<String, Vec<DailyCount>> = HashMap::new();
+        for row in rows {
+            by_key.entry(row.subject.clone()).or_default().push(row);
+        }
+        Ok(by_key
+            .into_iter()
+            .map(|(id, rows)| (id, UsageSeries::from_rows(range.from, range.to, &rows)))
+            .collect())
     }
 
     /// The workspace's keys over the range: each outcome's total, and the

@@ -13,13 +13,13 @@ use crate::domain::usage::{DailyCount, Outcome};
 
 #[async_trait]
 pub trait UsageStore: Send + Sync {
-    /// The daily counts of the workspace's keys (of `key_id` alone, when
-    /// given) from `from_day` to `to_day`, both included. Another
+    /// The daily counts of `key_ids` (a page of keys at most) from
+    /// `from_day` to `to_day`, both included, by key and day. Another
     /// workspace's key has none.
     async fn api_key_usage(
         &self,
         workspace_id: &str,
-        key_id: Option<&str>,
+        key_ids: &[&str],
         from_day: i64,
         to_day: i64,
     ) -> Result<Vec<DailyCount>>;

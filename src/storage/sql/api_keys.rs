@@ -33,7 +33,24 @@ macro_rules! key_page_where {
     };
 }
 
-pub(in crate::storage) use {active_at, key_page_where};
+/// One page of the key table in `$order`, filtered by [`key_page_where`]:
+/// the page's ids first, walking an index in that order, then their rows;
+/// `$8` the page's size, `$9` the rows skipped.
+macro_rules! key_page {
+    ($order:literal) => {
+        concat!(
+            $crate::storage::sql::select_api_keys!(""),
+            "id IN (SELECT id FROM api_keys WHERE ",
+            $crate::storage::sql::api_keys::key_page_where!(),
+            " ORDER BY ",
+            $order,
+            " LIMIT $8 OFFSET $9) ORDER BY ",
+            $order
+        )
+    };
+}
+
+pub(in crate::storage) use {active_at, key_page, key_page_where};
 
 macro_rules! impl_api_keys {
     ($store:ty, $db:ty) => {
@@ -111,14 +128,39 @@ macro_rules! impl_api_keys {
                     });
                     let name = escaped.as_ref().map(|e| format!("%{e}%"));
                     let prefix = escaped.as_ref().map(|e| format!("{e}%"));
-                    let sort = match q.sort {
-                        KeySort::NewestFirst => "newest",
-                        KeySort::OldestFirst => "oldest",
-                        KeySort::LastUsed => "last_used",
+                    // Unfiltered, the count reads the index alone; the
+                    // filter's columns would need every row.
+                    let unfiltered = q.search.is_none() && q.status.is_none() && q.key_type.is_none();
+                    let (count,): (i64,) = if unfiltered {
+                        sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE workspace_id = $1")
+                            .bind(workspace_id)
+                            .fetch_one(&self.pool)
+                            .await?
+                    } else {
+                        sqlx::query_as(concat!(
+                            "SELECT COUNT(*) FROM api_keys WHERE ", $crate::storage::sql::api_keys::key_page_where!()
+                        ))
+                        .bind(workspace_id)
+                        .bind(&name)
+                        .bind(&prefix)
+                        .bind(q.status)
+                        .bind(q.now)
+                        .bind(q.expiring_before)
+                        .bind(q.key_type.map(|t| t.as_str()))
+                        .fetch_one(&self.pool)
+                        .await?
                     };
-                    let (count,): (i64,) = sqlx::query_as(concat!(
-                        "SELECT COUNT(*) FROM api_keys WHERE ", $crate::storage::sql::api_keys::key_page_where!()
-                    ))
+                    // One statement per order, each the order of an index
+                    // (`api_keys_page`, `api_keys_by_last_use`): a sort
+                    // chosen by a parameter could use neither.
+                    let statement = match q.sort {
+                        KeySort::NewestFirst => $crate::storage::sql::api_keys::key_page!("created_at DESC, id DESC"),
+                        KeySort::OldestFirst => $crate::storage::sql::api_keys::key_page!("created_at, id"),
+                        KeySort::LastUsed => $crate::storage::sql::api_keys::key_page!(
+                            "last_used_at DESC NULLS LAST, created_at DESC, id DESC"
+                        ),
+                    };
+                    let rows: Vec<sql::ApiKeyRow> = sqlx::query_as(statement)
                     .bind(workspace_id)
                     .bind(&name)
                     .bind(&prefix)
@@ -126,23 +168,6 @@ macro_rules! impl_api_keys {
                     .bind(q.now)
                     .bind(q.expiring_before)
                     .bind(q.key_type.map(|t| t.as_str()))
-                    .fetch_one(&self.pool)
-                    .await?;
-                    let rows: Vec<sql::ApiKeyRow> = sqlx::query_as(concat!(
-                        sql::select_api_keys!(""),
-                        $crate::storage::sql::api_keys::key_page_where!(),
-                        " ORDER BY CASE WHEN $8 = 'last_used' THEN COALESCE(last_used_at, -1) END DESC, \
-                         CASE WHEN $8 = 'oldest' THEN created_at END ASC, \
-                         created_at DESC, id LIMIT $9 OFFSET $10"
-                    ))
-                    .bind(workspace_id)
-                    .bind(&name)
-                    .bind(&prefix)
-                    .bind(q.status)
-                    .bind(q.now)
-                    .bind(q.expiring_before)
-                    .bind(q.key_type.map(|t| t.as_str()))
-                    .bind(sort)
                     .bind(i64::try_from(q.limit).unwrap_or(i64::MAX))
                     .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
                     .fetch_all(&self.pool)

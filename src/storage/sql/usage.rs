@@ -78,36 +78,37 @@ macro_rules! impl_usage {
                 async fn api_key_usage(
                     &self,
                     workspace_id: &str,
-                    key_id: Option<&str>,
+                    key_ids: &[&str],
                     from_day: i64,
                     to_day: i64,
                 ) -> Result<Vec<DailyCount>> {
-                    // One key through the primary key's index; `$2 IS NULL
-                    // OR …` would keep SQLite from using it.
-                    let raw: Vec<(String, i64, String, i64)> = match key_id {
-                        Some(key) => sqlx::query_as(
-                            "SELECT u.api_key_id, u.day, u.outcome, u.count \
-                             FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
-                             WHERE u.api_key_id = $2 AND k.workspace_id = $1 \
-                             AND u.day >= $3 AND u.day <= $4 ORDER BY u.day",
-                        )
-                        .bind(workspace_id)
-                        .bind(key)
-                        .bind(from_day)
-                        .bind(to_day)
-                        .fetch_all(&self.pool)
-                        .await?,
-                        None => sqlx::query_as(
-                            "SELECT u.api_key_id, u.day, u.outcome, u.count \
-                             FROM api_key_usage_daily u JOIN api_keys k ON k.id = u.api_key_id \
-                             WHERE k.workspace_id = $1 AND u.day >= $2 AND u.day <= $3 ORDER BY u.day",
-                        )
-                        .bind(workspace_id)
-                        .bind(from_day)
-                        .bind(to_day)
-                        .fetch_all(&self.pool)
-                        .await?,
-                    };
+                    if key_ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // The keys as a list of parameters (`IN ($4, $5, …)`),
+                    // so both backends read them through the primary key.
+                    // SQLite takes a CROSS JOIN's tables in the order given:
+                    // the usage rows first, each key found by id, rather
+                    // than every key of the workspace through its index.
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT u.api_key_id, u.day, u.outcome, u.count \
+                         FROM api_key_usage_daily u CROSS JOIN api_keys k \
+                         WHERE k.id = u.api_key_id AND k.workspace_id = ",
+                    );
+                    q.push_bind(workspace_id)
+                        .push(" AND u.day >= ")
+                        .push_bind(from_day)
+                        .push(" AND u.day <= ")
+                        .push_bind(to_day);
+                    q.push(" AND u.api_key_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in key_ids {
+                        list.push_bind(*id);
+                    }
+                    list.push_unseparated(")");
+                    q.push(" ORDER BY u.api_key_id, u.day");
+                    let raw: Vec<(String, i64, String, i64)> =
+                        q.build_query_as().fetch_all(&self.pool).await?;
                     rows(raw)
                 }
 

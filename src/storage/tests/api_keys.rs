@@ -223,7 +223,10 @@ async fn usage_by_day_adds_up_per_outcome_and_is_pruned() {
                 .await
                 .unwrap();
         }
-        let mut w1 = store.api_key_usage("w1", None, 100, 101).await.unwrap();
+        let mut w1 = store
+            .api_key_usage("w1", &["k1", "k2"], 100, 101)
+            .await
+            .unwrap();
         w1.sort_by_key(|r| (r.day, r.outcome));
         assert_eq!(
             w1,
@@ -237,22 +240,32 @@ async fn usage_by_day_adds_up_per_outcome_and_is_pruned() {
         );
         assert_eq!(
             store
-                .api_key_usage("w1", Some("k1"), 101, 200)
+                .api_key_usage("w1", &["k1"], 101, 200)
                 .await
                 .unwrap()
                 .len(),
             1
         );
+        // A list of keys reads each one's rows; another workspace's key,
+        // listed or alone, has none, and an empty list reads nothing.
+        let listed = store
+            .api_key_usage("w1", &["k2", "k1", "gone"], 0, 200)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 3, "{listed:?}");
+        assert!(listed.iter().all(|r| r.subject == "k1"));
+        for ids in [&["k2"][..], &[]] {
+            assert!(
+                store
+                    .api_key_usage("w1", ids, 0, 200)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
         assert!(
             store
-                .api_key_usage("w1", Some("k2"), 0, 200)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert!(
-            store
-                .api_key_usage("w1", None, 102, 200)
+                .api_key_usage("w1", &["k1"], 102, 200)
                 .await
                 .unwrap()
                 .is_empty()
@@ -293,7 +306,7 @@ async fn usage_by_day_adds_up_per_outcome_and_is_pruned() {
         assert_eq!(store.prune_usage(101).await.unwrap(), 5, "{:?}", db.backend);
         assert_eq!(
             store
-                .api_key_usage("w1", None, 0, 1000)
+                .api_key_usage("w1", &["k1", "k2"], 0, 1000)
                 .await
                 .unwrap()
                 .len(),
@@ -373,7 +386,18 @@ async fn the_key_table_pages_filters_sorts_and_counts_in_the_database() {
             page(q(None, None, KeySort::OldestFirst, 4, 4)).await.0,
             ["k4", "k5"]
         );
-        assert_eq!(page(q(None, None, KeySort::LastUsed, 0, 1)).await.0, ["k4"]);
+        // Used first; the never used after them, newest first, on both
+        // backends (PostgreSQL would put NULLs first by default).
+        assert_eq!(
+            page(q(None, None, KeySort::LastUsed, 0, 10)).await.0,
+            ["k4", "k5", "k3", "k2", "k1", "k0"],
+            "{:?}",
+            db.backend
+        );
+        assert_eq!(
+            page(q(None, None, KeySort::LastUsed, 1, 2)).await.0,
+            ["k5", "k3"]
+        );
         for (status, want) in [
             ("revoked", vec!["k0"]),
             ("deactivated", vec!["k1"]),

@@ -96,11 +96,13 @@ pub async fn list(
     }
     let range = DayRange::last(30, now);
     let creators = Creators::of(&app, &id, &shown).await?;
-    let mut rows = Vec::with_capacity(shown.len());
-    for k in &shown {
-        let usage = app.usage_reports().api_key(&id, &k.id, range).await?;
-        rows.push(row(&app, k, &creators, Some(&usage), &usage, now));
-    }
+    let ids: Vec<&str> = shown.iter().map(|k| k.id.as_str()).collect();
+    let usage = app.usage_reports().api_keys(&id, &ids, range).await?;
+    let empty = UsageSeries::from_rows(range.from, range.to, &[]);
+    let rows = shown
+        .iter()
+        .map(|k| row(&app, k, &creators, usage.get(&k.id), &empty, now))
+        .collect();
     let overview = overview(&app, &id, range, now).await?;
     Ok(page(
         StatusCode::OK,
