@@ -126,16 +126,11 @@ impl Names {
             .await
         {
             let id = token.client.client_id;
-            n.choices
-                .push((id.clone(), format!("Application key {id}")));
-            n.actors.insert(id.clone(), format!("Application key {id}"));
-            n.targets.insert(
-                id.clone(),
-                (
-                    format!("Application key {id}"),
-                    Some(format!("/console/workspaces/{ws}/integration")),
-                ),
-            );
+            let name = format!("Application key {id}");
+            let tab = format!("/console/workspaces/{ws}/integration");
+            n.choices.push((id.clone(), name.clone()));
+            n.actors.insert(id.clone(), name.clone());
+            n.targets.insert(id, (name, Some(tab)));
         }
         // Keys by what the entries name (a workspace may hold thousands):
         // an actor's prefix, a target's id.

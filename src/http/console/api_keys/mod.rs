@@ -7,6 +7,7 @@
 
 mod create;
 mod forms;
+mod lifecycle;
 mod table;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ use crate::storage::{ApiKeyChanges, ApiKeyRecord, KeyListQuery, KeySort};
 pub use create::{create, new_page};
 use create::{refusal_text, shown_once};
 use forms::*;
+pub use lifecycle::{revoke, revoke_page, roll, roll_page};
 use table::*;
 
 /// Rows per page of the key table.
@@ -96,13 +98,7 @@ pub async fn list(
     }
     let range = DayRange::last(30, now);
     let creators = Creators::of(&app, &id, &shown).await?;
-    let ids: Vec<&str> = shown.iter().map(|k| k.id.as_str()).collect();
-    let usage = app.usage_reports().api_keys(&id, &ids, range).await?;
-    let empty = UsageSeries::from_rows(range.from, range.to, &[]);
-    let rows = shown
-        .iter()
-        .map(|k| row(&app, k, &creators, usage.get(&k.id), &empty, now))
-        .collect();
+    let rows = rows(&app, &id, &shown, &creators, range, now).await?;
     let overview = overview(&app, &id, range, now).await?;
     Ok(page(
         StatusCode::OK,
@@ -343,103 +339,6 @@ fn back(form: &OAuthForm, id: &str, key_id: &str) -> String {
         Some("key") => key_path(id, key_id),
         _ => tab_path(id),
     }
-}
-
-/// Without JavaScript, "Roll" and "Revoke" lead to these pages.
-pub async fn roll_page(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((id, key_id)): Path<(String, String)>,
-) -> Result<Response, PageError> {
-    confirmation(&app, &headers, &id, &key_id, |frame, ws, key| RollKeyPage {
-        frame,
-        ws,
-        key,
-    })
-    .await
-}
-
-pub async fn revoke_page(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((id, key_id)): Path<(String, String)>,
-) -> Result<Response, PageError> {
-    confirmation(&app, &headers, &id, &key_id, |frame, ws, key| {
-        RevokeKeyPage { frame, ws, key }
-    })
-    .await
-}
-
-/// A confirmation page about one key, for those who may act on it.
-async fn confirmation<P: axum::response::IntoResponse>(
-    app: &App,
-    headers: &HeaderMap,
-    id: &str,
-    key_id: &str,
-    view: impl FnOnce(super::views::Frame, super::views::WorkspaceHeader, KeyRowView) -> P,
-) -> Result<Response, PageError> {
-    let session = require_session(app, headers, &key_path(id, key_id)).await?;
-    let (access, ws) = workspace_tab(app, &session, id, "api-keys").await?;
-    access.require(WorkspaceAction::Administer)?;
-    let k = app.api_keys.get(id, key_id).await.map_err(key_error)?;
-    let creators = Creators::of(app, id, std::slice::from_ref(&k)).await?;
-    let empty = UsageSeries::from_rows(0, 0, &[]);
-    let key = row(app, &k, &creators, None, &empty, app.clock.now());
-    Ok(page(
-        StatusCode::OK,
-        view(frame(app, &session, "workspaces"), ws, key),
-    ))
-}
-
-pub async fn roll(
-    State(app): State<Arc<App>>,
-    RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
-    Path((id, key_id)): Path<(String, String)>,
-    BrowserForm(mut form): BrowserForm,
-) -> Result<Response, PageError> {
-    let session = form_session(&app, &headers, &form).await?;
-    let (_, ws, by, k) = acting_on(&app, &session, &id, &key_id, origin.clone()).await?;
-    let overlap = form
-        .get("overlap")
-        .unwrap_or("0")
-        .parse::<i64>()
-        .ok()
-        .filter(|o| OVERLAP_CHOICES.contains(o))
-        .ok_or_else(|| {
-            PageError::from(error_page(
-                StatusCode::BAD_REQUEST,
-                "Choose when the old key stops",
-                "Immediately, after 1 hour, after 24 hours or after 7 days.",
-            ))
-        })?;
-    let overlap_field = overlap.to_string();
-    let action = format!("{}/roll", key_path(&id, &key_id));
-    let fields = [("overlap", overlap_field.as_str())];
-    require_recent_auth(&app, &session, &mut form, &origin, &action, &fields).await?;
-    let made = app
-        .api_keys
-        .roll(&id, &k.id, overlap, &by)
-        .await
-        .map_err(key_error)?;
-    let until = (overlap > 0).then(|| when(app.clock.now() + overlap));
-    Ok(shown_once(&app, &session, ws, &made, until))
-}
-
-pub async fn revoke(
-    State(app): State<Arc<App>>,
-    RequestOrigin(origin): RequestOrigin,
-    headers: HeaderMap,
-    Path((id, key_id)): Path<(String, String)>,
-    BrowserForm(form): BrowserForm,
-) -> Result<Response, PageError> {
-    let session = form_session(&app, &headers, &form).await?;
-    let (_, _, by, k) = acting_on(&app, &session, &id, &key_id, origin).await?;
-    app.api_keys
-        .revoke(&id, &k.id, &by)
-        .await
-        .map_err(key_error)?;
-    Ok(see_other(&format!("{}?done=revoked", tab_path(&id))))
 }
 
 fn key_error(e: ApiKeyError) -> PageError {

@@ -119,6 +119,28 @@ pub(super) fn row(
     }
 }
 
+/// The rows of the keys shown, with their sparklines of `range`, read in
+/// one statement.
+pub(super) async fn rows(
+    app: &App,
+    workspace_id: &str,
+    shown: &[ApiKeyRecord],
+    creators: &Creators,
+    range: DayRange,
+    now: UnixTime,
+) -> Result<Vec<KeyRowView>, PageError> {
+    let ids: Vec<&str> = shown.iter().map(|k| k.id.as_str()).collect();
+    let usage = app
+        .usage_reports()
+        .api_keys(workspace_id, &ids, range)
+        .await?;
+    let empty = UsageSeries::from_rows(range.from, range.to, &[]);
+    Ok(shown
+        .iter()
+        .map(|k| row(app, k, creators, usage.get(&k.id), &empty, now))
+        .collect())
+}
+
 /// The filters as the form shows them, normalised: unknown values are
 /// ignored rather than refused, as a search box would.
 pub(super) fn filter(q: &ListQuery) -> KeysFilter {
