@@ -9,6 +9,7 @@ pub mod authorization_code;
 pub mod authorize_request;
 pub mod client;
 pub mod consent;
+pub mod device_code;
 pub mod grants;
 pub mod id_token;
 pub mod invitation;

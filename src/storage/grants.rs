@@ -102,7 +102,8 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<u64>;
 
     /// Forgets expired sessions, refresh tokens and issued-token records,
-    /// and codes an hour past expiry (so late replays are still caught)
+    /// and authorization and device codes an hour past expiry (so late
+    /// replays are still caught)
     /// whose family has no unexpired access token left; returns how many
     /// rows went.
     async fn purge_expired_auth(&self, now: UnixTime) -> Result<u64>;

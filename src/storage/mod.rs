@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod clients;
 pub mod consents;
+pub mod device_codes;
 pub mod grants;
 pub mod invitations;
 pub mod links;
@@ -37,6 +38,7 @@ pub use clients::{
     ClientStore, ClientUsage, ClientWithSecrets, NewSecret, SecretRecord, SecretRotation,
 };
 pub use consents::ConsentStore;
+pub use device_codes::DeviceCodeStore;
 pub use grants::{GrantStore, Grants};
 pub use invitations::{Acceptance, InvitationStore, Invitee};
 pub use links::{LinkStore, LinkUse};
@@ -126,6 +128,7 @@ pub trait Store:
     + SessionStore
     + ConsentStore
     + GrantStore
+    + DeviceCodeStore
     + InvitationStore
     + LinkStore
     + UsageStore

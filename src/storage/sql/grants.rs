@@ -162,6 +162,15 @@ macro_rules! impl_grants {
                     )
                     .bind(now - sql::CODE_REPLAY_WINDOW).bind(now).execute(&mut *tx).await?
                     .rows_affected();
+                    // Device codes likewise (RFC 8628 §3.5: a late poll is
+                    // still told expired_token within the window).
+                    purged += sqlx::query(
+                        "DELETE FROM device_codes WHERE expires_at <= $1 AND NOT EXISTS \
+                         (SELECT 1 FROM issued_access_tokens t \
+                          WHERE t.family_id = device_codes.family_id AND t.expires_at > $2)",
+                    )
+                    .bind(now - sql::CODE_REPLAY_WINDOW).bind(now).execute(&mut *tx).await?
+                    .rows_affected();
                     tx.commit().await?;
                     Ok(purged)
                 }

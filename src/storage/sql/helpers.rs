@@ -32,9 +32,16 @@ pub(in crate::storage) const REVOKE_CODES: &str = concat!(
     "UPDATE authorization_codes SET state = 'revoked' WHERE state = 'pending' AND ",
     grants_where!()
 );
-/// Every family of a grant starts with a code, and codes are kept while
-/// their family has live access tokens (see `purge_expired_auth`), so the
-/// codes find the families of tokens issued without a refresh token too.
+/// A device authorization allowed but not yet redeemed ends with the
+/// grant: denied, the client's next poll gets `access_denied`.
+pub(in crate::storage) const REVOKE_DEVICE_CODES: &str = concat!(
+    "UPDATE device_codes SET state = 'denied' WHERE state = 'allowed' AND ",
+    grants_where!()
+);
+/// Every family of a grant starts with a code (an authorization code or a
+/// device code), and codes are kept while their family has live access
+/// tokens (see `purge_expired_auth`), so the codes find the families of
+/// tokens issued without a refresh token too.
 pub(in crate::storage) const DENY_ACCESS_TOKENS: &str = concat!(
     "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) \
      SELECT t.jti, t.client_id, t.expires_at, $4 FROM issued_access_tokens t \
@@ -42,6 +49,8 @@ pub(in crate::storage) const DENY_ACCESS_TOKENS: &str = concat!(
        SELECT family_id FROM refresh_tokens WHERE ",
     grants_where!(),
     " UNION SELECT family_id FROM authorization_codes WHERE ",
+    grants_where!(),
+    " UNION SELECT family_id FROM device_codes WHERE ",
     grants_where!(),
     ") ON CONFLICT (jti) DO NOTHING"
 );
@@ -193,7 +202,8 @@ macro_rules! impl_helpers {
                 }
 
                 /// Ends every grant matching `grants`: deletes their consents,
-                /// revokes their refresh tokens and pending codes, and
+                /// revokes their refresh tokens, pending codes and allowed
+                /// device codes, and
                 /// denylists their live access tokens. Returns how many
                 /// consents it deleted.
                 async fn end_grants(
@@ -213,6 +223,7 @@ macro_rules! impl_helpers {
                     // committed meanwhile may have added a successor.
                     while run(sql::REVOKE_REFRESH_TOKENS).execute(&mut *conn).await?.rows_affected() > 0 {}
                     run(sql::REVOKE_CODES).execute(&mut *conn).await?;
+                    run(sql::REVOKE_DEVICE_CODES).execute(&mut *conn).await?;
                     let denied = run(sql::DENY_ACCESS_TOKENS).execute(&mut *conn).await?.rows_affected();
                     // Refresh tokens are checked in the database; only the
                     // denylist is cached by verifiers, so only it moves the epoch.

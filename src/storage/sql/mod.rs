@@ -17,6 +17,7 @@ mod auth_rows;
 pub(super) mod clients;
 pub(super) mod consents;
 mod console_rows;
+pub(super) mod device_codes;
 pub(super) mod grants;
 mod helpers;
 pub(super) mod invitations;
@@ -50,6 +51,7 @@ macro_rules! impl_sql_store {
         $crate::storage::sql::sessions::impl_sessions!($store, $db);
         $crate::storage::sql::consents::impl_consents!($store, $db);
         $crate::storage::sql::grants::impl_grants!($store, $db);
+        $crate::storage::sql::device_codes::impl_device_codes!($store, $db);
         $crate::storage::sql::invitations::impl_invitations!($store, $db);
         $crate::storage::sql::links::impl_links!($store, $db);
         $crate::storage::sql::usage::impl_usage!($store, $db);

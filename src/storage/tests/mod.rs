@@ -16,6 +16,7 @@ mod api_keys;
 mod audit;
 mod clients;
 mod console;
+mod device_codes;
 mod grants;
 mod keys_and_revocations;
 mod users;
