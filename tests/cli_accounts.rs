@@ -376,3 +376,71 @@ async fn operators_disable_users_remove_members_and_change_or_delete_clients() {
         }
     }
 }
+
+#[tokio::test]
+async fn operators_register_clients_for_device_sign_in_and_change_it() {
+    let pg = TestDb::postgres().await;
+    let mut dbs = vec!["sqlite://keyflow.db".to_owned()];
+    dbs.extend(pg.as_ref().map(|d| d.url.clone()));
+    for db in &dbs {
+        let dir = tempfile::tempdir().unwrap();
+        let (dir, db) = (dir.path(), db.as_str());
+        // One command line, split on spaces (no argument here has one).
+        let run = |line: &str| keyflow(dir, db, &line.split(' ').collect::<Vec<_>>());
+        set_up(dir, db);
+        let code_only = serde_json::json!(["authorization_code"]);
+        let both = serde_json::json!(["authorization_code", "device_code"]);
+
+        let web = json_stdout(&run(
+            "client create --name Web --redirect-uri https://web.example/cb --json",
+        ));
+        assert_eq!(web["grantTypes"], code_only, "as before: {web}");
+        let tv = json_stdout(&run(
+            "client create --name TV --redirect-uri https://tv.example/cb \
+             --grant authorization_code --grant device_code --json",
+        ));
+        assert_eq!(tv["grantTypes"], both, "{tv}");
+        let id = tv["clientId"].as_str().unwrap();
+        let shown = json_stdout(&run(&format!("client show {id} --json")));
+        assert_eq!(shown["grantTypes"], both, "stored: {shown}");
+        let table = text(&run("client list"));
+        assert!(
+            table.starts_with("CLIENT ") && table.contains("GRANTS"),
+            "{table}"
+        );
+        let row = table.lines().find(|l| l.contains(id)).unwrap();
+        assert!(row.contains("authorization_code,device_code"), "{table}");
+        // The authorization code grant is every client's, named or not.
+        let human = text(&run(
+            "client create --name Box --redirect-uri https://box.example/cb --grant device_code",
+        ));
+        assert!(
+            human.contains("Grant types    authorization_code device_code"),
+            "{human}"
+        );
+
+        // A given list replaces the registered one; none leaves it.
+        let off = json_stdout(&run(&format!(
+            "client update {id} --grant authorization_code --json"
+        )));
+        assert_eq!(off["grantTypes"], code_only, "{off}");
+        let web_id = web["clientId"].as_str().unwrap();
+        let on = json_stdout(&run(&format!(
+            "client update {web_id} --grant device_code --json"
+        )));
+        assert_eq!(on["grantTypes"], both, "{on}");
+        let renamed = json_stdout(&run(&format!(
+            "client update {web_id} --name Web-EU --json"
+        )));
+        assert_eq!(renamed["grantTypes"], both, "{renamed}");
+
+        let err = refused(&run(
+            "client create --name Fax --redirect-uri https://fax.example/cb --grant implicit",
+        ));
+        assert!(err.contains("unknown grant type \"implicit\""), "{err}");
+        let err = refused(&run(&format!("client update {id} --grant implicit")));
+        assert!(err.contains("device_code"), "{err}");
+        let shown = json_stdout(&run(&format!("client show {id} --json")));
+        assert_eq!(shown["grantTypes"], code_only, "unchanged: {shown}");
+    }
+}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::browser::{Browser, PASSWORD, user};
+use common::browser::{Browser, PASSWORD, Page, user};
 use common::console::{make_platform_admin, node, person, secret, signed_in, submit};
 use common::smtp::SmtpServer;
 use common::workspace;
@@ -400,4 +400,86 @@ async fn platform_admins_manage_users_and_clients_and_nobody_else_can() {
         .await;
     assert_eq!(rotated.status, 200, "{}", rotated.html);
     assert_ne!(secret(&rotated), client_secret);
+}
+
+/// Whether the page's input named `name` is checked.
+fn checked(page: &Page, name: &str) -> bool {
+    let at = page
+        .html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no input {name} in page:\n{}", page.html));
+    let start = page.html[..at].rfind('<').expect("tag start");
+    let end = at + page.html[at..].find('>').expect("tag end");
+    page.html[start..end].contains(" checked")
+}
+
+/// The row of the client list that names the client `name`.
+fn client_row<'a>(page: &'a Page, name: &str) -> &'a str {
+    let at = page
+        .html
+        .find(&format!("<td>{name}<br>"))
+        .unwrap_or_else(|| panic!("no client {name} listed:\n{}", page.html));
+    let start = page.html[..at].rfind("<tr>").expect("row start");
+    let end = at + page.html[at..].find("</tr>").expect("row end");
+    &page.html[start..end]
+}
+
+#[tokio::test]
+async fn platform_admins_register_clients_for_device_sign_in_with_a_checkbox() {
+    let (_db, node, _clock) = node(&[]).await;
+    let root = platform_admin(&node).await;
+    let clients = "/console/admin/clients";
+    let box_name = "grant_device_code";
+    let empty = root.get(&node.url(clients)).await;
+    assert!(
+        empty
+            .html
+            .contains("Device sign-in (RFC 8628): for CLIs and devices without a browser"),
+        "{}",
+        empty.html
+    );
+    assert!(!checked(&empty, box_name), "off unless asked for");
+
+    // Refused for another reason, the form comes back as it was sent.
+    let bad_scope = submit(
+        &root,
+        &node,
+        clients,
+        clients,
+        &[
+            ("name", "TV"),
+            ("redirect_uris", "https://tv.example/cb"),
+            ("scopes", "root:everything"),
+            (box_name, "1"),
+        ],
+    )
+    .await;
+    assert_eq!(bad_scope.status, 400);
+    assert!(checked(&bad_scope, box_name), "{}", bad_scope.html);
+
+    for (name, device) in [("TV", true), ("Web", false)] {
+        let mut fields = vec![
+            ("name", name),
+            ("redirect_uris", "https://tv.example/cb"),
+            ("type", "public"),
+        ];
+        if device {
+            fields.push((box_name, "1"));
+        }
+        let made = submit(&root, &node, clients, clients, &fields).await;
+        assert_eq!(made.status, 200, "{}", made.html);
+    }
+    let store = &node.app.store;
+    for c in store
+        .list_clients(keyflow::storage::ClientKind::ThirdParty)
+        .await
+        .unwrap()
+    {
+        let (_, oauth) = store.oauth_client(&c.client_id).await.unwrap().unwrap();
+        assert_eq!(oauth.device_grant, c.name == "TV", "{}", c.name);
+    }
+    let listed = root.get(&node.url(clients)).await;
+    assert!(client_row(&listed, "TV").contains("Device sign-in"));
+    assert!(!client_row(&listed, "Web").contains("Device sign-in"));
+    assert!(!checked(&listed, box_name), "a new form starts unchecked");
 }

@@ -155,6 +155,59 @@ async fn a_platform_admin_registers_lists_and_rekeys_clients() {
 }
 
 #[tokio::test]
+async fn grant_types_register_a_client_for_device_sign_in() {
+    for db in TestDb::all().await {
+        let (node, token) = with_admin(&db).await;
+        let t = Some(token.as_str());
+        let register = |name: &str, grants: Option<Value>| {
+            let mut body = json!({"name": name, "redirectUris": ["https://tv.example/cb"]});
+            if let Some(g) = grants {
+                body["grantTypes"] = g;
+            }
+            call(&node, Method::POST, CLIENTS, t, Some(body))
+        };
+        let mut ids = Vec::new();
+        for (name, grants) in [
+            ("Plain", None),
+            ("Web", Some(json!(["authorization_code"]))),
+            ("TV", Some(json!(["authorization_code", "device_code"]))),
+            // The authorization code grant is every client's.
+            ("CLI", Some(json!(["device_code"]))),
+        ] {
+            let made = register(name, grants).await;
+            assert_eq!(made.status, 201, "{name}: {}", made.json);
+            ids.push(made.json["clientId"].as_str().unwrap().to_owned());
+        }
+
+        let list = call(&node, Method::GET, CLIENTS, t, None).await;
+        assert_eq!(list.status, 200, "{}", list.json);
+        let grants_of = |id: &str| {
+            let items = list.json["items"].as_array().unwrap();
+            items.iter().find(|c| c["clientId"] == id).unwrap()["grantTypes"].clone()
+        };
+        let both = json!(["authorization_code", "device_code"]);
+        assert_eq!(grants_of(&ids[0]), json!(["authorization_code"]));
+        assert_eq!(grants_of(&ids[1]), json!(["authorization_code"]));
+        assert_eq!(grants_of(&ids[2]), both);
+        assert_eq!(grants_of(&ids[3]), both);
+        // As the device grant reads it.
+        for (id, device) in ids.iter().zip([false, false, true, true]) {
+            let (_, oauth) = node.app.store.oauth_client(id).await.unwrap().unwrap();
+            assert_eq!(oauth.device_grant, device, "{id} on {:?}", db.backend);
+        }
+
+        let before = client_count(&node).await;
+        let bad = register("Fax", Some(json!(["device_code", "urn:nope"]))).await;
+        refused(&bad, 400, "invalid_request");
+        assert_eq!(
+            bad.json["error_description"],
+            "grantTypes: unknown grant type \"urn:nope\": use authorization_code or device_code"
+        );
+        assert_eq!(client_count(&node).await, before, "nothing was registered");
+    }
+}
+
+#[tokio::test]
 async fn bad_registrations_and_rotations_are_precise_400s_that_change_nothing() {
     let db = TestDb::sqlite();
     let (node, token) = with_admin(&db).await;
@@ -192,6 +245,11 @@ async fn bad_registrations_and_rotations_are_precise_400s_that_change_nothing() 
         (ok(json!({"idTokenAlg": "HS256"})), "idTokenAlg"),
         (ok(json!({"secret": "mine"})), "unknown field `secret`"),
         (ok(json!({"public": "yes"})), "invalid type"),
+        (
+            ok(json!({"grantTypes": ["authorization_code", "implicit"]})),
+            "grantTypes: unknown grant type \"implicit\"",
+        ),
+        (ok(json!({"grantTypes": "device_code"})), "invalid type"),
     ] {
         let a = call(&node, Method::POST, CLIENTS, t, Some(body.clone())).await;
         refused(&a, 400, "invalid_request");

@@ -28,3 +28,6 @@ CREATE TABLE device_codes (
 CREATE INDEX device_codes_by_expiry ON device_codes (expires_at);
 -- Revoking a consent finds the families its device grants started.
 CREATE INDEX device_codes_by_grant ON device_codes (user_id, client_id, workspace_id);
+
+-- RFC 8628: the client may use the device authorization grant; off for existing clients.
+ALTER TABLE oauth_clients ADD COLUMN device_grant BOOLEAN NOT NULL DEFAULT FALSE;

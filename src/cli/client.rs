@@ -8,6 +8,7 @@ use super::{delete, local, print_json, rotate_secret};
 use crate::clock::{Clock, SystemClock, rfc3339};
 use crate::config::Settings;
 use crate::domain::audit::AuditContext;
+use crate::domain::client::ClientGrant;
 use crate::service::directory;
 use crate::service::integrations::{self, ClientChanges, NewClient};
 use crate::storage::OAuthClientRecord;
@@ -33,6 +34,7 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
             scopes,
             logo_uri,
             id_token_alg,
+            grants,
             json,
         } => {
             let new = NewClient {
@@ -43,6 +45,7 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
                 scopes,
                 logo_uri,
                 id_token_alg,
+                device_grant: ClientGrant::device_grant(&grants),
             };
             create(settings, new, json).await
         }
@@ -51,6 +54,10 @@ pub async fn run(cmd: ClientCommand, settings: &Settings) -> anyhow::Result<()> 
 
 async fn create(settings: &Settings, new: NewClient, as_json: bool) -> anyhow::Result<()> {
     let super::Local { store, master } = local(settings).await?;
+    let grant_types: Vec<&str> = ClientGrant::registered(new.device_grant)
+        .into_iter()
+        .map(ClientGrant::as_str)
+        .collect();
     let created = integrations::create_client(
         store.as_ref(),
         &master.secret_hasher(),
@@ -62,7 +69,7 @@ async fn create(settings: &Settings, new: NewClient, as_json: bool) -> anyhow::R
     .await?;
     let secret = created.secret.as_ref().map(|s| s.expose());
     if as_json {
-        let mut out = json!({"clientId": created.client_id});
+        let mut out = json!({"clientId": created.client_id, "grantTypes": grant_types});
         if let Some(s) = secret {
             out["clientSecret"] = json!(s);
         }
@@ -70,6 +77,7 @@ async fn create(settings: &Settings, new: NewClient, as_json: bool) -> anyhow::R
         return Ok(());
     }
     println!("Client ID      {}", created.client_id);
+    println!("Grant types    {}", grant_types.join(" "));
     match secret {
         Some(s) => {
             println!("Client secret  {s}");
@@ -96,6 +104,7 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
             "TYPE",
             "LAST USED",
             "SCOPES",
+            "GRANTS",
             "REDIRECT URIS",
             "NAME",
         ]);
@@ -105,6 +114,7 @@ async fn list(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
                 text(&r["type"]),
                 text(&r["lastUsedAt"]),
                 text(&r["scopes"]),
+                text(&r["grantTypes"]),
                 text(&r["redirectUris"]),
                 text(&r["name"]),
             ]);
@@ -131,6 +141,7 @@ async fn update(args: ClientUpdateArgs, settings: &Settings) -> anyhow::Result<(
             args.logo_uri.map(Some)
         },
         id_token_alg: args.id_token_alg,
+        device_grant: (!args.grants.is_empty()).then(|| ClientGrant::device_grant(&args.grants)),
     };
     integrations::update_client(
         store.as_ref(),
@@ -171,6 +182,7 @@ fn client_json(c: &ClientRecord, o: &OAuthClientRecord) -> Value {
         "scopes": o.scopes.iter().collect::<Vec<_>>(),
         "logoUri": o.logo_uri,
         "idTokenAlg": o.id_token_alg.as_str(),
+        "grantTypes": o.grant_type_names(),
         "createdAt": rfc3339(c.created_at),
         "secretRotatedAt": c.secret_rotated_at.map(rfc3339),
         "lastUsedAt": c.last_used_at.map(rfc3339),

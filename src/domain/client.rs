@@ -69,4 +69,105 @@ pub struct OAuthClientRecord {
     pub logo_uri: Option<String>,
     /// OIDC Core §3.1.3.7: the algorithm of its ID tokens.
     pub id_token_alg: Algorithm,
+    /// RFC 8628 §3.1: whether it may ask for a device code. A device grant
+    /// is a user's grant to a client that cannot show a browser, so the
+    /// operator opts each client in; one not registered for it gets
+    /// `unauthorized_client` (RFC 6749 §5.2).
+    pub device_grant: bool,
+}
+
+impl OAuthClientRecord {
+    /// The grants it is registered for, the authorization code first.
+    pub fn grant_types(&self) -> Vec<ClientGrant> {
+        ClientGrant::registered(self.device_grant)
+    }
+
+    /// [`Self::grant_types`] as `grantTypes` and `--json` list them.
+    pub fn grant_type_names(&self) -> Vec<&'static str> {
+        self.grant_types()
+            .into_iter()
+            .map(ClientGrant::as_str)
+            .collect()
+    }
+}
+
+/// The user grants an operator registers a third-party client for, as
+/// `--grant` and `grantTypes` name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientGrant {
+    /// RFC 6749 §4.1. Every third-party client has it: naming it alone
+    /// registers a client for no other grant.
+    AuthorizationCode,
+    /// RFC 8628, for CLIs and devices without a browser: only the clients
+    /// registered for it ([`OAuthClientRecord::device_grant`]).
+    DeviceCode,
+}
+
+impl ClientGrant {
+    pub const ALL: [ClientGrant; 2] = [ClientGrant::AuthorizationCode, ClientGrant::DeviceCode];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientGrant::AuthorizationCode => "authorization_code",
+            ClientGrant::DeviceCode => "device_code",
+        }
+    }
+
+    /// The grants of a client registered with or without the device
+    /// grant, the authorization code first.
+    pub fn registered(device_grant: bool) -> Vec<ClientGrant> {
+        let mut grants = vec![ClientGrant::AuthorizationCode];
+        if device_grant {
+            grants.push(ClientGrant::DeviceCode);
+        }
+        grants
+    }
+
+    /// Whether a registration naming `grants` includes the device grant.
+    pub fn device_grant(grants: &[ClientGrant]) -> bool {
+        grants.contains(&ClientGrant::DeviceCode)
+    }
+}
+
+impl std::str::FromStr for ClientGrant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown grant type {s:?}: use authorization_code or device_code")
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_types_name_the_device_grant_only_when_registered() {
+        let grants = |names: &[&str]| -> Vec<ClientGrant> {
+            names.iter().map(|n| n.parse().unwrap()).collect()
+        };
+        assert!(!ClientGrant::device_grant(&grants(&[])));
+        assert!(!ClientGrant::device_grant(&grants(&["authorization_code"])));
+        assert!(ClientGrant::device_grant(&grants(&["device_code"])));
+        for g in ClientGrant::ALL {
+            assert_eq!(g.as_str().parse::<ClientGrant>(), Ok(g));
+        }
+    }
+
+    #[test]
+    fn an_unknown_grant_type_is_refused_with_the_known_ones() {
+        let e = "client_credentials".parse::<ClientGrant>().unwrap_err();
+        assert!(
+            e.contains("\"client_credentials\"") && e.contains("device_code"),
+            "{e}"
+        );
+        assert!(
+            "Device_Code".parse::<ClientGrant>().is_err(),
+            "matched exactly"
+        );
+    }
 }

@@ -29,6 +29,9 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub logo_uri: Option<String>,
     pub id_token_alg: Algorithm,
+    /// RFC 8628: may it use the device grant as well as the authorization
+    /// code grant every third-party client has.
+    pub device_grant: bool,
 }
 
 /// A registered client, with the one-time plaintext of its secret.
@@ -48,6 +51,8 @@ pub struct ClientChanges {
     /// `Some(None)` removes the logo.
     pub logo_uri: Option<Option<String>>,
     pub id_token_alg: Option<Algorithm>,
+    /// RFC 8628: `Some(false)` turns device sign-in off.
+    pub device_grant: Option<bool>,
 }
 
 pub async fn create_client(
@@ -72,6 +77,7 @@ pub async fn create_client(
         scopes,
         logo_uri: new.logo_uri,
         id_token_alg: new.id_token_alg,
+        device_grant: new.device_grant,
     };
     let name = check(catalogue, &new.name, &oauth)?;
     let client = ClientRecord {
@@ -96,6 +102,7 @@ pub async fn create_client(
             "public": new.public,
             "redirectUris": oauth.redirect_uris,
             "scope": oauth.scopes,
+            "grantTypes": oauth.grant_type_names(),
         }));
     store
         .create_oauth_client(&client, &oauth, stored.as_ref(), &audit)
@@ -135,6 +142,9 @@ pub async fn update_client(
     if let Some(alg) = changes.id_token_alg {
         oauth.id_token_alg = alg;
     }
+    if let Some(device) = changes.device_grant {
+        oauth.device_grant = device;
+    }
     let name = check(catalogue, &name, &oauth)?;
     let audit = ctx
         .entry(AuditEvent::ClientUpdated, now)
@@ -145,6 +155,7 @@ pub async fn update_client(
             "postLogoutRedirectUris": oauth.post_logout_redirect_uris,
             "scope": oauth.scopes,
             "idTokenAlg": oauth.id_token_alg.as_str(),
+            "grantTypes": oauth.grant_type_names(),
         }));
     if !store.update_oauth_client(name, &oauth, &audit).await? {
         return Err(missing());

@@ -241,6 +241,7 @@ pub async fn client_signing_with(
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             logo_uri: None,
             id_token_alg: alg,
+            device_grant: false,
         },
         node.app.clock.now(),
         &AuditContext::system(),

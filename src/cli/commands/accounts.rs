@@ -3,6 +3,7 @@
 use clap::{Args, Subcommand};
 
 use crate::crypto::signing::Algorithm;
+use crate::domain::client::ClientGrant;
 use crate::domain::user::Role;
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +148,12 @@ pub enum ClientCommand {
         /// The ID token signing algorithm: RS256, ES256 or EdDSA.
         #[arg(long, default_value = "RS256")]
         id_token_alg: Algorithm,
+        /// A grant the client may use; repeat for several:
+        /// authorization_code (every client has it) or device_code
+        /// (RFC 8628: device sign-in, for CLIs and devices without a
+        /// browser).
+        #[arg(long = "grant", value_name = "GRANT")]
+        grants: Vec<ClientGrant>,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,
@@ -237,6 +244,12 @@ pub struct ClientUpdateArgs {
     /// The ID token signing algorithm: RS256, ES256 or EdDSA.
     #[arg(long)]
     pub id_token_alg: Option<Algorithm>,
+    /// A grant the client may use, authorization_code (every client has
+    /// it) or device_code (RFC 8628); repeat for several. The list given
+    /// replaces the registered one: `--grant authorization_code` alone
+    /// turns device sign-in off.
+    #[arg(long = "grant", value_name = "GRANT")]
+    pub grants: Vec<ClientGrant>,
     /// Print one JSON object on stdout and nothing else.
     #[arg(long)]
     pub json: bool,

@@ -26,6 +26,7 @@ fn client() -> (ClientRecord, OAuthClientRecord) {
                 .unwrap(),
             logo_uri: None,
             id_token_alg: Algorithm::RS256,
+            device_grant: false,
         },
     )
 }

@@ -18,6 +18,7 @@ use super::{audit_context, json_body, no_store, optional_json_body};
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::crypto::signing::Algorithm;
+use crate::domain::client::ClientGrant;
 use crate::http::origin::RequestOrigin;
 use crate::service::integrations::NewClient;
 use crate::storage::{ClientRecord, OAuthClientRecord};
@@ -39,6 +40,10 @@ pub struct ClientItem {
     /// The ID token signing algorithm.
     #[schema(example = "RS256")]
     id_token_alg: &'static str,
+    /// The grants it may use: `authorization_code` always, and
+    /// `device_code` when registered for device sign-in (RFC 8628).
+    #[schema(example = json!(["authorization_code", "device_code"]))]
+    grant_types: Vec<&'static str>,
     /// RFC 3339.
     created_at: String,
 }
@@ -46,6 +51,7 @@ pub struct ClientItem {
 impl ClientItem {
     fn new(c: ClientRecord, o: OAuthClientRecord) -> Self {
         ClientItem {
+            grant_types: o.grant_type_names(),
             client_id: c.client_id,
             name: c.name,
             public: o.public,
@@ -110,6 +116,12 @@ pub struct NewClientRequest {
     logo_uri: Option<String>,
     /// RS256 (default), ES256 or EdDSA.
     id_token_alg: Option<String>,
+    /// `authorization_code`, which every client has, and `device_code`
+    /// for device sign-in (RFC 8628), for CLIs and devices without a
+    /// browser. Default `["authorization_code"]`.
+    #[serde(default)]
+    #[schema(example = json!(["authorization_code", "device_code"]))]
+    grant_types: Vec<String>,
 }
 
 /// The client's id and, for a confidential client, its secret, shown once.
@@ -129,7 +141,7 @@ pub struct CreatedClient {
     request_body = NewClientRequest,
     responses(
         (status = 201, description = "Registered; `Cache-Control: no-store`", body = CreatedClient),
-        (status = 400, description = "Malformed body, name, URI, scope or algorithm", body = ErrorBody),
+        (status = 400, description = "Malformed body, name, URI, scope, algorithm or grant type", body = ErrorBody),
         (status = 401, description = "No access token, or its user is gone", body = ErrorBody),
         (status = 403, description = "Not a platform administrator's token", body = ErrorBody),
     ),
@@ -150,6 +162,7 @@ pub async fn create(
             .parse()
             .map_err(|e| ApiError::BadRequest(format!("idTokenAlg: {e}")))?,
     };
+    let grants = grant_types(&r.grant_types)?;
     let new = NewClient {
         name: r.name,
         redirect_uris: r.redirect_uris,
@@ -158,6 +171,7 @@ pub async fn create(
         scopes: r.scopes,
         logo_uri: r.logo_uri,
         id_token_alg,
+        device_grant: ClientGrant::device_grant(&grants),
     };
     let ctx = audit_context(&principal, origin);
     let created = app.integrations().create(new, &ctx).await?;
@@ -167,6 +181,14 @@ pub async fn create(
         client_id: created.client_id,
     };
     Ok(no_store(StatusCode::CREATED, &body))
+}
+
+fn grant_types(names: &[String]) -> Result<Vec<ClientGrant>, ApiError> {
+    names
+        .iter()
+        .map(|n| n.parse())
+        .collect::<Result<_, String>>()
+        .map_err(|e| ApiError::BadRequest(format!("grantTypes: {e}")))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

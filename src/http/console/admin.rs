@@ -165,6 +165,7 @@ async fn clients_page(
                     public: o.public,
                     redirect_uris: o.redirect_uris,
                     scopes: o.scopes.to_string(),
+                    device_grant: o.device_grant,
                 })
                 .collect(),
             form,
@@ -195,6 +196,8 @@ pub async fn register_client(
         redirect_uris: form.get("redirect_uris").unwrap_or_default().to_owned(),
         public: form.get("type") == Some("public"),
         scopes: form.get("scopes").unwrap_or_default().to_owned(),
+        // An unchecked box is not sent at all.
+        device_grant: form.get("grant_device_code").is_some(),
     };
     let new = NewClient {
         name: shown.name.clone(),
@@ -208,6 +211,7 @@ pub async fn register_client(
         scopes: shown.scopes.split_whitespace().map(str::to_owned).collect(),
         logo_uri: Some(shown.logo_uri.trim().to_owned()).filter(|l| !l.is_empty()),
         id_token_alg: Algorithm::RS256,
+        device_grant: shown.device_grant,
     };
     let ctx = audit_context(&session, origin);
     let created = match admin.register_client(new, &ctx).await {

@@ -251,6 +251,8 @@ pub struct ClientRowView {
     pub public: bool,
     pub redirect_uris: Vec<String>,
     pub scopes: String,
+    /// RFC 8628: registered for device sign-in.
+    pub device_grant: bool,
     pub created: String,
     pub last_rotated: String,
 }
@@ -272,6 +274,8 @@ pub struct ClientForm {
     pub redirect_uris: String,
     pub public: bool,
     pub scopes: String,
+    /// The `grant_device_code` checkbox (RFC 8628).
+    pub device_grant: bool,
 }
 
 /// A link or secret an admin made, shown once.

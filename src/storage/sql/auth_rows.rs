@@ -61,6 +61,7 @@ pub(in crate::storage) struct OAuthClientRow {
     scopes: String,
     logo_uri: Option<String>,
     id_token_alg: String,
+    device_grant: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -184,6 +185,7 @@ pub(in crate::storage) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClien
         public: row.public,
         scopes: super::stored_scopes(&row.scopes)?,
         logo_uri: row.logo_uri,
+        device_grant: row.device_grant,
     })
 }
 

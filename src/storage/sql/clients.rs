@@ -179,12 +179,13 @@ macro_rules! impl_clients {
                     Self::insert_client(&mut tx, client).await?;
                     sqlx::query(
                         "INSERT INTO oauth_clients (client_id, public, redirect_uris, post_logout_redirect_uris, \
-                         scopes, logo_uri, id_token_alg) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         scopes, logo_uri, id_token_alg, device_grant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
                     .bind(&client.client_id).bind(oauth.public)
                     .bind(sql::uri_list_json(&oauth.redirect_uris))
                     .bind(sql::uri_list_json(&oauth.post_logout_redirect_uris))
                     .bind(oauth.scopes.to_string()).bind(&oauth.logo_uri).bind(oauth.id_token_alg.as_str())
+                    .bind(oauth.device_grant)
                     .execute(&mut *tx).await?;
                     if let Some(secret) = secret {
                         Self::insert_secret(&mut tx, &client.client_id, secret, client.created_at).await?;
@@ -199,7 +200,7 @@ macro_rules! impl_clients {
                 ) -> Result<Option<(ClientRecord, OAuthClientRecord)>> {
                     let oauth: Option<sql::OAuthClientRow> = sqlx::query_as(
                         "SELECT client_id, public, redirect_uris, post_logout_redirect_uris, scopes, logo_uri, \
-                         id_token_alg FROM oauth_clients WHERE client_id = $1",
+                         id_token_alg, device_grant FROM oauth_clients WHERE client_id = $1",
                     )
                     .bind(client_id).fetch_optional(&self.pool).await?;
                     let Some(oauth) = oauth else { return Ok(None) };
@@ -221,11 +222,11 @@ macro_rules! impl_clients {
                     let mut tx = self.begin_write().await?;
                     let n = sqlx::query(
                         "UPDATE oauth_clients SET redirect_uris = $2, post_logout_redirect_uris = $3, scopes = $4, \
-                         logo_uri = $5, id_token_alg = $6 WHERE client_id = $1",
+                         logo_uri = $5, id_token_alg = $6, device_grant = $7 WHERE client_id = $1",
                     )
                     .bind(&o.client_id).bind(sql::uri_list_json(&o.redirect_uris))
                     .bind(sql::uri_list_json(&o.post_logout_redirect_uris)).bind(o.scopes.to_string()).bind(&o.logo_uri)
-                    .bind(o.id_token_alg.as_str()).execute(&mut *tx).await?.rows_affected();
+                    .bind(o.id_token_alg.as_str()).bind(o.device_grant).execute(&mut *tx).await?.rows_affected();
                     if n == 0 {
                         return Ok(false);
                     }

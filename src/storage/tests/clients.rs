@@ -1,6 +1,7 @@
 //! Clients, their secrets and usage, on every backend.
 
 use super::*;
+use crate::domain::client::ClientGrant;
 
 #[tokio::test]
 async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
@@ -249,6 +250,70 @@ async fn oauth_clients_round_trip_with_and_without_a_secret() {
         // Application clients have no OAuth settings.
         assert_eq!(store.oauth_client("app_w1").await.unwrap(), None);
         assert_eq!(store.oauth_client("nope").await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn the_device_grant_is_registered_at_creation_and_changed_by_an_update() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let (client, mut oauth) = third_party("tp_3", true);
+        oauth.device_grant = true;
+        let created = entry(AuditEvent::ClientCreated);
+        store
+            .create_oauth_client(&client, &oauth, None, &created)
+            .await
+            .unwrap();
+        let read = store.oauth_client("tp_3").await.unwrap().unwrap().1;
+        assert!(read.device_grant, "{:?}", db.backend);
+        assert_eq!(read, oauth);
+
+        let updated = entry(AuditEvent::ClientUpdated);
+        for on in [false, true] {
+            oauth.device_grant = on;
+            let done = store.update_oauth_client(&client.name, &oauth, &updated);
+            assert!(done.await.unwrap());
+            let read = store.oauth_client("tp_3").await.unwrap().unwrap().1;
+            assert_eq!(read.device_grant, on, "{:?}", db.backend);
+        }
+    }
+}
+
+/// Runs `statements` behind the store's back, on a connection of its own.
+async fn execute(db: &TestDb, statements: &[&'static str]) {
+    use sqlx::Connection;
+    if db.backend == Backend::Sqlite {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        for s in statements {
+            sqlx::query(*s).execute(&mut c).await.unwrap();
+        }
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        for s in statements {
+            sqlx::query(*s).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn clients_registered_before_the_device_grant_existed_do_not_have_it() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        setup(&store).await;
+        // The row as migration 0009 finds it: written without the column.
+        execute(
+            &db,
+            &[
+                "DELETE FROM oauth_clients WHERE client_id = 'tp_1'",
+                "INSERT INTO oauth_clients (client_id, public, redirect_uris, post_logout_redirect_uris, \
+                 scopes, logo_uri, id_token_alg) \
+                 VALUES ('tp_1', FALSE, '[\"https://app.example/cb\"]', '[]', 'openid', NULL, 'RS256')",
+            ],
+        )
+        .await;
+        let (_, oauth) = store.oauth_client("tp_1").await.unwrap().unwrap();
+        assert!(!oauth.device_grant, "{:?}", db.backend);
+        assert_eq!(oauth.grant_types(), [ClientGrant::AuthorizationCode]);
     }
 }
 

@@ -124,6 +124,7 @@ pub(super) fn third_party(id: &str, public: bool) -> (ClientRecord, OAuthClientR
         scopes: ScopeSet::parse("openid profile").unwrap(),
         logo_uri: (!public).then(|| "https://app.example/logo.png".into()),
         id_token_alg: Algorithm::EdDSA,
+        device_grant: false,
     };
     (client, oauth)
 }
