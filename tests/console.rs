@@ -614,6 +614,7 @@ async fn every_console_page_is_uncached_unframed_and_runs_only_its_own_script() 
         format!("/console/workspaces/{ws}/connections"),
         "/console/account".to_owned(),
         "/account/apps".to_owned(),
+        "/device".to_owned(),
     ];
     for path in &pages {
         let res = ann.http.get(node.url(path)).send().await.unwrap();
@@ -673,6 +674,11 @@ async fn every_console_form_refuses_a_post_without_its_csrf_token() {
         (
             format!("/console/workspaces/{ws}/connections/disconnect"),
             vec![("client_id", "cli_x")],
+        ),
+        ("/device".into(), vec![("user_code", "BCDF-GHJK")]),
+        (
+            "/device/decision".into(),
+            vec![("user_code", "BCDF-GHJK"), ("decision", "allow")],
         ),
         (
             format!("/console/workspaces/{ws}/regenerate"),

@@ -473,12 +473,17 @@ async fn discovery_lists_what_is_implemented() {
         assert_eq!(m["token_endpoint"], format!("{}/oauth/token", node.issuer));
         assert_eq!(m["jwks_uri"], format!("{}/oauth/jwks", node.issuer));
         assert_eq!(
+            m["device_authorization_endpoint"],
+            format!("{}/oauth/device_authorization", node.issuer)
+        );
+        assert_eq!(
             m["grant_types_supported"],
             json!([
                 "authorization_code",
                 "refresh_token",
                 "client_credentials",
-                "urn:ietf:params:oauth:grant-type:token-exchange"
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+                "urn:ietf:params:oauth:grant-type:device_code"
             ])
         );
         assert_eq!(

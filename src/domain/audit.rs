@@ -44,6 +44,10 @@ pub enum AuditEvent {
     SessionsEnded,
     SetupLinkCreated,
     Reauthenticated,
+    /// RFC 8628: a person allowed a device authorization.
+    DeviceAuthorized,
+    /// RFC 8628: a person denied a device authorization.
+    DeviceDenied,
 }
 
 impl AuditEvent {
@@ -80,6 +84,8 @@ impl AuditEvent {
         AuditEvent::SessionsEnded,
         AuditEvent::SetupLinkCreated,
         AuditEvent::Reauthenticated,
+        AuditEvent::DeviceAuthorized,
+        AuditEvent::DeviceDenied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +122,8 @@ impl AuditEvent {
             AuditEvent::SessionsEnded => "sessions_ended",
             AuditEvent::SetupLinkCreated => "setup_link_created",
             AuditEvent::Reauthenticated => "reauthenticated",
+            AuditEvent::DeviceAuthorized => "device_authorized",
+            AuditEvent::DeviceDenied => "device_denied",
         }
     }
 }

@@ -302,10 +302,22 @@ fn check_scope(
     oauth: &OAuthClientRecord,
     catalogue: &ScopeCatalogue,
 ) -> Result<ScopeSet, (AuthorizeErrorCode, String)> {
-    use AuthorizeErrorCode::InvalidScope;
-    let allowed = &oauth.scopes;
     let requested = ScopeSet::parse(raw.scope.as_deref().unwrap_or(""))
-        .map_err(|e| (InvalidScope, e.to_string()))?;
+        .map_err(|e| (AuthorizeErrorCode::InvalidScope, e.to_string()))?;
+    requested_scope(requested, oauth, catalogue).map_err(|e| (AuthorizeErrorCode::InvalidScope, e))
+}
+
+/// The scope a user grant asks for (RFC 6749 §3.3): each scope known and
+/// registered for the client; none named means the catalogue's defaults
+/// among the client's. The error is `invalid_scope`'s description. The
+/// authorization endpoint and the device authorization endpoint (RFC 8628
+/// §3.1) share it.
+pub fn requested_scope(
+    requested: ScopeSet,
+    oauth: &OAuthClientRecord,
+    catalogue: &ScopeCatalogue,
+) -> Result<ScopeSet, String> {
+    let allowed = &oauth.scopes;
     if requested.is_empty() {
         let defaults = catalogue.application_defaults();
         let defaults: BTreeSet<&str> = defaults.iter().collect();
@@ -315,19 +327,16 @@ fn check_scope(
             .map(str::to_owned)
             .collect();
         if scope.is_empty() {
-            return Err((InvalidScope, "scope is required".into()));
+            return Err("scope is required".into());
         }
         return Ok(scope);
     }
     for s in requested.iter() {
         if catalogue.get(s).is_none() {
-            return Err((InvalidScope, format!("scope {s:?} is unknown")));
+            return Err(format!("scope {s:?} is unknown"));
         }
         if !allowed.contains(s) {
-            return Err((
-                InvalidScope,
-                format!("scope {s:?} is not registered for this client"),
-            ));
+            return Err(format!("scope {s:?} is not registered for this client"));
         }
     }
     Ok(requested)

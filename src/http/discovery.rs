@@ -56,6 +56,8 @@ pub struct Metadata {
     /// RFC 7662.
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// RFC 8628 §4.
+    pub device_authorization_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -90,6 +92,10 @@ impl Metadata {
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.to_vec(),
             introspection_endpoint: format!("{issuer}{INTROSPECTION_PATH}"),
             introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS.to_vec(),
+            device_authorization_endpoint: format!(
+                "{issuer}{}",
+                super::device_authorization::DEVICE_AUTHORIZATION_PATH
+            ),
             issuer,
             grant_types_supported: supported_grant_types().map(|g| g.as_str()).collect(),
             response_types_supported: vec!["code"],

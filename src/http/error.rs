@@ -10,12 +10,14 @@ use serde::Serialize;
 
 use super::response::{Caching, json};
 use crate::domain::grants::client_credentials::ClientCredentialsError;
+use crate::domain::grants::device_code::PollRejection;
 use crate::domain::grants::token_exchange::TokenExchangeError;
 use crate::node::rate_limit::Decision;
 use crate::service::StoreFailure;
+use crate::service::device::StartError;
 use crate::service::tokens::{
-    ClientCredentialsFailure, MintError, RedeemError, RefreshError, RevokeError, SigningFailed,
-    TokenExchangeFailure,
+    ClientCredentialsFailure, DevicePollError, MintError, RedeemError, RefreshError, RevokeError,
+    SigningFailed, TokenExchangeFailure,
 };
 
 /// What a client is told when the server cannot serve it.
@@ -32,6 +34,14 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 8707 §2.
     InvalidTarget,
+    /// RFC 8628 §3.5: the person has not decided yet; poll again.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polling too fast; the interval grows by 5 s.
+    SlowDown,
+    /// RFC 8628 §3.5: the person denied the authorization.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired; start again.
+    ExpiredToken,
     ServerError,
     TemporarilyUnavailable,
 }
@@ -46,6 +56,10 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -166,6 +180,44 @@ impl From<RedeemError> for OAuthError {
             RedeemError::Mint(e) => e.into(),
             RedeemError::Store(f) => f.into(),
         }
+    }
+}
+
+impl From<DevicePollError> for OAuthError {
+    fn from(e: DevicePollError) -> Self {
+        match e {
+            DevicePollError::UnauthorizedClient => {
+                Self::new(ErrorCode::UnauthorizedClient, e.to_string())
+            }
+            DevicePollError::Poll(p) => {
+                // RFC 8628 §3.5, each a 400 like every RFC 6749 §5.2 error.
+                let code = match p {
+                    PollRejection::AuthorizationPending => ErrorCode::AuthorizationPending,
+                    PollRejection::SlowDown { .. } => ErrorCode::SlowDown,
+                    PollRejection::AccessDenied => ErrorCode::AccessDenied,
+                    PollRejection::ExpiredToken => ErrorCode::ExpiredToken,
+                    PollRejection::Unknown
+                    | PollRejection::OtherClient
+                    | PollRejection::Redeemed => ErrorCode::InvalidGrant,
+                };
+                Self::new(code, p.to_string())
+            }
+            DevicePollError::Grant(r) => Self::new(ErrorCode::InvalidGrant, r.to_string()),
+            DevicePollError::Mint(e) => e.into(),
+            DevicePollError::Store(f) => f.into(),
+        }
+    }
+}
+
+impl From<StartError> for OAuthError {
+    fn from(e: StartError) -> Self {
+        let code = match e {
+            StartError::Store(f) => return f.into(),
+            StartError::UnauthorizedClient => ErrorCode::UnauthorizedClient,
+            StartError::InvalidScope(_) => ErrorCode::InvalidScope,
+            StartError::InvalidTarget(_) => ErrorCode::InvalidTarget,
+        };
+        Self::new(code, e.to_string())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod client_auth;
 pub mod console;
 pub mod credentials_epoch;
+pub mod device_authorization;
 pub mod discovery;
 pub mod error;
 pub mod form;
@@ -85,6 +86,10 @@ fn routes() -> Vec<Route> {
         Route::new(account::APPS_PATH, get(account::apps)),
         Route::new(account::DISCONNECT_PATH, post(account::disconnect)),
         Route::new(TOKEN_PATH, post(token::token).fallback(post_only)),
+        Route::new(
+            device_authorization::DEVICE_AUTHORIZATION_PATH,
+            post(device_authorization::device_authorization).fallback(post_only),
+        ),
         Route::new(REVOCATION_PATH, post(revoke::revoke).fallback(post_only)),
         Route::new(
             INTROSPECTION_PATH,

@@ -63,8 +63,32 @@ impl LoginThrottle {
         ip: Option<&str>,
         now_us: i64,
     ) -> Result<Result<Reservation, u64>, StorageError> {
+        self.reserve_in(Self::buckets(email, ip), now_us).await
+    }
+
+    /// The same budgets for user codes typed on `/device`, per session and
+    /// per address: a user code is short, so guessing is stopped here (RFC
+    /// 8628 §5.1). `session` is the session's hash, never its cookie.
+    pub async fn reserve_device_code(
+        &self,
+        session: &str,
+        ip: Option<&str>,
+        now_us: i64,
+    ) -> Result<Result<Reservation, u64>, StorageError> {
+        let mut buckets = vec![(format!("device:session:{session}"), PER_ACCOUNT)];
+        if let Some(ip) = ip {
+            buckets.push((format!("device:ip:{ip}"), PER_IP));
+        }
+        self.reserve_in(buckets, now_us).await
+    }
+
+    async fn reserve_in(
+        &self,
+        buckets: Vec<(String, Policy)>,
+        now_us: i64,
+    ) -> Result<Result<Reservation, u64>, StorageError> {
         let mut taken = Reservation(Vec::new());
-        for (bucket, policy) in Self::buckets(email, ip) {
+        for (bucket, policy) in buckets {
             let step = self
                 .store
                 .rate_limit_advance(&bucket, now_us, policy.refill_us, policy.tolerance())

@@ -100,18 +100,38 @@ impl<'a> Authorizations<'a> {
         m: &Membership,
         origin: Origin,
     ) -> Result<ScopeSet, ConsentError> {
-        let scope = grantable(&r.scope, m.role);
+        self.consent_to(user_id, &r.client.client_id, &r.scope, m, origin)
+            .await
+    }
+
+    /// Records that the user allowed `client_id` `requested` in workspace
+    /// `m` (merged with what they allowed it before, so that consent is
+    /// remembered as the union), with its audit entry; the scopes to grant
+    /// now: what the role can grant. Shared by the code flow and the
+    /// device flow (RFC 8628 §3.3).
+    pub async fn consent_to(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        requested: &ScopeSet,
+        m: &Membership,
+        origin: Origin,
+    ) -> Result<ScopeSet, ConsentError> {
+        let scope = grantable(requested, m.role);
         if scope.is_empty() {
             return Err(ConsentError::NothingGrantable);
         }
         let now = self.app.clock.now();
         let previous = self
-            .stored_consent(user_id, r, &m.workspace_id)
-            .await?
+            .app
+            .store
+            .consent(user_id, client_id, &m.workspace_id)
+            .await
+            .during("read the consent")?
             .map(|c| c.scope);
         let record = ConsentRecord {
             user_id: user_id.to_owned(),
-            client_id: r.client.client_id.clone(),
+            client_id: client_id.to_owned(),
             workspace_id: m.workspace_id.clone(),
             scope: consent::merge(&scope, previous.as_ref()),
             granted_at: now,
@@ -119,7 +139,7 @@ impl<'a> Authorizations<'a> {
         let audit = AuditEntry::new(AuditEvent::ConsentGranted, Actor::user(user_id), now)
             .workspace(&m.workspace_id)
             .origin(origin)
-            .details(json!({"clientId": r.client.client_id, "scope": scope.to_string()}));
+            .details(json!({"clientId": client_id, "scope": scope.to_string()}));
         self.app
             .store
             .save_consent(&record, &audit)

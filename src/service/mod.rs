@@ -11,6 +11,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod authorization;
 pub mod clients;
+pub mod device;
 pub mod directory;
 pub mod health;
 pub mod integrations;

@@ -29,6 +29,7 @@ pub use crate::domain::api_key_record::ApiKeyRecord;
 pub use crate::domain::authorization_code::{AuthCodeRecord, CodeState};
 pub use crate::domain::client::{ClientKind, ClientRecord, OAuthClientRecord};
 pub use crate::domain::consent::{ConnectedApp, ConsentRecord};
+pub use crate::domain::device_code::{DeviceApproval, DeviceCodeRecord, DeviceCodeState};
 pub use crate::domain::issuance::{Issuance, IssuedAccessToken, RefreshTokenRecord};
 pub use crate::domain::session::SessionRecord;
 pub use crate::domain::user_record::{Membership, UserRecord};

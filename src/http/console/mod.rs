@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod chart;
 mod connections;
+mod device;
 mod home;
 mod integration;
 mod join;
@@ -129,6 +130,11 @@ fn activity_routes() -> Vec<Route> {
 /// The person's account, the platform admin's pages, and getting in.
 fn person_routes() -> Vec<Route> {
     vec![
+        Route::new(
+            crate::http::device_authorization::VERIFICATION_PATH,
+            get(device::show).post(device::enter),
+        ),
+        Route::new(device::DECISION_PATH, post(device::decide)),
         Route::new("/console/account", get(account::show)),
         Route::new("/console/account/password", post(account::change_password)),
         Route::new(

@@ -4,7 +4,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
+mod device;
 mod keys;
+pub use device::*;
 pub use keys::*;
 
 /// What every console page's frame shows.

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use super::TokenResponse;
 use super::authorization_code::AuthorizationCode;
 use super::client_credentials::ClientCredentials;
+use super::device_code::DeviceCode;
 use super::refresh_token::RefreshToken;
 use super::token_exchange::TokenExchange;
 use crate::app::App;
@@ -25,6 +26,8 @@ pub enum GrantType {
     ClientCredentials,
     /// RFC 8693, for trading an API key for a short-lived access token.
     TokenExchange,
+    /// RFC 8628 §3.4: polling with a device code.
+    DeviceCode,
 }
 
 impl GrantType {
@@ -35,6 +38,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
@@ -45,6 +49,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::TokenExchange => "token_exchange",
+            GrantType::DeviceCode => "device_code",
         }
     }
 }
@@ -146,6 +151,7 @@ static GRANTS: &[&dyn Registered] = &[
     &RefreshToken,
     &ClientCredentials,
     &TokenExchange,
+    &DeviceCode,
 ];
 
 /// The grant a `grant_type` names.

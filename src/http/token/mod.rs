@@ -5,6 +5,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod grant;
 mod refresh_token;
 mod response;
@@ -74,7 +75,7 @@ async fn handle(
 
 /// RFC 6749 §3.3: the `scope` parameter. A scope of only spaces names no
 /// scope, as if omitted.
-fn optional_scope(form: &mut OAuthForm) -> Result<Option<ScopeSet>, OAuthError> {
+pub(super) fn optional_scope(form: &mut OAuthForm) -> Result<Option<ScopeSet>, OAuthError> {
     form.take("scope")
         .map(|s| ScopeSet::parse(&s))
         .transpose()

@@ -5,6 +5,7 @@
 //! store, the keyring and the clock of [`App`].
 
 mod client_auth;
+mod device;
 mod family;
 mod introspect;
 mod machine;
@@ -16,6 +17,7 @@ mod sign;
 mod userinfo;
 
 pub use client_auth::PublicClientError;
+pub use device::DevicePollError;
 pub use introspect::Introspection;
 pub use machine::{ClientCredentialsFailure, TokenExchangeFailure};
 pub use mint::{IssuedTokens, MintError, OFFLINE_ACCESS};
