@@ -25,7 +25,7 @@ use crate::domain::authorize_request::{
 };
 use crate::domain::redirect_uri::with_params;
 use crate::domain::scope::ScopeSet;
-use crate::domain::user::{ADMIN_SCOPES, grantable};
+use crate::domain::user::grantable;
 use crate::storage::Membership;
 
 pub use consent::decision;
@@ -191,19 +191,6 @@ fn consent_form(
     session: &SignedIn,
     memberships: &[Membership],
 ) -> Response {
-    let scopes = r
-        .scope
-        .iter()
-        .map(|s| ScopeView {
-            admin_only: ADMIN_SCOPES.contains(&s),
-            name: s.to_owned(),
-            description: app
-                .settings
-                .scopes
-                .get(s)
-                .map_or_else(|| s.to_owned(), |d| d.description.clone()),
-        })
-        .collect();
     page(
         StatusCode::OK,
         ConsentPage {
@@ -211,14 +198,8 @@ fn consent_form(
             user_email: session.user.email.clone(),
             csrf: csrf_token(app, &session.session_id),
             request: query.to_owned(),
-            scopes,
-            workspaces: memberships
-                .iter()
-                .map(|m| WorkspaceView {
-                    id: m.workspace_id.clone(),
-                    name: m.workspace_name.clone(),
-                })
-                .collect(),
+            scopes: ScopeView::list(&r.scope, &app.settings.scopes),
+            workspaces: WorkspaceView::list(memberships),
         },
     )
 }

@@ -20,10 +20,43 @@ pub struct ScopeView {
     pub admin_only: bool,
 }
 
+impl ScopeView {
+    /// What a consent asks for, each scope with its catalogue description:
+    /// the consent page's and `/device`'s list.
+    pub fn list(
+        scope: &crate::domain::scope::ScopeSet,
+        catalogue: &crate::domain::scope::ScopeCatalogue,
+    ) -> Vec<Self> {
+        scope
+            .iter()
+            .map(|s| ScopeView {
+                admin_only: crate::domain::user::ADMIN_SCOPES.contains(&s),
+                name: s.to_owned(),
+                description: catalogue
+                    .get(s)
+                    .map_or_else(|| s.to_owned(), |d| d.description.clone()),
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkspaceView {
     pub id: String,
     pub name: String,
+}
+
+impl WorkspaceView {
+    /// The workspaces a person may grant in.
+    pub fn list(memberships: &[crate::storage::Membership]) -> Vec<Self> {
+        memberships
+            .iter()
+            .map(|m| WorkspaceView {
+                id: m.workspace_id.clone(),
+                name: m.workspace_name.clone(),
+            })
+            .collect()
+    }
 }
 
 /// One connected app on the account page.

@@ -182,6 +182,25 @@ pub async fn clients(
     clients_page(&app, &session, StatusCode::OK, ClientForm::default(), None).await
 }
 
+/// The registration the form asks for: whitespace-separated lists, ID
+/// tokens signed with RS256 (what clients that register nothing expect).
+fn new_client(shown: &ClientForm) -> NewClient {
+    NewClient {
+        name: shown.name.clone(),
+        redirect_uris: shown
+            .redirect_uris
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        post_logout_redirect_uris: Vec::new(),
+        public: shown.public,
+        scopes: shown.scopes.split_whitespace().map(str::to_owned).collect(),
+        logo_uri: Some(shown.logo_uri.trim().to_owned()).filter(|l| !l.is_empty()),
+        id_token_alg: Algorithm::RS256,
+        device_grant: shown.device_grant,
+    }
+}
+
 pub async fn register_client(
     State(app): State<Arc<App>>,
     RequestOrigin(origin): RequestOrigin,
@@ -199,20 +218,7 @@ pub async fn register_client(
         // An unchecked box is not sent at all.
         device_grant: form.get("grant_device_code").is_some(),
     };
-    let new = NewClient {
-        name: shown.name.clone(),
-        redirect_uris: shown
-            .redirect_uris
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
-        post_logout_redirect_uris: Vec::new(),
-        public: shown.public,
-        scopes: shown.scopes.split_whitespace().map(str::to_owned).collect(),
-        logo_uri: Some(shown.logo_uri.trim().to_owned()).filter(|l| !l.is_empty()),
-        id_token_alg: Algorithm::RS256,
-        device_grant: shown.device_grant,
-    };
+    let new = new_client(&shown);
     let ctx = audit_context(&session, origin);
     let created = match admin.register_client(new, &ctx).await {
         Ok(c) => c,
@@ -234,11 +240,11 @@ pub async fn register_client(
             },
             id_label: "Client ID".into(),
             id_value: created.client_id.clone(),
-            secret_label: if secret.is_some() {
+            secret_label: (if secret.is_some() {
                 "Client Secret"
             } else {
                 "Client ID"
-            }
+            })
             .into(),
             secret: secret.unwrap_or(created.client_id),
             back: CLIENTS_PATH.into(),

@@ -14,13 +14,13 @@ use axum::response::Response;
 use super::views::{DeviceConfirmView, DevicePage};
 use super::{form_session, frame, require_session};
 use crate::app::App;
-use crate::domain::user::ADMIN_SCOPES;
 use crate::http::browser::pages::{ScopeView, WorkspaceView};
 use crate::http::browser::{BrowserForm, PageError, error_page, page};
 use crate::http::device_authorization::{VERIFICATION_PATH, with_user_code};
 use crate::http::origin::RequestOrigin;
 use crate::service::device::{DecideError, PendingDevice};
 use crate::service::sessions::SignedIn;
+use crate::storage::Membership;
 
 pub const DECISION_PATH: &str = "/device/decision";
 
@@ -86,38 +86,18 @@ pub async fn decide(
         Ok(p) => p,
         Err(page) => return Ok(page),
     };
-    let workspace = if allow {
-        let memberships = app.authorizations().memberships(&session.user.id).await?;
-        let chosen = form.get("workspace");
-        let m = match (chosen, memberships.as_slice()) {
-            (None, [only]) => Some(only.clone()),
-            (Some(id), all) => all.iter().find(|m| m.workspace_id == id).cloned(),
-            _ => None,
-        };
-        Some(m.ok_or_else(|| -> PageError {
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "Choose a workspace",
-                "Choose one of your workspaces for the device.",
-            )
-            .into()
-        })?)
-    } else {
-        None
+    let workspace = match allow {
+        true => Some(chosen_workspace(&app, &session, form.get("workspace")).await?),
+        false => None,
     };
     let done = app
         .devices()
         .decide(&pending, &session, workspace.as_ref(), origin)
         .await;
+    let name = &pending.client.name;
     let message = match done {
-        Ok(()) if allow => format!(
-            "{} is signed in. You can return to your device.",
-            pending.client.name
-        ),
-        Ok(()) => format!(
-            "Denied. {} was not given access to your account.",
-            pending.client.name
-        ),
+        Ok(()) if allow => format!("{name} is signed in. You can return to your device."),
+        Ok(()) => format!("Denied. {name} was not given access to your account."),
         Err(DecideError::Consent(_)) => {
             return Err(error_page(
                 StatusCode::FORBIDDEN,
@@ -132,16 +112,32 @@ pub async fn decide(
             return Ok(entry(&app, &session, typed, Some(e.to_owned())));
         }
     };
-    Ok(page(
-        StatusCode::OK,
-        DevicePage {
-            frame: frame(&app, &session, "account"),
-            typed: String::new(),
-            error: None,
-            confirm: None,
-            done: Some(message),
-        },
-    ))
+    let frame = frame(&app, &session, "account");
+    let done = DevicePage::done(frame, message);
+    Ok(page(StatusCode::OK, done))
+}
+
+/// The workspace the form names, one of the person's; with one, the field
+/// may be left out.
+async fn chosen_workspace(
+    app: &App,
+    session: &SignedIn,
+    chosen: Option<&str>,
+) -> Result<Membership, PageError> {
+    let memberships = app.authorizations().memberships(&session.user.id).await?;
+    let m = match (chosen, memberships.as_slice()) {
+        (None, [only]) => Some(only.clone()),
+        (Some(id), all) => all.iter().find(|m| m.workspace_id == id).cloned(),
+        _ => None,
+    };
+    m.ok_or_else(|| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "Choose a workspace",
+            "Choose one of your workspaces for the device.",
+        )
+        .into()
+    })
 }
 
 fn entry(app: &App, session: &SignedIn, typed: String, error: Option<String>) -> Response {
@@ -230,32 +226,12 @@ async fn confirm(
         )
         .into());
     }
-    let scopes = pending
-        .record
-        .scope
-        .iter()
-        .map(|s| ScopeView {
-            admin_only: ADMIN_SCOPES.contains(&s),
-            name: s.to_owned(),
-            description: app
-                .settings
-                .scopes
-                .get(s)
-                .map_or_else(|| s.to_owned(), |d| d.description.clone()),
-        })
-        .collect();
     let view = DeviceConfirmView {
         client_name: pending.client.name.clone(),
         logo_uri: pending.oauth.logo_uri.clone(),
         user_code: pending.user_code.display(),
-        scopes,
-        workspaces: memberships
-            .iter()
-            .map(|m| WorkspaceView {
-                id: m.workspace_id.clone(),
-                name: m.workspace_name.clone(),
-            })
-            .collect(),
+        scopes: ScopeView::list(&pending.record.scope, &app.settings.scopes),
+        workspaces: WorkspaceView::list(&memberships),
     };
     Ok(page(
         StatusCode::OK,

@@ -5,6 +5,7 @@
 
 use super::mint::UserGrant;
 use super::{IssuedTokens, MintError, Tokens};
+use crate::domain::device_code::SLOW_DOWN_STEP;
 use crate::domain::grants::authorization_code::{CodeRejection, scope_for};
 use crate::domain::grants::device_code::{
     DeviceCodeRequest, IssuedDeviceCode, PollRejection, poll,
@@ -60,37 +61,7 @@ impl Tokens<'_> {
             .during("read the device code")?
             .ok_or(PollRejection::Unknown)?;
         let now = self.app.clock.now();
-        match poll(&issued(&code), &oauth.client_id, now) {
-            Ok(()) => {}
-            Err(PollRejection::AuthorizationPending) => {
-                let recorded = self
-                    .app
-                    .store
-                    .record_device_poll(&hash, code.last_polled_at, now, code.interval)
-                    .await
-                    .during("record a device poll")?;
-                // Another poll was recorded since this one read the code:
-                // two polls at once are too fast (§3.5).
-                return Err(if recorded {
-                    PollRejection::AuthorizationPending
-                } else {
-                    PollRejection::SlowDown {
-                        interval: code.interval + crate::domain::device_code::SLOW_DOWN_STEP,
-                    }
-                }
-                .into());
-            }
-            Err(PollRejection::SlowDown { interval }) => {
-                // §3.5: the grown interval holds for every later poll.
-                self.app
-                    .store
-                    .record_device_poll(&hash, code.last_polled_at, now, interval)
-                    .await
-                    .during("record a device poll")?;
-                return Err(PollRejection::SlowDown { interval }.into());
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.judge_poll(&code, &oauth.client_id, now).await?;
         let approval = code.approval.as_ref().ok_or(PollRejection::Unknown)?;
         let user = self
             .active_user(&approval.user_id)
@@ -125,6 +96,44 @@ impl Tokens<'_> {
             return Err(PollRejection::Redeemed.into());
         }
         Ok(tokens)
+    }
+
+    /// RFC 8628 §3.5 for one poll: `Ok` when the tokens may be issued.
+    /// A pending code's poll is recorded, with the grown interval after a
+    /// `slow_down`, so that the next poll is judged by it.
+    async fn judge_poll(
+        &self,
+        code: &DeviceCodeRecord,
+        client_id: &str,
+        now: crate::clock::UnixTime,
+    ) -> Result<(), DevicePollError> {
+        let hash = &code.device_code_hash;
+        let record = |interval| {
+            self.app
+                .store
+                .record_device_poll(hash, code.last_polled_at, now, interval)
+        };
+        match poll(&issued(code), client_id, now) {
+            Err(PollRejection::AuthorizationPending) => {
+                let recorded = record(code.interval).await.during("record a device poll")?;
+                // Another poll was recorded since this one read the code:
+                // two polls at once are too fast.
+                Err(if recorded {
+                    PollRejection::AuthorizationPending
+                } else {
+                    PollRejection::SlowDown {
+                        interval: code.interval + SLOW_DOWN_STEP,
+                    }
+                }
+                .into())
+            }
+            Err(PollRejection::SlowDown { interval }) => {
+                // The grown interval holds for every later poll.
+                record(interval).await.during("record a device poll")?;
+                Err(PollRejection::SlowDown { interval }.into())
+            }
+            other => Ok(other?),
+        }
     }
 }
 

@@ -30,3 +30,16 @@ pub struct DevicePage {
     /// After the decision: what happened.
     pub done: Option<String>,
 }
+
+impl DevicePage {
+    /// After the decision.
+    pub fn done(frame: Frame, message: String) -> Self {
+        Self {
+            frame,
+            typed: String::new(),
+            error: None,
+            confirm: None,
+            done: Some(message),
+        }
+    }
+}
