@@ -6,7 +6,7 @@
 use super::mint::UserGrant;
 use super::{IssuedTokens, MintError, Tokens};
 use crate::domain::device_code::SLOW_DOWN_STEP;
-use crate::domain::grants::authorization_code::{CodeRejection, scope_for};
+use crate::domain::grants::authorization_code::CodeRejection;
 use crate::domain::grants::device_code::{
     DeviceCodeRequest, IssuedDeviceCode, PollRejection, poll,
 };
@@ -63,14 +63,9 @@ impl Tokens<'_> {
         let now = self.app.clock.now();
         self.judge_poll(&code, &oauth.client_id, now).await?;
         let approval = code.approval.as_ref().ok_or(PollRejection::Unknown)?;
-        let user = self
-            .active_user(&approval.user_id)
-            .await?
-            .ok_or(CodeRejection::UserGone)?;
-        let role = self
-            .role_in(&approval.user_id, &approval.workspace_id)
+        let (user, scope) = self
+            .grantor::<DevicePollError>(&approval.user_id, &approval.workspace_id, &approval.scope)
             .await?;
-        let scope = scope_for(&approval.scope, role)?;
         let grant = UserGrant {
             oauth: &oauth,
             family_id: &code.family_id,

@@ -4,6 +4,8 @@
 
 use super::Tokens;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
+use crate::domain::grants::authorization_code::{CodeRejection, scope_for};
+use crate::domain::scope::ScopeSet;
 use crate::domain::user::Role;
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
@@ -54,6 +56,27 @@ impl Tokens<'_> {
             Some((c, oauth)) if c.kind == ClientKind::ThirdParty => Some(oauth),
             _ => None,
         })
+    }
+
+    /// The person behind a grant, still active, and what their role in the
+    /// workspace still grants of what they consented to (they may have
+    /// left it or changed role since): shared by the code and device
+    /// grants.
+    pub(super) async fn grantor<E>(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        consented: &ScopeSet,
+    ) -> Result<(UserRecord, ScopeSet), E>
+    where
+        E: From<CodeRejection> + From<StoreFailure>,
+    {
+        let user = self
+            .active_user(user_id)
+            .await?
+            .ok_or(CodeRejection::UserGone)?;
+        let role = self.role_in(user_id, workspace_id).await?;
+        Ok((user, scope_for(consented, role)?))
     }
 
     /// The user's role in the workspace, if they still belong to it.

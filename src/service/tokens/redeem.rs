@@ -6,7 +6,7 @@ use super::family::{Family, Replay};
 use super::mint::UserGrant;
 use super::{IssuedTokens, MintError, Tokens};
 use crate::domain::grants::authorization_code::{
-    AuthorizationCodeRequest, CodeRejection, CodeStage, IssuedCode, check, scope_for,
+    AuthorizationCodeRequest, CodeRejection, CodeStage, IssuedCode, check,
 };
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
@@ -49,12 +49,9 @@ impl Tokens<'_> {
         if let Err(e) = check(&issued(&code), &oauth.client_id, &request, now) {
             return Err(self.rejected(&code, &oauth.client_id, e).await.into());
         }
-        let user = self
-            .active_user(&code.user_id)
-            .await?
-            .ok_or(CodeRejection::UserGone)?;
-        let role = self.role_in(&code.user_id, &code.workspace_id).await?;
-        let scope = scope_for(&code.scope, role)?;
+        let (user, scope) = self
+            .grantor::<RedeemError>(&code.user_id, &code.workspace_id, &code.scope)
+            .await?;
         let grant = UserGrant {
             oauth: &oauth,
             family_id: &code.family_id,
