@@ -28,6 +28,15 @@ pub enum ConsentError {
     Store(#[from] StoreFailure),
 }
 
+/// A consent about to be saved: what to grant now, the record (the union
+/// with earlier consent) and its audit entry.
+#[derive(Debug)]
+pub struct GivenConsent {
+    pub scope: ScopeSet,
+    pub record: ConsentRecord,
+    pub audit: AuditEntry,
+}
+
 pub struct Authorizations<'a> {
     app: &'a App,
 }
@@ -100,15 +109,23 @@ impl<'a> Authorizations<'a> {
         m: &Membership,
         origin: Origin,
     ) -> Result<ScopeSet, ConsentError> {
-        self.consent_to(user_id, &r.client.client_id, &r.scope, m, origin)
+        let given = self
+            .consent_to(user_id, &r.client.client_id, &r.scope, m, origin)
+            .await?;
+        self.app
+            .store
+            .save_consent(&given.record, &given.audit)
             .await
+            .during("save the consent")?;
+        Ok(given.scope)
     }
 
-    /// Records that the user allowed `client_id` `requested` in workspace
-    /// `m` (merged with what they allowed it before, so that consent is
-    /// remembered as the union), with its audit entry; the scopes to grant
-    /// now: what the role can grant. Shared by the code flow and the
-    /// device flow (RFC 8628 §3.3).
+    /// The consent of `user_id` to `client_id` for `requested` in
+    /// workspace `m`, to be saved by the caller with its audit entry:
+    /// merged with what they allowed it before, so that consent is
+    /// remembered as the union, and the scopes to grant now (what the role
+    /// can grant). Shared by the code flow and the device flow (RFC 8628
+    /// §3.3), which saves it in the transaction of its decision.
     pub async fn consent_to(
         &self,
         user_id: &str,
@@ -116,7 +133,7 @@ impl<'a> Authorizations<'a> {
         requested: &ScopeSet,
         m: &Membership,
         origin: Origin,
-    ) -> Result<ScopeSet, ConsentError> {
+    ) -> Result<GivenConsent, ConsentError> {
         let scope = grantable(requested, m.role);
         if scope.is_empty() {
             return Err(ConsentError::NothingGrantable);
@@ -140,12 +157,11 @@ impl<'a> Authorizations<'a> {
             .workspace(&m.workspace_id)
             .origin(origin)
             .details(json!({"clientId": client_id, "scope": scope.to_string()}));
-        self.app
-            .store
-            .save_consent(&record, &audit)
-            .await
-            .during("save the consent")?;
-        Ok(scope)
+        Ok(GivenConsent {
+            scope,
+            record,
+            audit,
+        })
     }
 
     /// RFC 6749 §4.1.2: a single-use code bound to everything it was

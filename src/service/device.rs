@@ -18,7 +18,7 @@ use crate::service::authorization::ConsentError;
 use crate::service::clients::AuthenticatedClient;
 use crate::service::sessions::SignedIn;
 use crate::service::{During, StoreFailure};
-use crate::storage::{ClientRecord, Membership, OAuthClientRecord, StorageError};
+use crate::storage::{ClientRecord, DeviceDecision, Membership, OAuthClientRecord, StorageError};
 
 /// What the client is told (RFC 8628 §3.2); the codes are shown once.
 #[derive(Debug)]
@@ -174,9 +174,9 @@ impl<'a> DeviceAuthorizations<'a> {
         let user_id = &signed_in.user.id;
         let now = self.app.clock.now();
         let client_id = &pending.record.client_id;
-        let (approval, audit) = match workspace {
+        let decided = match workspace {
             Some(m) => {
-                let scope = self
+                let given = self
                     .app
                     .authorizations()
                     .consent_to(user_id, client_id, &pending.record.scope, m, origin.clone())
@@ -184,36 +184,50 @@ impl<'a> DeviceAuthorizations<'a> {
                 let audit =
                     AuditEntry::new(AuditEvent::DeviceAuthorized, Actor::user(user_id), now)
                         .workspace(&m.workspace_id)
-                        .details(json!({"clientId": client_id, "scope": scope.to_string()}));
+                        .origin(origin)
+                        .details(json!({"clientId": client_id, "scope": given.scope.to_string()}));
                 let approval = DeviceApproval {
                     user_id: user_id.clone(),
                     workspace_id: m.workspace_id.clone(),
-                    scope,
+                    scope: given.scope.clone(),
                     auth_time: signed_in.session.auth_time,
                 };
-                (Some(approval), audit)
+                let decision = DeviceDecision::Allow {
+                    approval: &approval,
+                    consent: &given.record,
+                    consent_audit: &given.audit,
+                };
+                self.record_decision(pending, decision, &audit).await?
             }
-            None => (
-                None,
-                AuditEntry::new(AuditEvent::DeviceDenied, Actor::user(user_id), now)
-                    .details(json!({"clientId": client_id})),
-            ),
+            None => {
+                let audit = AuditEntry::new(AuditEvent::DeviceDenied, Actor::user(user_id), now)
+                    .origin(origin)
+                    .details(json!({"clientId": client_id}));
+                self.record_decision(pending, DeviceDecision::Deny, &audit)
+                    .await?
+            }
         };
-        let decided = self
-            .app
-            .store
-            .decide_device_code(
-                &pending.record.user_code_hash,
-                approval.as_ref(),
-                now,
-                &audit.origin(origin),
-            )
-            .await
-            .during("record the decision on a device authorization")?;
         if !decided {
             return Err(DecideError::InvalidCode);
         }
         Ok(())
+    }
+}
+
+impl DeviceAuthorizations<'_> {
+    /// Decides and, when allowed, records the consent, in one transaction.
+    async fn record_decision(
+        &self,
+        pending: &PendingDevice,
+        decision: DeviceDecision<'_>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreFailure> {
+        let now = self.app.clock.now();
+        self.app
+            .store
+            .decide_device_code(&pending.record.user_code_hash, decision, now, audit)
+            .await
+            .during("record the decision on a device authorization")
     }
 }
 

@@ -6,9 +6,23 @@ use async_trait::async_trait;
 use super::Result;
 use crate::clock::UnixTime;
 use crate::domain::audit::AuditEntry;
+use crate::domain::consent::ConsentRecord;
 use crate::domain::device_code::{DeviceApproval, DeviceCodeRecord};
 use crate::domain::issuance::Issuance;
 use crate::domain::secret::SecretHash;
+
+/// A person's decision on a device authorization (RFC 8628 §3.3).
+#[derive(Debug, Clone, Copy)]
+pub enum DeviceDecision<'a> {
+    /// Allowed as `approval` says, recording `consent` (merged with any
+    /// earlier one) with its own audit entry.
+    Allow {
+        approval: &'a DeviceApproval,
+        consent: &'a ConsentRecord,
+        consent_audit: &'a AuditEntry,
+    },
+    Deny,
+}
 
 #[async_trait]
 pub trait DeviceCodeStore: Send + Sync {
@@ -24,14 +38,14 @@ pub trait DeviceCodeStore: Send + Sync {
         user_code_hash: &SecretHash,
     ) -> Result<Option<DeviceCodeRecord>>;
 
-    /// The person's decision on a pending, unexpired authorization:
-    /// allowed with `approval`, or denied when it is `None`, with `audit`
-    /// in the same transaction. False, with nothing written, when it was
-    /// no longer pending or has expired.
+    /// The person's decision on a pending, unexpired authorization, with
+    /// `audit` (and, when allowed, the consent it records) in the same
+    /// transaction. False, with nothing written, when it was no longer
+    /// pending or has expired.
     async fn decide_device_code(
         &self,
         user_code_hash: &SecretHash,
-        approval: Option<&DeviceApproval>,
+        decision: DeviceDecision<'_>,
         now: UnixTime,
         audit: &AuditEntry,
     ) -> Result<bool>;

@@ -39,7 +39,7 @@ pub use clients::{
     ClientStore, ClientUsage, ClientWithSecrets, NewSecret, SecretRecord, SecretRotation,
 };
 pub use consents::ConsentStore;
-pub use device_codes::DeviceCodeStore;
+pub use device_codes::{DeviceCodeStore, DeviceDecision};
 pub use grants::{GrantStore, Grants};
 pub use invitations::{Acceptance, InvitationStore, Invitee};
 pub use links::{LinkStore, LinkUse};

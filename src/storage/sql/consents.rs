@@ -6,8 +6,8 @@ macro_rules! impl_consents {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::{ConnectedApp, ConsentRecord, Grants, Result, sql};
             use $crate::storage::consents::ConsentStore;
+            use $crate::storage::{ConnectedApp, ConsentRecord, Grants, Result, sql};
 
             #[async_trait::async_trait]
             impl ConsentStore for $store {
@@ -21,32 +21,38 @@ macro_rules! impl_consents {
                         "SELECT user_id, client_id, workspace_id, scope, granted_at FROM consents \
                          WHERE user_id = $1 AND client_id = $2 AND workspace_id = $3",
                     )
-                    .bind(user_id).bind(client_id).bind(workspace_id).fetch_optional(&self.pool)
+                    .bind(user_id)
+                    .bind(client_id)
+                    .bind(workspace_id)
+                    .fetch_optional(&self.pool)
                     .await?;
                     row.map(sql::consent).transpose()
                 }
 
                 async fn save_consent(&self, c: &ConsentRecord, audit: &AuditEntry) -> Result<()> {
                     let mut tx = self.begin_write().await?;
-                    sqlx::query(
-                        "INSERT INTO consents (user_id, client_id, workspace_id, scope, granted_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id, workspace_id) \
-                         DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
-                    )
-                    .bind(&c.user_id).bind(&c.client_id).bind(&c.workspace_id).bind(c.scope.to_string())
-                    .bind(c.granted_at).execute(&mut *tx).await?;
+                    sqlx::query(sql::UPSERT_CONSENT)
+                        .bind(&c.user_id)
+                        .bind(&c.client_id)
+                        .bind(&c.workspace_id)
+                        .bind(c.scope.to_string())
+                        .bind(c.granted_at)
+                        .execute(&mut *tx)
+                        .await?;
                     Self::audit(&mut tx, audit).await?;
                     tx.commit().await?;
                     Ok(())
                 }
 
                 async fn connected_apps(&self, user_id: &str) -> Result<Vec<ConnectedApp>> {
-                    let rows: Vec<sql::ConnectedAppRow> =
-                        sqlx::query_as(concat!(sql::select_connected_apps!(), "co.user_id = $1 \
-                         ORDER BY co.granted_at DESC, co.client_id, co.workspace_id"))
-                            .bind(user_id)
-                            .fetch_all(&self.pool)
-                            .await?;
+                    let rows: Vec<sql::ConnectedAppRow> = sqlx::query_as(concat!(
+                        sql::select_connected_apps!(),
+                        "co.user_id = $1 \
+                         ORDER BY co.granted_at DESC, co.client_id, co.workspace_id"
+                    ))
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                     rows.into_iter().map(sql::connected_app).collect()
                 }
 
@@ -54,12 +60,14 @@ macro_rules! impl_consents {
                     &self,
                     workspace_id: &str,
                 ) -> Result<Vec<ConnectedApp>> {
-                    let rows: Vec<sql::ConnectedAppRow> =
-                        sqlx::query_as(concat!(sql::select_connected_apps!(), "co.workspace_id = $1 \
-                         ORDER BY c.name, co.client_id, co.granted_at"))
-                            .bind(workspace_id)
-                            .fetch_all(&self.pool)
-                            .await?;
+                    let rows: Vec<sql::ConnectedAppRow> = sqlx::query_as(concat!(
+                        sql::select_connected_apps!(),
+                        "co.workspace_id = $1 \
+                         ORDER BY c.name, co.client_id, co.granted_at"
+                    ))
+                    .bind(workspace_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                     rows.into_iter().map(sql::connected_app).collect()
                 }
 

@@ -69,11 +69,11 @@ macro_rules! impl_device_codes {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::domain::device_code::{DeviceApproval, DeviceCodeRecord, DeviceCodeState};
+            use $crate::domain::device_code::{DeviceCodeRecord, DeviceCodeState};
             use $crate::domain::secret::SecretHash;
-            use $crate::storage::device_codes::DeviceCodeStore;
+            use $crate::storage::device_codes::{DeviceCodeStore, DeviceDecision};
             use $crate::storage::sql::device_codes::{DeviceCodeRow, SELECT_DEVICE_CODES, device_code};
-            use $crate::storage::{Issuance, Result, StorageError};
+            use $crate::storage::{Issuance, Result, StorageError, sql};
 
             #[async_trait::async_trait]
             impl DeviceCodeStore for $store {
@@ -136,14 +136,16 @@ macro_rules! impl_device_codes {
                 async fn decide_device_code(
                     &self,
                     user_code_hash: &SecretHash,
-                    approval: Option<&DeviceApproval>,
+                    decision: DeviceDecision<'_>,
                     now: UnixTime,
                     audit: &AuditEntry,
                 ) -> Result<bool> {
                     let mut tx = self.begin_write().await?;
-                    let state = match approval {
-                        Some(_) => DeviceCodeState::Allowed,
-                        None => DeviceCodeState::Denied,
+                    let (state, approval, consent) = match decision {
+                        DeviceDecision::Allow { approval, consent, consent_audit } => {
+                            (DeviceCodeState::Allowed, Some(approval), Some((consent, consent_audit)))
+                        }
+                        DeviceDecision::Deny => (DeviceCodeState::Denied, None, None),
                     };
                     // RFC 8628 §3.3: one decision per code. Check and
                     // decide are one conditional UPDATE.
@@ -165,6 +167,17 @@ macro_rules! impl_device_codes {
                     .rows_affected();
                     if n == 0 {
                         return Ok(false);
+                    }
+                    if let Some((c, consent_audit)) = consent {
+                        sqlx::query(sql::UPSERT_CONSENT)
+                            .bind(&c.user_id)
+                            .bind(&c.client_id)
+                            .bind(&c.workspace_id)
+                            .bind(c.scope.to_string())
+                            .bind(c.granted_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        Self::audit(&mut tx, consent_audit).await?;
                     }
                     Self::audit(&mut tx, audit).await?;
                     tx.commit().await?;

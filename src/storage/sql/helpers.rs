@@ -20,6 +20,12 @@ macro_rules! grants_where {
     };
 }
 
+/// Records a consent, replacing the person's earlier one for the client in
+/// the workspace (the caller merged the scopes).
+pub(in crate::storage) const UPSERT_CONSENT: &str = "INSERT INTO consents (user_id, client_id, workspace_id, scope, granted_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, client_id, workspace_id) \
+     DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at";
+
 pub(in crate::storage) const DELETE_CONSENTS: &str =
     concat!("DELETE FROM consents WHERE ", grants_where!());
 pub(in crate::storage) const REVOKE_REFRESH_TOKENS: &str = concat!(

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::device_code::{DeviceApproval, DeviceCodeRecord, DeviceCodeState};
+use crate::storage::DeviceDecision;
 
 /// A pending device authorization of tp_1: device code `h(byte)`, user
 /// code `h(byte + 100)`, expiring at 1_600.
@@ -29,6 +30,41 @@ fn approval() -> DeviceApproval {
         scope: ScopeSet::parse("openid").unwrap(),
         auth_time: 990,
     }
+}
+
+fn consent() -> ConsentRecord {
+    ConsentRecord {
+        user_id: "u1".into(),
+        client_id: "tp_1".into(),
+        workspace_id: "w1".into(),
+        scope: ScopeSet::parse("openid").unwrap(),
+        granted_at: 1_000,
+    }
+}
+
+/// Allows the device code whose user code is `h(byte + 100)` at `now`,
+/// recording the consent with it.
+async fn allow(store: &Arc<dyn Store>, byte: u8, now: UnixTime) -> bool {
+    let (approval, consent) = (approval(), consent());
+    let granted = entry(AuditEvent::ConsentGranted);
+    let decision = DeviceDecision::Allow {
+        approval: &approval,
+        consent: &consent,
+        consent_audit: &granted,
+    };
+    let authorized = entry(AuditEvent::DeviceAuthorized);
+    store
+        .decide_device_code(&h(byte + 100), decision, now, &authorized)
+        .await
+        .unwrap()
+}
+
+async fn deny(store: &Arc<dyn Store>, byte: u8, now: UnixTime) -> bool {
+    let denied = entry(AuditEvent::DeviceDenied);
+    store
+        .decide_device_code(&h(byte + 100), DeviceDecision::Deny, now, &denied)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -65,23 +101,18 @@ async fn a_device_code_is_decided_once_and_redeemed_once() {
                 .unwrap()
         );
 
-        let allowed = entry(AuditEvent::ConsentGranted);
-        assert!(
-            store
-                .decide_device_code(&h(101), Some(&approval()), 1_020, &allowed)
-                .await
-                .unwrap()
+        // Allowed with its consent and both audit entries, together.
+        let audited = count(&db, "audit_log").await;
+        assert!(allow(&store, 1, 1_020).await);
+        assert_eq!(count(&db, "audit_log").await, audited + 2);
+        assert_eq!(last_event(&store).await, AuditEvent::DeviceAuthorized);
+        assert_eq!(
+            store.consent("u1", "tp_1", "w1").await.unwrap(),
+            Some(consent())
         );
-        assert_eq!(last_event(&store).await, AuditEvent::ConsentGranted);
         // Decided once: a second decision changes nothing.
-        let denied = entry(AuditEvent::LoginFailed);
-        assert!(
-            !store
-                .decide_device_code(&h(101), None, 1_021, &denied)
-                .await
-                .unwrap()
-        );
-        assert_eq!(last_event(&store).await, AuditEvent::ConsentGranted);
+        assert!(!deny(&store, 1, 1_021).await);
+        assert_eq!(last_event(&store).await, AuditEvent::DeviceAuthorized);
         let stored = store.device_code(&h(1)).await.unwrap().unwrap();
         assert_eq!(
             (stored.state, stored.approval),
@@ -122,13 +153,7 @@ async fn denied_and_expired_device_codes_issue_nothing() {
         setup(&store).await;
         store.insert_device_code(&device(1, "fam-1")).await.unwrap();
         store.insert_device_code(&device(2, "fam-2")).await.unwrap();
-        let e = entry(AuditEvent::ConsentRevoked);
-        assert!(
-            store
-                .decide_device_code(&h(101), None, 1_010, &e)
-                .await
-                .unwrap()
-        );
+        assert!(deny(&store, 1, 1_010).await);
         let denied = store.device_code(&h(1)).await.unwrap().unwrap();
         assert_eq!(
             (denied.state, denied.approval),
@@ -142,13 +167,10 @@ async fn denied_and_expired_device_codes_issue_nothing() {
                 .unwrap()
         );
 
-        // Past its expiry, a code can be neither decided nor redeemed.
-        assert!(
-            !store
-                .decide_device_code(&h(102), Some(&approval()), 1_600, &e)
-                .await
-                .unwrap()
-        );
+        // Past its expiry, a code can be neither decided nor redeemed, and
+        // allowing it records no consent either.
+        assert!(!allow(&store, 2, 1_600).await);
+        assert_eq!(store.consent("u1", "tp_1", "w1").await.unwrap(), None);
         assert_eq!(
             store.device_code(&h(2)).await.unwrap().unwrap().state,
             DeviceCodeState::Pending
@@ -191,13 +213,7 @@ async fn of_two_polls_judged_by_the_same_last_poll_one_records() {
             db.backend
         );
         // Once decided, polls are no longer recorded.
-        let e = entry(AuditEvent::ConsentGranted);
-        assert!(
-            store
-                .decide_device_code(&h(101), Some(&approval()), 1_010, &e)
-                .await
-                .unwrap()
-        );
+        assert!(allow(&store, 1, 1_010).await);
         assert!(
             !store
                 .record_device_poll(&h(1), Some(1_007), 1_020, 10)
@@ -229,23 +245,10 @@ async fn revoking_the_consent_ends_device_grants() {
     for db in TestDb::all().await {
         let store = db.store().await;
         setup(&store).await;
-        let granted = entry(AuditEvent::ConsentGranted);
-        let consent = ConsentRecord {
-            user_id: "u1".into(),
-            client_id: "tp_1".into(),
-            workspace_id: "w1".into(),
-            scope: ScopeSet::parse("openid").unwrap(),
-            granted_at: 1_000,
-        };
-        store.save_consent(&consent, &granted).await.unwrap();
         for (byte, family) in [(1, "fam-1"), (2, "fam-2")] {
-            store
-                .insert_device_code(&device(byte, family))
-                .await
-                .unwrap();
-            let (user_code, approval) = (h(byte + 100), approval());
-            let decided = store.decide_device_code(&user_code, Some(&approval), 1_010, &granted);
-            assert!(decided.await.unwrap());
+            let code = device(byte, family);
+            store.insert_device_code(&code).await.unwrap();
+            assert!(allow(&store, byte, 1_010).await);
         }
         let tokens = issue("at-1", "fam-1", None);
         assert!(
