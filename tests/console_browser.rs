@@ -554,3 +554,54 @@ async fn a_developer_manages_api_keys_in_the_console() {
     b.screenshot("audit-log").await;
     assert_accessible(&b, "audit-log").await;
 }
+
+/// RFC 8628 in the browser: a CLI shows a code; the person follows the
+/// link, signs in, enters the code in lower case, checks the client and
+/// its scopes, and allows it; the CLI's next poll gets its tokens.
+#[tokio::test]
+async fn a_person_signs_a_device_in_on_the_device_page() {
+    use common::browser::{cli_client, poll_device, start_device, user};
+    let Some(b) = Chromium::start("device_sign_in").await else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let ws = common::workspace(&node, "Reports").await;
+    let role = keyflow::domain::user::Role::Owner;
+    user(&node, "dev@example.com", &[(&ws.workspace.id, role)]).await;
+    let client_id = cli_client(&node, true).await;
+    let started = start_device(&node, &client_id, "openid api:read").await;
+    assert_eq!(started.status, 200, "{}", started.json);
+    let user_code = started.json["user_code"].as_str().unwrap().to_owned();
+    let device_code = started.json["device_code"].as_str().unwrap().to_owned();
+
+    // Signed out, /device leads through the sign-in and back.
+    b.goto(&node.url("/device")).await;
+    b.wait_for_path("/login").await;
+    b.fill("Email", "dev@example.com").await;
+    b.fill("Password", PASSWORD).await;
+    b.click_button("Sign in").await;
+    b.wait_for_path("/device").await;
+    b.wait_for_text("Never enter a code someone sent you").await;
+    b.screenshot("device-entry").await;
+    assert_accessible(&b, "device-entry").await;
+
+    b.fill("Code", &user_code.to_lowercase()).await;
+    b.click_button("Continue").await;
+    b.wait_for_text("Reflow CLI wants to access your keyflow account")
+        .await;
+    let text = b.wait_for_text(&user_code).await;
+    assert!(text.contains("Workspace: Reports"), "{text}");
+    b.screenshot("device-confirm").await;
+    assert_accessible(&b, "device-confirm").await;
+    let pending = poll_device(&node, &client_id, &device_code).await;
+    assert_eq!(pending.json["error"], "authorization_pending");
+
+    b.click_button("Allow").await;
+    b.wait_for_text("Reflow CLI is signed in").await;
+    b.screenshot("device-done").await;
+    assert_accessible(&b, "device-done").await;
+    let tokens = poll_device(&node, &client_id, &device_code).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+    assert_eq!(tokens.json["scope"], "api:read openid");
+}

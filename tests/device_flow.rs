@@ -6,13 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::browser::{Browser, Page};
+use common::browser::{Browser, Page, cli_client, poll_device as poll, start_device as start};
 use common::console::{T0, person};
 use common::{MASTER, answer, get_json, http, post_form, workspace};
 use keyflow::clock::MockClock;
-use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
-use keyflow::service::integrations::{self, NewClient};
 use keyflow::testing::{TestDb, TestServer};
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -23,57 +21,6 @@ use serde_json::Value;
 
 const EMAIL: &str = "dev@example.com";
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-
-/// A public client (a CLI), registered for the device grant unless
-/// `device_grant` is false.
-async fn cli_client(node: &TestServer, device_grant: bool) -> String {
-    integrations::create_client(
-        node.app.store.as_ref(),
-        node.app.clients.hasher(),
-        &node.app.settings.scopes,
-        NewClient {
-            name: "Reflow CLI".into(),
-            redirect_uris: vec!["http://127.0.0.1/callback".into()],
-            post_logout_redirect_uris: vec![],
-            public: true,
-            scopes: ["openid", "offline_access", "api:read", "workspace:admin"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            logo_uri: None,
-            id_token_alg: keyflow::crypto::signing::Algorithm::ES256,
-            device_grant,
-        },
-        node.app.clock.now(),
-        &AuditContext::system(),
-    )
-    .await
-    .expect("create client")
-    .client_id
-}
-
-/// `POST /oauth/device_authorization` as a public client.
-async fn start(node: &TestServer, client_id: &str, scope: &str) -> common::Answer {
-    let body = format!("client_id={client_id}&scope={}", scope.replace(' ', "+"));
-    let res = http()
-        .post(node.url("/oauth/device_authorization"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    answer(res).await
-}
-
-/// One poll of the token endpoint.
-async fn poll(node: &TestServer, client_id: &str, device_code: &str) -> common::Answer {
-    post_form(
-        node,
-        None,
-        &format!("grant_type={DEVICE_GRANT}&client_id={client_id}&device_code={device_code}"),
-    )
-    .await
-}
 
 fn error(a: &common::Answer) -> &str {
     a.json["error"].as_str().unwrap_or_default()
@@ -381,14 +328,22 @@ async fn wrong_codes_are_throttled_and_the_page_needs_a_sign_in() {
     let db = TestDb::sqlite();
     let (node, _clock, browser, _client_id) = setup(&db).await;
     // Signed out, /device sends the person to sign in and back.
-    let anonymous = Browser::new()
-        .get(&node.url("/device?user_code=BCDF-GHJK"))
-        .await;
+    let stranger = Browser::new();
+    let anonymous = stranger.get(&node.url("/device?user_code=BCDF-GHJK")).await;
     assert_eq!(anonymous.status, 303);
     let location = anonymous.location.unwrap();
     assert!(
         location.starts_with("/login?return_to=%2Fdevice%3Fuser%5Fcode%3DBCDF"),
         "{location}"
+    );
+    let login = stranger.get(&node.url(&location)).await;
+    let back = stranger
+        .sign_in(&node, &login, EMAIL, common::browser::PASSWORD)
+        .await;
+    assert_eq!(
+        back.location.as_deref(),
+        Some("/device?user_code=BCDF-GHJK"),
+        "signed in, back to the code"
     );
     // Five wrong codes, then the sixth is refused before it is looked up.
     for _ in 0..5 {

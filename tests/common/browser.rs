@@ -253,3 +253,58 @@ pub async fn client_signing_with(
         created.secret.map(|s| s.expose().to_owned()),
     )
 }
+
+/// A public client (a CLI) allowed `openid offline_access api:read
+/// workspace:admin`, registered for the device grant (RFC 8628) when
+/// `device_grant`.
+pub async fn cli_client(node: &TestServer, device_grant: bool) -> String {
+    integrations::create_client(
+        node.app.store.as_ref(),
+        node.app.clients.hasher(),
+        &node.app.settings.scopes,
+        NewClient {
+            name: "Reflow CLI".into(),
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            post_logout_redirect_uris: vec![],
+            public: true,
+            scopes: ["openid", "offline_access", "api:read", "workspace:admin"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            logo_uri: None,
+            id_token_alg: Algorithm::ES256,
+            device_grant,
+        },
+        node.app.clock.now(),
+        &AuditContext::system(),
+    )
+    .await
+    .expect("create client")
+    .client_id
+}
+
+/// `POST /oauth/device_authorization` as the public client `client_id`.
+pub async fn start_device(node: &TestServer, client_id: &str, scope: &str) -> super::Answer {
+    let body = format!("client_id={client_id}&scope={}", scope.replace(' ', "+"));
+    let res = super::http()
+        .post(node.url("/oauth/device_authorization"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    super::answer(res).await
+}
+
+/// One poll of the token endpoint with a device code.
+pub async fn poll_device(node: &TestServer, client_id: &str, device_code: &str) -> super::Answer {
+    super::post_form(
+        node,
+        None,
+        &format!(
+            "grant_type=urn:ietf:params:oauth:grant-type:device_code\
+             &client_id={client_id}&device_code={device_code}"
+        ),
+    )
+    .await
+}

@@ -23,12 +23,14 @@ use crate::service::sessions::SignInError;
 /// Where a sign-in outside an authorization request lands.
 pub const ACCOUNT_HOME: &str = "/console";
 
-/// Only keyflow's own console and account pages, and invitation links:
-/// never an open redirect.
+/// Only keyflow's own console and account pages, invitation links, and
+/// `/device` with its code: never an open redirect.
 fn local_target(return_to: &str) -> &str {
-    let ours = ["/console", "/account/", "/invitations/"]
-        .iter()
-        .any(|p| return_to.starts_with(p));
+    let device = return_to == "/device" || return_to.starts_with("/device?");
+    let ours = device
+        || ["/console", "/account/", "/invitations/"]
+            .iter()
+            .any(|p| return_to.starts_with(p));
     let ok = ours && !return_to.contains("//") && !return_to.contains('\\');
     if ok { return_to } else { ACCOUNT_HOME }
 }
@@ -203,4 +205,33 @@ fn failure(e: SignInError) -> Result<Failure, PageError> {
         ),
         SignInError::Store(f) => return Err(f.into()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_returns_only_to_keyflows_own_pages() {
+        for ours in [
+            "/console/workspaces/w1",
+            "/account/apps",
+            "/invitations/abc",
+            "/device",
+            "/device?user_code=BCDF-GHJK",
+        ] {
+            assert_eq!(local_target(ours), ours);
+        }
+        for other in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/console//evil.example",
+            "/devices",
+            "/device/decision",
+            "/oauth/token",
+            "/console\\evil",
+        ] {
+            assert_eq!(local_target(other), ACCOUNT_HOME, "{other}");
+        }
+    }
 }
