@@ -24,6 +24,8 @@ pub use accounts::{
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -60,20 +62,56 @@ pub enum Command {
     /// Manage users' memberships in workspaces.
     #[command(subcommand)]
     Membership(MembershipCommand),
+    /// Sign in to the keyflow at --url; the session is kept in
+    /// ~/.keyflow/credentials.toml for the commands that follow.
+    Login(LoginArgs),
+    /// Revoke and forget the session for --url.
+    Logout {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show who the credential for --url acts as, and where.
+    Whoami {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where a management command acts: on a remote keyflow over `/v1` with
+/// `--url`, else on the local database.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// Act on this keyflow over HTTP (its `/v1` API) instead of opening the
+    /// database.
+    #[arg(long, env = "KEYFLOW_URL", global = true)]
+    pub url: Option<String>,
+    /// File with an API key for --url. Otherwise keyflow.key at the root of
+    /// the current git repository, then $HOME/.keyflow/api.key, then the
+    /// session of `keyflow login --url`.
+    #[arg(short = 'k', long = "key-file", global = true)]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApikeyArgs {
-    /// Manage keys on this keyflow over HTTP, authenticating with an API key,
-    /// instead of opening the database.
-    #[arg(long, env = "KEYFLOW_URL", global = true)]
-    pub url: Option<String>,
-    /// File with the API key for --url. Otherwise keyflow.key at the root of
-    /// the current git repository, then $HOME/.keyflow/api.key.
-    #[arg(short = 'k', long = "key-file", global = true)]
-    pub key_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: ApikeyCommand,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Use the authorization code flow in this machine's browser, which
+    /// returns to a loopback port, instead of a code to type in.
+    #[arg(long)]
+    pub web: bool,
+    /// Only print the URL; do not open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Print one JSON object on stdout and nothing else.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

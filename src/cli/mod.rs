@@ -5,6 +5,7 @@ mod client;
 mod commands;
 mod keys;
 mod membership;
+pub mod remote;
 mod resource_server;
 mod serve;
 mod table;
@@ -37,11 +38,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
-        Command::Apikey(args) => apikey::run(args, &settings).await,
+        Command::Apikey(args) => apikey::run(args, &cli.remote, &settings).await,
         Command::User(cmd) => user::run(cmd, &settings).await,
         Command::Client(cmd) => client::run(cmd, &settings).await,
         Command::Membership(cmd) => membership::run(cmd, &settings).await,
+        Command::Login(args) => {
+            let options = remote::login::LoginOptions {
+                web: args.web,
+                no_browser: args.no_browser,
+                json: args.json,
+            };
+            remote::login::login(remote_url(&cli.remote)?, options).await
+        }
+        Command::Logout { json } => remote::login::logout(remote_url(&cli.remote)?, json).await,
+        Command::Whoami { json } => {
+            let url = remote_url(&cli.remote)?;
+            let mut r = remote::Remote::from_cli(url, cli.remote.key_file.as_deref()).await?;
+            remote::login::whoami(url, &mut r, json).await
+        }
     }
+}
+
+/// The `--url` of a command that only works remotely.
+fn remote_url(args: &commands::RemoteArgs) -> anyhow::Result<&str> {
+    args.url
+        .as_deref()
+        .context("--url is required: the keyflow to act on, such as https://auth.example.com")
 }
 
 /// Logs go to stderr, so `--json` output on stdout stays one clean object.

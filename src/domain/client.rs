@@ -5,6 +5,12 @@ use crate::clock::UnixTime;
 use crate::crypto::signing::Algorithm;
 use crate::domain::scope::ScopeSet;
 
+/// keyflow's own command line, a public client a migration registers
+/// (device grant and loopback redirects, RFC 8628 and RFC 8252 §7.3). Like
+/// the console, it acts as the person who signed in: in each workspace
+/// they belong to, with their role there at each call (docs/cli.md).
+pub const CLI_CLIENT_ID: &str = "keyflow-cli";
+
 /// The kinds of OAuth client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientKind {

@@ -6,6 +6,7 @@ pub mod a11y;
 pub mod binary;
 pub mod browser;
 pub mod chromium;
+pub mod cli_session;
 pub mod connected;
 pub mod console;
 pub mod keys;

@@ -7,6 +7,7 @@ use super::{ADMIN_SCOPE, ApiError};
 use crate::app::App;
 use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::{Actor, AuditContext, Origin};
+use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::permission::WorkspaceAction;
 use crate::service::admin::PlatformAdmin;
 use crate::service::api_keys::Creator;
@@ -30,7 +31,7 @@ pub fn audit_context(principal: &Principal, origin: Origin) -> AuditContext {
 /// workspace's token gets 404 whatever its scopes.
 pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiError> {
     require_token(principal)?;
-    if principal.workspace_id.as_deref() != Some(workspace_id) {
+    if !reaches(principal, workspace_id) {
         return Err(ApiError::NotFound);
     }
     principal.require_scope(ADMIN_SCOPE)?;
@@ -43,6 +44,18 @@ pub fn authorize_admin(principal: &Principal) -> Result<(), ApiError> {
     require_token(principal)?;
     principal.require_scope(ADMIN_SCOPE)?;
     Ok(())
+}
+
+/// Whether the credential may act in `workspace_id` at all (its role or
+/// type is checked next): a credential of that workspace, or a token of
+/// keyflow's own CLI, which acts as the person who signed in wherever they
+/// are a member, as the console does (docs/cli.md). A workspace they do
+/// not belong to is then a 404 from [`access_of`].
+fn reaches(principal: &Principal, workspace_id: &str) -> bool {
+    principal.workspace_id.as_deref() == Some(workspace_id)
+        || (principal.kind == CredentialKind::AccessToken
+            && principal.user_id.is_some()
+            && principal.client_id == CLI_CLIENT_ID)
 }
 
 fn require_token(principal: &Principal) -> Result<(), ApiError> {
@@ -142,7 +155,7 @@ fn check_credential(
     access: KeyAccess,
     origin: AuditContext,
 ) -> Result<Creator, ApiError> {
-    if principal.workspace_id.as_deref() != Some(workspace_id) {
+    if !reaches(principal, workspace_id) {
         return match principal.kind {
             CredentialKind::AccessToken | CredentialKind::ApiKey => Err(ApiError::NotFound),
             _ => Err(Rejection::missing_bearer().into()),

@@ -64,7 +64,12 @@ impl Tokens<'_> {
         self.judge_poll(&code, &oauth.client_id, now).await?;
         let approval = code.approval.as_ref().ok_or(PollRejection::Unknown)?;
         let (user, scope) = self
-            .grantor::<DevicePollError>(&approval.user_id, &approval.workspace_id, &approval.scope)
+            .grantor::<DevicePollError>(
+                &approval.user_id,
+                &approval.workspace_id,
+                &oauth.client_id,
+                &approval.scope,
+            )
             .await?;
         let grant = UserGrant {
             oauth: &oauth,

@@ -4,6 +4,7 @@
 
 use super::Tokens;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
+use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::grants::authorization_code::{CodeRejection, scope_for};
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::Role;
@@ -66,6 +67,7 @@ impl Tokens<'_> {
         &self,
         user_id: &str,
         workspace_id: &str,
+        client_id: &str,
         consented: &ScopeSet,
     ) -> Result<(UserRecord, ScopeSet), E>
     where
@@ -75,25 +77,34 @@ impl Tokens<'_> {
             .active_user(user_id)
             .await?
             .ok_or(CodeRejection::UserGone)?;
-        let role = self.role_in(user_id, workspace_id).await?;
+        let role = self.role_in(user_id, workspace_id, client_id).await?;
         Ok((user, scope_for(consented, role)?))
     }
 
-    /// The user's role in the workspace, if they still belong to it.
+    /// The role a grant to `client_id` acts with: the user's role in the
+    /// workspace, if they still belong to it. keyflow's own CLI acts as the
+    /// person wherever they are a member, their role in each workspace
+    /// checked at each call (`http::api::access`): its grant lasts while
+    /// they are a member anywhere, and is trimmed by their highest role.
+    /// It never exceeds what they consented to at sign-in.
     pub(super) async fn role_in(
         &self,
         user_id: &str,
         workspace_id: &str,
+        client_id: &str,
     ) -> Result<Option<Role>, StoreFailure> {
-        Ok(self
+        let memberships = self
             .app
             .store
             .memberships(user_id)
             .await
-            .during("read the user's memberships")?
+            .during("read the user's memberships")?;
+        let mut roles = memberships
             .into_iter()
-            .find(|m| m.workspace_id == workspace_id)
-            .map(|m| m.role))
+            .filter(|m| client_id == CLI_CLIENT_ID || m.workspace_id == workspace_id)
+            .map(|m| m.role);
+        // Owner < Admin < Member: the least is the highest role.
+        Ok(roles.by_ref().min())
     }
 
     /// The user, unless they were deleted or disabled since the grant.

@@ -50,7 +50,12 @@ impl Tokens<'_> {
             return Err(self.rejected(&code, &oauth.client_id, e).await.into());
         }
         let (user, scope) = self
-            .grantor::<RedeemError>(&code.user_id, &code.workspace_id, &code.scope)
+            .grantor::<RedeemError>(
+                &code.user_id,
+                &code.workspace_id,
+                &code.client_id,
+                &code.scope,
+            )
             .await?;
         let grant = UserGrant {
             oauth: &oauth,

@@ -54,7 +54,7 @@ impl Tokens<'_> {
         let granted = &token.scope;
         let requested = requested_scope(granted, request.scope)?;
         let role = self
-            .role_in(&token.user_id, &token.workspace_id)
+            .role_in(&token.user_id, &token.workspace_id, &oauth.client_id)
             .await?
             .ok_or(RefreshRejection::NotAMember)?;
         let user = self

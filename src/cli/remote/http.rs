@@ -1,0 +1,153 @@
+//! One HTTP exchange with keyflow: the client, the 429 backoff, and the
+//! error a person reads when the answer is not a success.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A rate-limited request is tried at most this many times in all.
+pub const RETRY_ATTEMPTS: u32 = 5;
+/// No single wait is longer, whatever `Retry-After` says.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+pub fn client() -> anyhow::Result<reqwest::Client> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("keyflow-cli/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// What came back: the status, the JSON body (`{}` when there is none)
+/// and the headers that explain a refusal.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub retry_after: Option<String>,
+    pub challenge: Option<String>,
+}
+
+/// How long to wait before retry number `attempt` (1 for the first
+/// retry) after a 429: the server's `Retry-After` in seconds when it gave
+/// one (RFC 9110 §10.2.3), else 1, 2, 4, 8 s; never more than a minute.
+pub fn retry_delay(attempt: u32, retry_after: Option<&str>) -> Duration {
+    let backoff = Duration::from_secs(1 << attempt.saturating_sub(1).min(5));
+    retry_after
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(backoff, Duration::from_secs)
+        .min(MAX_WAIT)
+}
+
+/// Sends the request `build` makes; a 429 is retried after
+/// [`retry_delay`], up to [`RETRY_ATTEMPTS`] tries in all.
+pub async fn send_with_backoff(
+    build: impl Fn() -> reqwest::RequestBuilder,
+) -> reqwest::Result<Answer> {
+    let mut attempt = 1;
+    loop {
+        let answer = read(build().send().await?).await;
+        if answer.status != StatusCode::TOO_MANY_REQUESTS || attempt >= RETRY_ATTEMPTS {
+            return Ok(answer);
+        }
+        let wait = retry_delay(attempt, answer.retry_after.as_deref());
+        eprintln!(
+            "keyflow: rate limited; retrying in {} s ({attempt} of {})",
+            wait.as_secs(),
+            RETRY_ATTEMPTS - 1
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+pub async fn read(res: reqwest::Response) -> Answer {
+    let header = |n: &str| {
+        res.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let retry_after = header("retry-after");
+    let challenge = header("www-authenticate");
+    let status = res.status();
+    let body = res.json().await.unwrap_or_else(|_| json!({}));
+    Answer {
+        status,
+        body,
+        retry_after,
+        challenge,
+    }
+}
+
+/// The error for a refused call, phrased for what the person can do.
+pub fn explain(
+    answer: &Answer,
+    status: StatusCode,
+    base: &str,
+    credential: String,
+) -> anyhow::Error {
+    let why = answer.body["error_description"]
+        .as_str()
+        .or(answer.body["message"].as_str())
+        .unwrap_or("")
+        .to_owned();
+    match status {
+        StatusCode::UNAUTHORIZED => anyhow::anyhow!(
+            "{base} does not accept {credential} ({why}); if it is your login session, run \
+             `keyflow login --url {base}` again"
+        ),
+        StatusCode::FORBIDDEN => {
+            // RFC 6750 §3: insufficient_scope names the scope it needs.
+            let scope = answer
+                .challenge
+                .as_deref()
+                .and_then(|c| challenge_param(c, "scope"));
+            match scope {
+                Some(s) => {
+                    anyhow::anyhow!("{base} refused: {credential} lacks the scope {s} ({why})")
+                }
+                None => anyhow::anyhow!("{base} refused: {why}"),
+            }
+        }
+        StatusCode::TOO_MANY_REQUESTS => anyhow::anyhow!(
+            "{base} is still rate limiting {credential} after {RETRY_ATTEMPTS} tries; wait {} s \
+             and try again",
+            answer.retry_after.as_deref().unwrap_or("a few")
+        ),
+        _ => anyhow::anyhow!("{base} answered {status}: {why}"),
+    }
+}
+
+/// A parameter of a `WWW-Authenticate` challenge (RFC 6750 §3).
+fn challenge_param(challenge: &str, name: &str) -> Option<String> {
+    let at = challenge.find(&format!("{name}=\""))? + name.len() + 2;
+    let rest = &challenge[at..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_for_retry_after_else_back_off() {
+        assert_eq!(retry_delay(1, Some("3")), Duration::from_secs(3));
+        assert_eq!(retry_delay(1, None), Duration::from_secs(1));
+        assert_eq!(retry_delay(3, None), Duration::from_secs(4));
+        assert_eq!(retry_delay(4, Some("soon")), Duration::from_secs(8));
+        assert_eq!(retry_delay(2, Some("3600")), MAX_WAIT);
+        assert_eq!(retry_delay(40, None), Duration::from_secs(32));
+    }
+
+    #[test]
+    fn the_missing_scope_is_read_from_the_challenge() {
+        let c = r#"Bearer error="insufficient_scope", scope="keys:write""#;
+        assert_eq!(challenge_param(c, "scope").as_deref(), Some("keys:write"));
+        assert_eq!(challenge_param(c, "realm"), None);
+    }
+}
