@@ -174,9 +174,11 @@ async fn operators_list_users_and_clients_by_name_and_rotate_client_secrets() {
             .map(|c| (c["clientId"].as_str().unwrap(), c["type"].as_str().unwrap()))
             .collect();
         listed_types.sort();
+        // keyflow's own CLI client is registered by a migration.
         let mut want = vec![
             (client_id, "confidential"),
             (public["clientId"].as_str().unwrap(), "public"),
+            ("keyflow-cli", "public"),
         ];
         want.sort();
         assert_eq!(listed_types, want);

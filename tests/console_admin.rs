@@ -344,14 +344,17 @@ async fn platform_admins_manage_users_and_clients_and_nobody_else_can() {
     )
     .await;
     assert_eq!(bad_scope.status, 400);
-    assert!(
-        node.app
-            .store
-            .list_clients(keyflow::storage::ClientKind::ThirdParty)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    // Only keyflow's own CLI client, which a migration registers.
+    let registered: Vec<String> = node
+        .app
+        .store
+        .list_clients(keyflow::storage::ClientKind::ThirdParty)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(registered, [keyflow::domain::client::CLI_CLIENT_ID]);
     let made = submit(
         &root,
         &node,
@@ -476,7 +479,8 @@ async fn platform_admins_register_clients_for_device_sign_in_with_a_checkbox() {
         .unwrap()
     {
         let (_, oauth) = store.oauth_client(&c.client_id).await.unwrap().unwrap();
-        assert_eq!(oauth.device_grant, c.name == "TV", "{}", c.name);
+        let cli = c.client_id == keyflow::domain::client::CLI_CLIENT_ID;
+        assert_eq!(oauth.device_grant, cli || c.name == "TV", "{}", c.name);
     }
     let listed = root.get(&node.url(clients)).await;
     assert!(client_row(&listed, "TV").contains("Device sign-in"));

@@ -155,7 +155,8 @@ pub trait Store:
     async fn init_master_key_check(&self, sealed: &[u8], now: UnixTime) -> Result<Vec<u8>>;
 
     /// Whether the database holds anything made under a master key:
-    /// clients, signing keys or users.
+    /// clients (but keyflow's own CLI client, which has no secret), signing
+    /// keys or users.
     async fn holds_data(&self) -> Result<bool>;
 
     async fn epochs(&self) -> Result<Epochs>;

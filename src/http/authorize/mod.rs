@@ -23,6 +23,7 @@ use crate::domain::authorize_request::AuthorizeErrorCode::{
 use crate::domain::authorize_request::{
     AuthorizationRequest, AuthorizeError, RawAuthorizationRequest, RedirectError, SignIn, validate,
 };
+use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::redirect_uri::with_params;
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::grantable;
@@ -200,6 +201,7 @@ fn consent_form(
             request: query.to_owned(),
             scopes: ScopeView::list(&r.scope, &app.settings.scopes),
             workspaces: WorkspaceView::list(memberships),
+            first_party: r.client.client_id == CLI_CLIENT_ID,
         },
     )
 }

@@ -104,6 +104,8 @@ pub struct ConsentPage {
     pub scopes: Vec<ScopeView>,
     /// One entry: shown as text. Several: a `<select name="workspace">`.
     pub workspaces: Vec<WorkspaceView>,
+    /// keyflow's own CLI, which acts in every workspace of the person.
+    pub first_party: bool,
 }
 
 #[derive(Debug, Template, WebTemplate)]

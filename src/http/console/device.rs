@@ -14,6 +14,7 @@ use axum::response::Response;
 use super::views::{DeviceConfirmView, DevicePage};
 use super::{form_session, frame, require_session};
 use crate::app::App;
+use crate::domain::client::CLI_CLIENT_ID;
 use crate::http::browser::pages::{ScopeView, WorkspaceView};
 use crate::http::browser::{BrowserForm, PageError, error_page, page};
 use crate::http::device_authorization::{VERIFICATION_PATH, with_user_code};
@@ -232,6 +233,7 @@ async fn confirm(
         user_code: pending.user_code.display(),
         scopes: ScopeView::list(&pending.record.scope, &app.settings.scopes),
         workspaces: WorkspaceView::list(&memberships),
+        first_party: pending.client.client_id == CLI_CLIENT_ID,
     };
     Ok(page(
         StatusCode::OK,

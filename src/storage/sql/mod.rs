@@ -107,10 +107,12 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn holds_data(&self) -> Result<bool> {
+                    // keyflow's own CLI client, which a migration adds, holds no secret.
                     let (any,): (bool,) = sqlx::query_as(
-                        "SELECT EXISTS (SELECT 1 FROM clients) OR EXISTS (SELECT 1 FROM signing_keys) \
-                         OR EXISTS (SELECT 1 FROM users)",
+                        "SELECT EXISTS (SELECT 1 FROM clients WHERE client_id <> $1) \
+                         OR EXISTS (SELECT 1 FROM signing_keys) OR EXISTS (SELECT 1 FROM users)",
                     )
+                    .bind(crate::domain::client::CLI_CLIENT_ID)
                     .fetch_one(&self.pool)
                     .await?;
                     Ok(any)

@@ -1,7 +1,7 @@
 //! Clients, their secrets and usage, on every backend.
 
 use super::*;
-use crate::domain::client::ClientGrant;
+use crate::domain::client::{CLI_CLIENT_ID, ClientGrant};
 
 #[tokio::test]
 async fn rotation_keeps_the_previous_secret_only_for_the_grace_period() {
@@ -350,6 +350,7 @@ async fn users_and_clients_are_listed_by_kind_oldest_first() {
             .unwrap()
             .into_iter()
             .map(|c| c.client_id)
+            .filter(|id| id != CLI_CLIENT_ID)
             .collect();
         assert_eq!(third, ["tp_0", "tp_1"]);
         let apps = store.list_clients(ClientKind::Application).await.unwrap();
@@ -362,5 +363,36 @@ async fn users_and_clients_are_listed_by_kind_oldest_first() {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+/// Migration 0010 registers keyflow's own CLI as a public client for the
+/// device grant and loopback redirects, the same on both backends.
+#[tokio::test]
+async fn the_cli_client_is_registered_by_a_migration() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let (client, oauth) = store
+            .oauth_client(CLI_CLIENT_ID)
+            .await
+            .unwrap()
+            .expect("registered");
+        assert_eq!(client.kind, ClientKind::ThirdParty, "{:?}", db.backend);
+        assert!(client.workspace_id.is_none());
+        assert!(oauth.public && oauth.device_grant);
+        assert_eq!(
+            oauth.redirect_uris,
+            ["http://127.0.0.1/callback", "http://[::1]/callback"]
+        );
+        for s in [
+            "openid",
+            "email",
+            "offline_access",
+            "workspace:admin",
+            "keys:write",
+        ] {
+            assert!(oauth.scopes.contains(s), "{s} on {:?}", db.backend);
+        }
+        assert!(!store.holds_data().await.unwrap(), "it holds no secret");
     }
 }

@@ -17,6 +17,8 @@ pub struct DeviceConfirmView {
     pub scopes: Vec<ScopeView>,
     /// One: shown as text. Several: a `<select name="workspace">`.
     pub workspaces: Vec<WorkspaceView>,
+    /// keyflow's own CLI, which acts in every workspace of the person.
+    pub first_party: bool,
 }
 
 #[derive(Debug, Template, WebTemplate)]

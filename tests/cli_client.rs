@@ -1,0 +1,146 @@
+//! keyflow's own CLI client (`keyflow-cli`, registered by a migration):
+//! what its sign-in pages say, and how far its tokens reach on `/v1`
+//! compared with a third-party integration's.
+
+mod common;
+
+use common::browser::{Browser, PASSWORD, authorize_url, client, user};
+use common::cli_session::{CLI, cli_tokens};
+use common::*;
+use keyflow::domain::user::Role;
+use keyflow::testing::{TestDb, TestServer};
+
+const ANN: &str = "ann@example.com";
+
+async fn get(node: &TestServer, token: &str, path: &str) -> Answer {
+    answer(
+        http()
+            .get(node.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Ann owns Acme, is an admin of Beta and a member of Gamma; Other is not
+/// hers.
+async fn workspaces(node: &TestServer) -> [String; 4] {
+    let mut ids = Vec::new();
+    for name in ["Acme", "Beta", "Gamma", "Other"] {
+        ids.push(workspace(node, name).await.workspace.id);
+    }
+    user(
+        node,
+        ANN,
+        &[
+            (&ids[0], Role::Owner),
+            (&ids[1], Role::Admin),
+            (&ids[2], Role::Member),
+        ],
+    )
+    .await;
+    ids.try_into().unwrap()
+}
+
+#[tokio::test]
+async fn a_cli_session_acts_with_the_persons_role_in_each_workspace() {
+    for db in TestDb::all().await {
+        let node = TestServer::start(&db.url, MASTER, &[]).await;
+        let [acme, beta, gamma, other] = workspaces(&node).await;
+        let tokens = cli_tokens(&node, ANN, Some(&acme)).await;
+        let at = tokens["access_token"].as_str().unwrap();
+        let scope = tokens["scope"].as_str().unwrap();
+        assert!(scope.contains("workspace:admin"), "{scope}");
+        // Administering Beta, viewing Gamma's members but not its audit
+        // log, and nothing of a workspace she does not belong to.
+        let audit = |ws: &str| format!("/v1/workspace/{ws}/audit-logs");
+        let members = |ws: &str| format!("/v1/workspace/{ws}/members");
+        assert_eq!(get(&node, at, &audit(&beta)).await.status, 200);
+        assert_eq!(get(&node, at, &members(&gamma)).await.status, 200);
+        assert_eq!(get(&node, at, &audit(&gamma)).await.status, 403);
+        assert_eq!(get(&node, at, &members(&other)).await.status, 404);
+        let keys = format!("/v1/workspace/{other}/api-keys");
+        assert_eq!(get(&node, at, &keys).await.status, 404);
+        let listed = get(&node, at, "/v1/workspaces").await;
+        assert_eq!(listed.json["items"].as_array().unwrap().len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_third_party_token_stays_in_its_workspace() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let [acme, beta, ..] = workspaces(&node).await;
+    let redirect = "https://make.example/cb";
+    let scopes = ["openid", "workspace:admin"];
+    let (id, secret) = client(&node, redirect, false, &scopes).await;
+    let verifier = "a-verifier-of-at-least-forty-three-characters-0123456789";
+    let b = Browser::new();
+    let url = authorize_url(&node, &id, redirect, "openid workspace:admin", verifier);
+    let login = b.get(url.as_str()).await;
+    let consent = b.sign_in(&node, &login, ANN, PASSWORD).await;
+    assert!(
+        !consent.html.contains("every workspace"),
+        "{}",
+        consent.html
+    );
+    let back = b.decide(&node, &consent, "allow", Some(&acme)).await;
+    let code = &back.redirect_params()["code"];
+    let body = format!(
+        "grant_type=authorization_code&code={code}&code_verifier={verifier}&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+    );
+    let a = post_form(&node, Some(&basic(&id, secret.as_deref().unwrap())), &body).await;
+    let at = a.json["access_token"].as_str().unwrap();
+    let members = |ws: &str| format!("/v1/workspace/{ws}/members");
+    assert_eq!(get(&node, at, &members(&acme)).await.status, 200);
+    assert_eq!(get(&node, at, &members(&beta)).await.status, 404);
+}
+
+#[tokio::test]
+async fn the_sign_in_pages_say_the_cli_acts_in_every_workspace() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    workspaces(&node).await;
+    let b = Browser::new();
+    let url = authorize_url(
+        &node,
+        CLI,
+        "http://127.0.0.1:5000/callback",
+        "openid workspace:admin",
+        "a-verifier-of-at-least-forty-three-characters-0123456789",
+    );
+    let login = b.get(url.as_str()).await;
+    let consent = b.sign_in(&node, &login, ANN, PASSWORD).await;
+    assert!(consent.html.contains("every workspace"), "{}", consent.html);
+    assert!(consent.html.contains("keyflow logout"));
+    // The same on /device, where the code is confirmed.
+    let start = browser::start_device(&node, CLI, "openid workspace:admin").await;
+    let form = b.get(&node.url("/device")).await;
+    let code = start.json["user_code"].as_str().unwrap();
+    let confirm = b
+        .post(
+            &node.url("/device"),
+            &[("csrf", &form.field("csrf")), ("user_code", code)],
+        )
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.html);
+    assert!(confirm.html.contains("every workspace"), "{}", confirm.html);
+}
+
+#[tokio::test]
+async fn a_member_signing_in_where_they_only_read_gets_no_admin_scopes() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let [_, _, gamma, _] = workspaces(&node).await;
+    let tokens = cli_tokens(&node, ANN, Some(&gamma)).await;
+    let scope = tokens["scope"].as_str().unwrap();
+    // RFC 6749 §3.3: less than asked; a member hands out no admin scopes.
+    assert!(!scope.contains("workspace:admin"), "{scope}");
+    assert!(!scope.contains("keys:write"), "{scope}");
+    let at = tokens["access_token"].as_str().unwrap();
+    let refused = get(&node, at, "/v1/workspaces").await;
+    assert_eq!(refused.status, 403);
+}
