@@ -131,16 +131,39 @@ async fn the_sign_in_pages_say_the_cli_acts_in_every_workspace() {
 }
 
 #[tokio::test]
-async fn a_member_signing_in_where_they_only_read_gets_no_admin_scopes() {
+async fn a_cli_session_is_capped_by_the_persons_highest_role() {
     let db = TestDb::sqlite();
     let node = TestServer::start(&db.url, MASTER, &[]).await;
-    let [_, _, gamma, _] = workspaces(&node).await;
+    let [acme, beta, gamma, _] = workspaces(&node).await;
+    // Ann chooses Gamma, where she is a member: she still administers Beta,
+    // so her session carries the administrator scopes.
     let tokens = cli_tokens(&node, ANN, Some(&gamma)).await;
-    let scope = tokens["scope"].as_str().unwrap();
-    // RFC 6749 §3.3: less than asked; a member hands out no admin scopes.
-    assert!(!scope.contains("workspace:admin"), "{scope}");
-    assert!(!scope.contains("keys:write"), "{scope}");
+    assert!(
+        tokens["scope"]
+            .as_str()
+            .unwrap()
+            .contains("workspace:admin")
+    );
     let at = tokens["access_token"].as_str().unwrap();
-    let refused = get(&node, at, "/v1/workspaces").await;
+    let audit = |ws: &str| format!("/v1/workspace/{ws}/audit-logs");
+    assert_eq!(get(&node, at, &audit(&beta)).await.status, 200);
+    // Bob is a member of Acme only: RFC 6749 §3.3, less than asked.
+    user(&node, "bob@example.com", &[(&acme, Role::Member)]).await;
+    let tokens = cli_tokens(&node, "bob@example.com", None).await;
+    let scope = tokens["scope"].as_str().unwrap();
+    assert!(
+        !scope.contains("workspace:admin") && !scope.contains("keys:write"),
+        "{scope}"
+    );
+    let at = tokens["access_token"].as_str().unwrap();
+    // He reads what a member reads, as in the console, and nothing more.
+    let members = get(&node, at, &format!("/v1/workspace/{acme}/members")).await;
+    assert_eq!(members.status, 200, "{}", members.json);
+    let keys = get(&node, at, &format!("/v1/workspace/{acme}/api-keys")).await;
+    assert_eq!(keys.status, 200, "{}", keys.json);
+    let refused = get(&node, at, &audit(&acme)).await;
     assert_eq!(refused.status, 403);
+    let why = refused.json["error_description"].as_str().unwrap();
+    assert!(why.contains("an owner or admin"), "{why}");
+    assert_eq!(get(&node, at, "/v1/workspaces").await.status, 200);
 }

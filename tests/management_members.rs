@@ -216,7 +216,8 @@ async fn roles_limit_what_a_persons_token_does_and_other_workspaces_are_not_foun
         let a = call(&node, method.clone(), &path, bo_tok, body).await;
         refused(&a, 403, "forbidden");
         assert_eq!(
-            a.json["error_description"], "your role in this workspace does not allow that",
+            a.json["error_description"],
+            "your role in this workspace does not allow that: it needs an owner",
             "{method} {path}"
         );
     }

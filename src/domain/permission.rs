@@ -19,6 +19,15 @@ pub enum WorkspaceAction {
 }
 
 impl WorkspaceAction {
+    /// Who may, in words, for a refusal that says what would be needed.
+    pub fn needs(self) -> &'static str {
+        match self {
+            WorkspaceAction::View => "a member",
+            WorkspaceAction::Administer => "an owner or admin",
+            WorkspaceAction::ManageMembers | WorkspaceAction::DisconnectApps => "an owner",
+        }
+    }
+
     pub fn allowed_for(self, role: Role) -> bool {
         match self {
             WorkspaceAction::View => true,

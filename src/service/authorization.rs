@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent, Origin};
 use crate::domain::authorize_request::{AuthorizationRequest, CODE_TTL};
+use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::consent;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::PlainSecret;
@@ -58,13 +59,32 @@ impl<'a> Authorizations<'a> {
             .during("read the client")
     }
 
-    /// The workspaces a user may grant a client access to.
-    pub async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>, StoreFailure> {
-        self.app
+    /// The workspaces a user may grant `client_id` access to, with the role
+    /// the grant acts with. keyflow's own CLI acts as the person in every
+    /// workspace, each call judged by their role there (docs/cli.md), so
+    /// its grant is trimmed by their highest role (RFC 6749 §3.3) wherever
+    /// it is recorded: one who administers any workspace grants the
+    /// administrator scopes it asks for.
+    pub async fn memberships(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<Vec<Membership>, StoreFailure> {
+        let mut all = self
+            .app
             .store
             .memberships(user_id)
             .await
-            .during("read the user's workspaces")
+            .during("read the user's workspaces")?;
+        if client_id == CLI_CLIENT_ID
+            && let Some(highest) = all.iter().map(|m| m.role).min()
+        {
+            // Owner < Admin < Member: the least is the highest role.
+            for m in &mut all {
+                m.role = highest;
+            }
+        }
+        Ok(all)
     }
 
     /// The workspace whose stored consent covers the request, the most

@@ -34,8 +34,9 @@ pub enum MemberError {
     /// workspace", so that ids cannot be probed.
     #[error("no such workspace")]
     NoSuchWorkspace,
-    #[error("your role in this workspace does not allow that")]
-    Forbidden,
+    /// `needs` names who may: "an owner", "an owner or admin".
+    #[error("your role in this workspace does not allow that: it needs {needs}")]
+    Forbidden { needs: &'static str },
     #[error("not an email address")]
     InvalidEmail,
     #[error("{0} is already a member of this workspace")]
@@ -82,7 +83,11 @@ impl WorkspaceAccess {
     }
 
     pub fn require(&self, action: WorkspaceAction) -> Result<(), MemberError> {
-        self.may(action).then_some(()).ok_or(MemberError::Forbidden)
+        self.may(action)
+            .then_some(())
+            .ok_or(MemberError::Forbidden {
+                needs: action.needs(),
+            })
     }
 }
 

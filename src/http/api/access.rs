@@ -9,6 +9,7 @@ use crate::domain::api_key::{ApiKeyType, KeyAccess, KeyCaller};
 use crate::domain::audit::{Actor, AuditContext, Origin};
 use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::permission::WorkspaceAction;
+use crate::domain::user::{ADMIN_SCOPES, Role};
 use crate::service::admin::PlatformAdmin;
 use crate::service::api_keys::Creator;
 use crate::service::members::WorkspaceAccess;
@@ -28,34 +29,46 @@ pub fn audit_context(principal: &Principal, origin: Origin) -> AuditContext {
 }
 
 /// Access tokens of the workspace itself, with `workspace:admin`. Another
-/// workspace's token gets 404 whatever its scopes.
+/// workspace's token gets 404 whatever its scopes. keyflow's CLI is judged
+/// by the person's role instead (see [`acts_as_person`]).
 pub fn authorize(principal: &Principal, workspace_id: &str) -> Result<(), ApiError> {
     require_token(principal)?;
     if !reaches(principal, workspace_id) {
         return Err(ApiError::NotFound);
     }
-    principal.require_scope(ADMIN_SCOPE)?;
+    if !acts_as_person(principal) {
+        principal.require_scope(ADMIN_SCOPE)?;
+    }
     Ok(())
 }
 
 /// An access token with `workspace:admin`, for the calls that name no
-/// workspace in their path.
+/// workspace in their path; or a session of keyflow's CLI.
 pub fn authorize_admin(principal: &Principal) -> Result<(), ApiError> {
     require_token(principal)?;
-    principal.require_scope(ADMIN_SCOPE)?;
+    if !acts_as_person(principal) {
+        principal.require_scope(ADMIN_SCOPE)?;
+    }
     Ok(())
 }
 
+/// A session of keyflow's own CLI (docs/cli.md): it acts as the person who
+/// signed in, as the console does. It reaches every workspace they belong
+/// to, and each call is judged by their role there now, capped by the
+/// session's scopes: one without the administrator scopes (a member's
+/// session, RFC 6749 §3.3) acts as a member would.
+pub fn acts_as_person(principal: &Principal) -> bool {
+    principal.kind == CredentialKind::AccessToken
+        && principal.user_id.is_some()
+        && principal.client_id == CLI_CLIENT_ID
+}
+
 /// Whether the credential may act in `workspace_id` at all (its role or
-/// type is checked next): a credential of that workspace, or a token of
-/// keyflow's own CLI, which acts as the person who signed in wherever they
-/// are a member, as the console does (docs/cli.md). A workspace they do
-/// not belong to is then a 404 from [`access_of`].
+/// type is checked next): a credential of that workspace, or a CLI
+/// session. A workspace the person does not belong to is then a 404 from
+/// [`access_of`].
 fn reaches(principal: &Principal, workspace_id: &str) -> bool {
-    principal.workspace_id.as_deref() == Some(workspace_id)
-        || (principal.kind == CredentialKind::AccessToken
-            && principal.user_id.is_some()
-            && principal.client_id == CLI_CLIENT_ID)
+    principal.workspace_id.as_deref() == Some(workspace_id) || acts_as_person(principal)
 }
 
 fn require_token(principal: &Principal) -> Result<(), ApiError> {
@@ -88,7 +101,15 @@ pub async fn access_of(
 ) -> Result<WorkspaceAccess, ApiError> {
     let members = app.members();
     Ok(match &principal.user_id {
-        Some(user_id) => members.access_for_user_id(user_id, workspace_id).await?,
+        Some(user_id) => {
+            let mut access = members.access_for_user_id(user_id, workspace_id).await?;
+            let full = ADMIN_SCOPES.iter().all(|s| principal.scopes.contains(s));
+            if acts_as_person(principal) && !full {
+                // Owner < Admin < Member: at most a member's role.
+                access.role = access.role.map(|r| r.max(Role::Member));
+            }
+            access
+        }
         None => members.access_for_application(workspace_id).await?,
     })
 }
@@ -136,6 +157,9 @@ pub async fn key_creator(
     access: KeyAccess,
     origin: AuditContext,
 ) -> Result<Creator, ApiError> {
+    if acts_as_person(principal) {
+        return session_key_creator(app, principal, workspace_id, access, origin).await;
+    }
     let creator = check_credential(principal, workspace_id, access, origin)?;
     if principal.kind == CredentialKind::AccessToken {
         let needed = match access {
@@ -147,6 +171,31 @@ pub async fn key_creator(
             .require(needed)?;
     }
     Ok(creator)
+}
+
+/// A CLI session manages keys as its person does in the console: admins
+/// write, members read, and a key may carry any scope an application may.
+async fn session_key_creator(
+    app: &App,
+    principal: &Principal,
+    workspace_id: &str,
+    access: KeyAccess,
+    origin: AuditContext,
+) -> Result<Creator, ApiError> {
+    let ws = access_of(app, principal, workspace_id).await?;
+    // acts_as_person: a person's token.
+    let user_id = principal.user_id.as_deref().unwrap_or(&principal.subject);
+    Ok(match access {
+        KeyAccess::Write => app.api_keys.person_creator(user_id, &ws, origin)?,
+        KeyAccess::Read => {
+            ws.require(WorkspaceAction::View)?;
+            Creator {
+                id: user_id.to_owned(),
+                scopes: app.settings.scopes.application_scopes(),
+                audit: origin,
+            }
+        }
+    })
 }
 
 fn check_credential(

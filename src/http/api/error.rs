@@ -37,7 +37,7 @@ pub enum ApiError {
 
 /// The body of every error `/v1` answers with.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"error": "forbidden", "error_description": "your role in this workspace does not allow that"}))]
+#[schema(example = json!({"error": "forbidden", "error_description": "your role in this workspace does not allow that: it needs an owner"}))]
 pub struct ErrorBody {
     /// `invalid_request`, `not_found`, `forbidden`, `conflict`,
     /// `temporarily_unavailable`, or an RFC 6750 code (`invalid_token`,
@@ -83,7 +83,7 @@ impl From<MemberError> for ApiError {
     fn from(e: MemberError) -> Self {
         match e {
             MemberError::NoSuchWorkspace => ApiError::NotFound,
-            e @ MemberError::Forbidden => ApiError::Forbidden(e.to_string()),
+            e @ MemberError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
             e @ MemberError::InvalidEmail => ApiError::BadRequest(format!("email: {e}")),
             e @ (MemberError::AlreadyMember(_) | MemberError::LastOwner) => {
                 ApiError::Conflict(e.to_string())

@@ -46,7 +46,9 @@ pub async fn decision(
         _ => return Err(refused("No decision was made", "Choose Allow or Deny.")),
     }
     let authorizations = app.authorizations();
-    let memberships = authorizations.memberships(&session.user.id).await?;
+    let memberships = authorizations
+        .memberships(&session.user.id, &r.client.client_id)
+        .await?;
     let Some(m) = chosen(&memberships, form.get("workspace")) else {
         return Err(refused(
             "Choose a workspace",

@@ -150,7 +150,9 @@ pub(super) async fn proceed(
         _ => return Ok(login_form(app, headers, &r, query)),
     };
     let authorizations = app.authorizations();
-    let memberships = authorizations.memberships(&session.user.id).await?;
+    let memberships = authorizations
+        .memberships(&session.user.id, &r.client.client_id)
+        .await?;
     if memberships.is_empty() {
         let e = r.error(AccessDenied, "the user belongs to no workspace");
         return Err(redirect_error(app, &e).into());

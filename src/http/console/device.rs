@@ -88,7 +88,10 @@ pub async fn decide(
         Err(page) => return Ok(page),
     };
     let workspace = match allow {
-        true => Some(chosen_workspace(&app, &session, form.get("workspace")).await?),
+        true => {
+            let chosen = form.get("workspace");
+            Some(chosen_workspace(&app, &session, &pending.client.client_id, chosen).await?)
+        }
         false => None,
     };
     let done = app
@@ -123,9 +126,13 @@ pub async fn decide(
 async fn chosen_workspace(
     app: &App,
     session: &SignedIn,
+    client_id: &str,
     chosen: Option<&str>,
 ) -> Result<Membership, PageError> {
-    let memberships = app.authorizations().memberships(&session.user.id).await?;
+    let memberships = app
+        .authorizations()
+        .memberships(&session.user.id, client_id)
+        .await?;
     let m = match (chosen, memberships.as_slice()) {
         (None, [only]) => Some(only.clone()),
         (Some(id), all) => all.iter().find(|m| m.workspace_id == id).cloned(),
@@ -218,7 +225,10 @@ async fn confirm(
         Ok(p) => p,
         Err(page) => return Ok(page),
     };
-    let memberships = app.authorizations().memberships(&session.user.id).await?;
+    let memberships = app
+        .authorizations()
+        .memberships(&session.user.id, &pending.client.client_id)
+        .await?;
     if memberships.is_empty() {
         return Err(error_page(
             StatusCode::FORBIDDEN,

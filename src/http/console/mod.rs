@@ -290,7 +290,7 @@ impl From<MemberError> for PageError {
     fn from(e: MemberError) -> Self {
         let (status, title) = match &e {
             MemberError::NoSuchWorkspace => (StatusCode::NOT_FOUND, "No such workspace"),
-            MemberError::Forbidden => (StatusCode::FORBIDDEN, "Not allowed"),
+            MemberError::Forbidden { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
             MemberError::Store(f) => return browser::unavailable(f).into(),
             MemberError::NoSuchMember | MemberError::NoSuchInvitation => {
                 (StatusCode::NOT_FOUND, "Not found")
