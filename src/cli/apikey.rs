@@ -25,7 +25,10 @@ pub async fn run(args: ApikeyArgs, remote: &RemoteArgs, settings: &Settings) -> 
             let mut r = Remote::from_cli(url, remote.key_file.as_deref()).await?;
             self::remote(&mut r, args.command).await?
         }
-        None => local(args.command, settings).await?,
+        None => {
+            needs_url(&args.command)?;
+            local(args.command, settings).await?
+        }
     };
     if as_json {
         print_json(&value);
@@ -41,6 +44,9 @@ async fn remote(r: &mut Remote, cmd: ApikeyCommand) -> anyhow::Result<(Value, bo
         None => r.default_workspace().await?,
     };
     let keys = format!("/v1/workspace/{workspace}/api-keys");
+    if let Some(answer) = super::remote::api_keys::more(r, &keys, &cmd).await? {
+        return Ok(answer);
+    }
     Ok(match cmd {
         ApikeyCommand::Create {
             name,
@@ -58,14 +64,22 @@ async fn remote(r: &mut Remote, cmd: ApikeyCommand) -> anyhow::Result<(Value, bo
             });
             (r.send(Method::POST, &keys, Some(body)).await?, json)
         }
-        ApikeyCommand::List { prefix, json, .. } => {
-            let query: Vec<(&str, String)> = prefix.into_iter().map(|p| ("prefix", p)).collect();
-            (r.get(&keys, &query).await?, json)
+        ApikeyCommand::List {
+            prefix,
+            limit,
+            json,
+            ..
+        } => {
+            let listed = super::remote::api_keys::list(r, &keys, prefix, limit).await?;
+            (listed, json)
         }
         ApikeyCommand::Revoke { id, json, .. } => {
             r.send(Method::DELETE, &format!("{keys}/{id}"), None)
                 .await?;
             (json!({ "revoked": true }), json)
+        }
+        ApikeyCommand::Usage { .. } | ApikeyCommand::Change { .. } | ApikeyCommand::Roll { .. } => {
+            unreachable!("answered by remote::api_keys::more")
         }
     })
 }
@@ -74,7 +88,10 @@ fn workspace_of(cmd: &ApikeyCommand) -> Option<&str> {
     match cmd {
         ApikeyCommand::Create { workspace, .. }
         | ApikeyCommand::List { workspace, .. }
-        | ApikeyCommand::Revoke { workspace, .. } => workspace.as_deref(),
+        | ApikeyCommand::Revoke { workspace, .. }
+        | ApikeyCommand::Usage { workspace, .. }
+        | ApikeyCommand::Change { workspace, .. }
+        | ApikeyCommand::Roll { workspace, .. } => workspace.as_deref(),
     }
 }
 
@@ -119,27 +136,23 @@ async fn local(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<(Value
             json,
             ..
         } => {
-            let expires_at = expires_at.as_deref().map(parse_expiry).transpose()?;
-            let new = NewKey {
-                name,
-                key_type: key_type
-                    .parse()
-                    .map_err(anyhow::Error::msg)
-                    .context("--type")?,
-                scopes: ScopeSet::parse(&scopes.join(" ")).context("--scope")?,
-                expires_at,
-                rate_limits: None,
-            };
+            let new = new_key(name, &key_type, &scopes, expires_at.as_deref())?;
             let made = keys.create(&workspace, new, &creator).await?;
             let mut v = keys.describe(&made.record);
             v["key"] = made.key.expose().into();
             (v, json)
         }
-        ApikeyCommand::List { prefix, json, .. } => {
+        ApikeyCommand::List {
+            prefix,
+            limit,
+            json,
+            ..
+        } => {
             let items: Vec<Value> = keys
                 .list(&workspace, prefix.as_deref())
                 .await?
                 .iter()
+                .take(limit.unwrap_or(usize::MAX))
                 .map(|k| keys.describe(k))
                 .collect();
             (json!({ "items": items }), json)
@@ -148,10 +161,42 @@ async fn local(cmd: ApikeyCommand, settings: &Settings) -> anyhow::Result<(Value
             keys.revoke(&workspace, &id, &creator).await?;
             (json!({ "revoked": true }), json)
         }
+        _ => unreachable!("refused by needs_url"),
+    })
+}
+
+/// `usage`, `change` and `roll` exist only in the `/v1` API.
+fn needs_url(cmd: &ApikeyCommand) -> anyhow::Result<()> {
+    if let ApikeyCommand::Usage { .. } | ApikeyCommand::Change { .. } | ApikeyCommand::Roll { .. } =
+        cmd
+    {
+        bail!("apikey usage, change and roll need --url: they go through a keyflow's /v1 API");
+    }
+    Ok(())
+}
+
+fn new_key(
+    name: String,
+    key_type: &str,
+    scopes: &[String],
+    expires_at: Option<&str>,
+) -> anyhow::Result<NewKey> {
+    Ok(NewKey {
+        name,
+        key_type: key_type
+            .parse()
+            .map_err(anyhow::Error::msg)
+            .context("--type")?,
+        scopes: ScopeSet::parse(&scopes.join(" ")).context("--scope")?,
+        expires_at: expires_at.map(parse_expiry).transpose()?,
+        rate_limits: None,
     })
 }
 
 fn print_human(v: &Value) {
+    if super::remote::api_keys::print_human(v) {
+        return;
+    }
     if let Some(key) = v["key"].as_str() {
         println!("API key  {key}");
         println!("Prefix   {}", v["prefix"].as_str().unwrap_or(""));

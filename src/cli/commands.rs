@@ -9,11 +9,13 @@ use crate::config::{GlobalArgs, ServeArgs, Settings};
 use crate::crypto::signing::Algorithm;
 
 mod accounts;
+mod remote;
 
 pub use accounts::{
     ClientCommand, ClientUpdateArgs, MembershipCommand, ResourceServerCommand, RotateArgs,
     UserCommand,
 };
+pub use remote::{AuditCommand, AuditListArgs, InvitationCommand, MemberCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +64,15 @@ pub enum Command {
     /// Manage users' memberships in workspaces.
     #[command(subcommand)]
     Membership(MembershipCommand),
+    /// Manage a workspace's members on a remote keyflow (--url).
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Invite people to a workspace on a remote keyflow (--url).
+    #[command(subcommand)]
+    Invitation(InvitationCommand),
+    /// Read a workspace's audit log on a remote keyflow (--url).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Sign in to the keyflow at --url; the session is kept in
     /// ~/.keyflow/credentials.toml for the commands that follow.
     Login(LoginArgs),
@@ -148,6 +159,66 @@ pub enum ApikeyCommand {
         /// Only the key with this prefix, for example sk_19656ea.
         #[arg(long)]
         prefix: Option<String>,
+        /// Show at most this many keys (all by default); with --url the
+        /// pages are fetched as needed.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A key's verifications per UTC day and outcome (needs --url).
+    Usage {
+        /// The key's id.
+        id: String,
+        /// First day, YYYY-MM-DD (UTC); 29 days before --to by default.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, included, YYYY-MM-DD (UTC); today by default.
+        #[arg(long)]
+        to: Option<String>,
+        /// The workspace's id or unique name; the credential's own when
+        /// left out.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a key's name, scopes or state (needs --url); what is not
+    /// given stays as it is.
+    Change {
+        /// The key's id.
+        id: String,
+        /// A new label.
+        #[arg(long)]
+        name: Option<String>,
+        /// A scope the key carries; repeat for several. Replaces the list.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// false deactivates the key, true reactivates it.
+        #[arg(long)]
+        active: Option<bool>,
+        /// The workspace's id or unique name; the credential's own when
+        /// left out.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a key with a new one of the same settings, shown once
+    /// (needs --url).
+    Roll {
+        /// The key's id.
+        id: String,
+        /// Keep the old key working this many seconds (0: it stops now).
+        #[arg(long, default_value_t = 0)]
+        expires_old_in_seconds: i64,
+        /// The workspace's id or unique name; the credential's own when
+        /// left out.
+        #[arg(long)]
+        workspace: Option<String>,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,
@@ -186,6 +257,7 @@ pub enum WorkspaceCommand {
     /// one ending later than the new grace period ends with it.
     /// `GET /v1/workspace/{id}/application-token` lists every old secret
     /// that still works, with its expiry and last use.
+    #[command(visible_alias = "regenerate")]
     RotateSecret {
         /// The workspace's id, or its name when no other workspace has it.
         #[arg(value_name = "WORKSPACE")]
@@ -213,8 +285,20 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List workspaces (never secrets).
+    /// List workspaces (never secrets); with --url, the ones the
+    /// credential may act in, with its role.
     List {
+        /// Print one JSON object on stdout and nothing else.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a workspace's application token: its key, when its secret
+    /// was last rotated, and older secrets that still work (needs --url).
+    Show {
+        /// The workspace's id or unique name; the credential's own when
+        /// left out.
+        #[arg(value_name = "WORKSPACE")]
+        workspace: Option<String>,
         /// Print one JSON object on stdout and nothing else.
         #[arg(long)]
         json: bool,

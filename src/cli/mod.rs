@@ -35,13 +35,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve(_) => serve::run(settings).await,
         Command::Migrate { json } => migrate(&settings, json).await,
+        Command::Workspace(cmd) if cli.remote.url.is_some() => {
+            remote::workspaces::run(cmd, &cli.remote).await
+        }
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
         Command::Apikey(args) => apikey::run(args, &cli.remote, &settings).await,
         Command::User(cmd) => user::run(cmd, &settings).await,
+        Command::Client(cmd) if cli.remote.url.is_some() => {
+            remote::clients::run(cmd, &cli.remote).await
+        }
         Command::Client(cmd) => client::run(cmd, &settings).await,
         Command::Membership(cmd) => membership::run(cmd, &settings).await,
+        Command::Member(cmd) => remote::members::members(cmd, &cli.remote).await,
+        Command::Invitation(cmd) => remote::members::invitations(cmd, &cli.remote).await,
+        Command::Audit(cmd) => remote::audit::run(cmd, &cli.remote).await,
         Command::Login(args) => {
             let options = remote::login::LoginOptions {
                 web: args.web,

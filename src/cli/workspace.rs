@@ -33,6 +33,10 @@ pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<(
             off,
             json,
         } => allow_appkey_only(settings, &workspace, !off, json).await,
+        WorkspaceCommand::Show { .. } => anyhow::bail!(
+            "workspace show needs --url: it reads the application token through a keyflow's \
+             /v1 API"
+        ),
     }
 }
 

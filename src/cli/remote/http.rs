@@ -98,8 +98,8 @@ pub fn explain(
         .to_owned();
     match status {
         StatusCode::UNAUTHORIZED => anyhow::anyhow!(
-            "{base} does not accept {credential} ({why}); if it is your login session, run \
-             `keyflow login --url {base}` again"
+            "{base} answered {status}: it does not accept {credential} ({why}); for a login \
+             session, run `keyflow login --url {base}` again"
         ),
         StatusCode::FORBIDDEN => {
             // RFC 6750 §3: insufficient_scope names the scope it needs.
@@ -109,9 +109,11 @@ pub fn explain(
                 .and_then(|c| challenge_param(c, "scope"));
             match scope {
                 Some(s) => {
-                    anyhow::anyhow!("{base} refused: {credential} lacks the scope {s} ({why})")
+                    anyhow::anyhow!(
+                        "{base} answered {status}: {credential} lacks the scope {s} ({why})"
+                    )
                 }
-                None => anyhow::anyhow!("{base} refused: {why}"),
+                None => anyhow::anyhow!("{base} answered {status}: {why}"),
             }
         }
         StatusCode::TOO_MANY_REQUESTS => anyhow::anyhow!(

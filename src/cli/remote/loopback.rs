@@ -1,6 +1,7 @@
 //! The one-time listener `keyflow login --web` opens on a loopback port
 //! (RFC 8252 §7.3): the browser comes back to `/callback` with the code or
-//! the error; anything else is 404.
+//! the error; anything else is 404. The page it answers says the sign-in
+//! completed only for a code with the state this sign-in sent.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,13 +11,27 @@ use axum::response::Html;
 use axum::routing::get;
 use tokio::sync::oneshot;
 
-type Reply = Arc<Mutex<Option<oneshot::Sender<HashMap<String, String>>>>>;
+type Sender = oneshot::Sender<HashMap<String, String>>;
+
+#[derive(Clone)]
+struct Reply {
+    tx: Arc<Mutex<Option<Sender>>>,
+    /// The `state` of the request this listener waits for.
+    state: Arc<str>,
+}
 
 /// Serves `listener` until the browser has come back once: the
-/// parameters of its `/callback`.
-pub async fn receive(listener: tokio::net::TcpListener) -> anyhow::Result<HashMap<String, String>> {
+/// parameters of its `/callback`. `state` is the request's, which the
+/// caller checks; here it only decides what the page tells the person.
+pub async fn receive(
+    listener: tokio::net::TcpListener,
+    state: &str,
+) -> anyhow::Result<HashMap<String, String>> {
     let (tx, rx) = oneshot::channel();
-    let reply: Reply = Arc::new(Mutex::new(Some(tx)));
+    let reply = Reply {
+        tx: Arc::new(Mutex::new(Some(tx))),
+        state: state.into(),
+    };
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let app = axum::Router::new()
         .route("/callback", get(callback))
@@ -38,8 +53,10 @@ async fn callback(
     State(reply): State<Reply>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Html<&'static str> {
-    let done = params.contains_key("code") && !params.contains_key("error");
-    if let Some(tx) = reply.lock().expect("not poisoned").take() {
+    let done = params.contains_key("code")
+        && !params.contains_key("error")
+        && params.get("state").map(String::as_str) == Some(&*reply.state);
+    if let Some(tx) = reply.tx.lock().expect("not poisoned").take() {
         let _ = tx.send(params);
     }
     Html(if done {

@@ -2,16 +2,25 @@
 //! file or the session `keyflow login` stored), and one way to call `/v1`
 //! that turns the server's answers into errors a person can act on.
 
+pub(crate) mod api_keys;
+pub(crate) mod audit;
+pub(crate) mod clients;
 pub mod credentials;
+mod device;
+mod endpoints;
 mod http;
 pub mod login;
 mod loopback;
+pub(crate) mod manage;
+pub(crate) mod members;
 mod session;
+mod web;
+pub(crate) mod workspaces;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub use http::{RETRY_ATTEMPTS, retry_delay};
@@ -182,24 +191,34 @@ impl Remote {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let bearer = match &mut self.auth {
+        let mut bearer = match &mut self.auth {
             Auth::ApiKey { key, .. } => key.clone(),
             Auth::Session(s) => s.access_token(&self.http).await?,
         };
         let url = format!("{}{path}", self.base);
-        let answer = http::send_with_backoff(|| {
+        let send = |bearer: &str| {
             let mut req = self
                 .http
                 .request(method.clone(), &url)
-                .bearer_auth(&bearer)
+                .bearer_auth(bearer)
                 .query(query);
             if let Some(b) = &body {
                 req = req.json(b);
             }
             req
-        })
-        .await
-        .with_context(|| format!("calling {}", self.base))?;
+        };
+        let mut answer = http::send_with_backoff(|| send(&bearer))
+            .await
+            .with_context(|| format!("calling {}", self.base))?;
+        // A session's token refused before its time: refresh once and retry.
+        if answer.status == StatusCode::UNAUTHORIZED
+            && let Auth::Session(s) = &mut self.auth
+        {
+            bearer = s.after_refusal(&self.http, &bearer).await?;
+            answer = http::send_with_backoff(|| send(&bearer))
+                .await
+                .with_context(|| format!("calling {}", self.base))?;
+        }
         match answer.status {
             s if s.is_success() => Ok(answer.body),
             s => Err(http::explain(
@@ -219,3 +238,6 @@ impl Remote {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

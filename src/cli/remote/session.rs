@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::credentials::{Credentials, Entry, Lock};
-use super::login::{Endpoints, TokenAnswer, now};
+use super::endpoints::{Endpoints, TokenAnswer, now};
 
 /// A token this close to its expiry is refreshed before use.
 const REFRESH_MARGIN: i64 = 60;
@@ -36,16 +36,34 @@ impl Session {
 
     /// A current access token, refreshed first when it is about to expire.
     pub async fn access_token(&mut self, http: &reqwest::Client) -> anyhow::Result<String> {
-        if self.entry.access_token_expires_at - REFRESH_MARGIN > now() {
+        if usable(&self.entry, None) {
             return Ok(self.entry.access_token.clone());
         }
+        self.refresh(http, None).await
+    }
+
+    /// Another access token after the server refused `rejected` although
+    /// it had not expired here (revoked, or the server's clock is ahead).
+    pub async fn after_refusal(
+        &mut self,
+        http: &reqwest::Client,
+        rejected: &str,
+    ) -> anyhow::Result<String> {
+        self.refresh(http, Some(rejected)).await
+    }
+
+    async fn refresh(
+        &mut self,
+        http: &reqwest::Client,
+        rejected: Option<&str>,
+    ) -> anyhow::Result<String> {
         let _lock = Lock::take(&self.home)?;
         // Another command may have refreshed it meanwhile.
         let mut all = Credentials::load(&self.home)?;
         let Some(entry) = all.servers.get(&self.url).cloned() else {
             bail!(self.ended("you signed out meanwhile"));
         };
-        if entry.access_token_expires_at - REFRESH_MARGIN > now() {
+        if usable(&entry, rejected) {
             self.entry = entry;
             return Ok(self.entry.access_token.clone());
         }
@@ -79,6 +97,13 @@ impl Session {
             url = self.url
         )
     }
+}
+
+/// Whether the stored access token can be sent: not about to expire, and
+/// not the one the server just refused.
+fn usable(entry: &Entry, rejected: Option<&str>) -> bool {
+    entry.access_token_expires_at - REFRESH_MARGIN > now()
+        && rejected.is_none_or(|r| r != entry.access_token)
 }
 
 impl TokenAnswer {

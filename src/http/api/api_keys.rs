@@ -134,8 +134,13 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only keys whose prefix starts with this.
+    /// Only the key with this prefix (at most one; never paged).
     prefix: Option<String>,
+    /// Keys per page, 1 to 100, oldest first; without it (and without
+    /// `cursor`) every key in one answer.
+    limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
 }
 
 #[utoipa::path(
@@ -147,10 +152,14 @@ pub struct ListQuery {
         ListQuery,
     ),
     responses(
-        (status = 200, description = "The workspace's keys: `{\"items\": [key, …]}`",
+        (status = 200, description = "The workspace's keys, oldest first: \
+            `{\"items\": [key, …], \"nextCursor\": …}`; `nextCursor` is null on the last page \
+            and when not paged",
             body = serde_json::Value,
-            example = json!({"items": [serde_json::from_str::<Value>(KEY_EXAMPLE).unwrap()]})),
-        (status = 400, description = "Unknown query parameter", body = ErrorBody),
+            example = json!({"items": [serde_json::from_str::<Value>(KEY_EXAMPLE).unwrap()],
+                "nextCursor": "a2V5czox"})),
+        (status = 400, description = "Unknown query parameter, limit out of range, or a cursor \
+            this API did not return", body = ErrorBody),
         (status = 401, description = "No credential", body = ErrorBody),
         (status = 403, description = "The credential may not read keys", body = ErrorBody),
         (status = 404, description = "Another workspace, or none", body = ErrorBody),
@@ -172,14 +181,18 @@ pub async fn list(
     )
     .await?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let items: Vec<Value> = app
-        .api_keys
-        .list(&workspace_id, q.prefix.as_deref())
-        .await?
-        .iter()
-        .map(|k| item(&app, k))
-        .collect();
-    Ok(Json(json!({ "items": items })).into_response())
+    let paged = q.prefix.is_none() && (q.limit.is_some() || q.cursor.is_some());
+    let (records, next) = if paged {
+        super::key_pages::page(&app, &workspace_id, q.limit, q.cursor.as_deref()).await?
+    } else {
+        let all = app
+            .api_keys
+            .list(&workspace_id, q.prefix.as_deref())
+            .await?;
+        (all, None)
+    };
+    let items: Vec<Value> = records.iter().map(|k| item(&app, k)).collect();
+    Ok(Json(json!({ "items": items, "nextCursor": next })).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

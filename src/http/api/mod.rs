@@ -10,6 +10,7 @@ mod audit_logs;
 mod clients;
 mod error;
 mod invitations;
+mod key_pages;
 mod members;
 pub mod openapi;
 mod roles;

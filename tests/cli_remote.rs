@@ -1,0 +1,266 @@
+//! The management commands with `--url`: the real binary, signed in as a
+//! person through `keyflow login`'s session, against a real server.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::binary::{BIN, json_stdout};
+use common::browser::user;
+use common::cli_session::{CliHome, signed_in};
+use common::*;
+use keyflow::domain::user::Role;
+use keyflow::testing::{TestDb, TestServer};
+use serde_json::Value;
+
+#[path = "cli_remote/keys.rs"]
+mod keys;
+
+const ANN: &str = "ann@example.com";
+const BOB: &str = "bob@example.com";
+
+/// A node on `db` with Ann, owner of Acme, signed in to the CLI there.
+async fn ann_in_acme(db: &TestDb) -> (TestServer, String, CliHome) {
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let acme = workspace(&node, "Acme").await.workspace.id;
+    user(&node, ANN, &[(&acme, Role::Owner)]).await;
+    let home = signed_in(&node, ANN, Some(&acme)).await;
+    (node, acme, home)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The run failed, saying each of `what` on stderr.
+fn fails_saying(out: &Output, what: &[&str]) {
+    assert!(!out.status.success(), "{out:?}");
+    for w in what {
+        assert!(stderr(out).contains(w), "no {w:?} in: {}", stderr(out));
+    }
+}
+
+fn items(v: &Value) -> Vec<Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The token endpoint's status for a workspace's application key and secret.
+async fn token_status(node: &TestServer, key: &str, secret: &str) -> u16 {
+    post_form(
+        node,
+        Some(&basic(key, secret)),
+        "grant_type=client_credentials&scope=api:read",
+    )
+    .await
+    .status
+}
+
+async fn workspaces_round_trip(db: &TestDb) {
+    let (node, acme, home) = ann_in_acme(db).await;
+    let listed = json_stdout(&home.run(&["workspace", "list", "--json"]));
+    assert_eq!(items(&listed).len(), 1, "{listed}");
+    assert_eq!(listed["items"][0]["workspaceId"], acme.as_str());
+    let made = json_stdout(&home.run(&["workspace", "create", "--name", "Beta", "--json"]));
+    let beta = made["workspaceId"].as_str().unwrap().to_owned();
+    assert!(made["secretKey"].as_str().unwrap().len() > 10, "{made}");
+    let listed = json_stdout(&home.run(&["workspace", "list", "--json"]));
+    assert_eq!(items(&listed).len(), 2, "{listed}");
+
+    // `show` defaults to the session's workspace, and takes a name.
+    let shown = json_stdout(&home.run(&["workspace", "show", "--json"]));
+    assert_eq!(shown["workspaceId"], acme.as_str());
+    let shown = json_stdout(&home.run(&["workspace", "show", "Beta", "--json"]));
+    assert_eq!(shown["workspaceId"], beta.as_str());
+    let key = shown["applicationKey"].as_str().unwrap().to_owned();
+    let old = made["secretKey"].as_str().unwrap().to_owned();
+    assert_eq!(token_status(&node, &key, &old).await, 200);
+
+    let new = json_stdout(&home.run(&["workspace", "regenerate", &beta, "--json"]));
+    let new = new["secretKey"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(token_status(&node, &key, &old).await, 401);
+    assert_eq!(token_status(&node, &key, &new).await, 200);
+    // With a grace period the current secret keeps working.
+    let args = [
+        "workspace",
+        "rotate-secret",
+        &beta,
+        "--grace-period-seconds",
+        "600",
+    ];
+    let newer = json_stdout(&home.run(&[&args[..], &["--json"]].concat()));
+    assert_eq!(token_status(&node, &key, &new).await, 200);
+    assert_eq!(
+        token_status(&node, &key, newer["secretKey"].as_str().unwrap()).await,
+        200
+    );
+    let human = home.run(&["workspace", "show", &beta]);
+    assert!(stdout(&human).contains("OLDER SECRET CREATED"), "{human:?}");
+    let out = home.run(&["workspace", "allow-appkey-only", &beta]);
+    fails_saying(&out, &["no remote equivalent"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workspaces_are_listed_created_shown_and_regenerated() {
+    workspaces_round_trip(&TestDb::sqlite()).await;
+}
+
+/// The same on PostgreSQL, when `KEYFLOW_TEST_POSTGRES_URL` is set.
+#[tokio::test(flavor = "multi_thread")]
+async fn workspaces_round_trip_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        workspaces_round_trip(&db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_and_invitations_are_managed_remotely() {
+    let db = TestDb::sqlite();
+    let (node, acme, home) = ann_in_acme(&db).await;
+    let bob = user(&node, BOB, &[(&acme, Role::Member)]).await;
+    let listed = json_stdout(&home.run(&["member", "list", "--json"]));
+    assert_eq!(items(&listed).len(), 2, "{listed}");
+
+    let changed =
+        json_stdout(&home.run(&["member", "change-role", BOB, "--role", "admin", "--json"]));
+    assert_eq!(changed["role"], "admin", "{changed}");
+    assert_eq!(changed["userId"], bob.as_str());
+    let human = home.run(&["member", "list", "--workspace", "Acme"]);
+    assert!(stdout(&human).contains("admin"), "{human:?}");
+
+    let removed = json_stdout(&home.run(&["member", "remove", &bob, "--json"]));
+    assert_eq!(removed["removed"], true);
+    let listed = json_stdout(&home.run(&["member", "list", "--json"]));
+    assert_eq!(items(&listed).len(), 1, "{listed}");
+
+    let invited = json_stdout(&home.run(&[
+        "invitation",
+        "create",
+        "--email",
+        "cy@example.com",
+        "--role",
+        "admin",
+        "--json",
+    ]));
+    let id = invited["id"].as_str().unwrap().to_owned();
+    assert!(invited["invitationUrl"].is_string(), "{invited}");
+    let pending = json_stdout(&home.run(&["invitation", "list", "--json"]));
+    assert_eq!(pending["items"][0]["email"], "cy@example.com");
+    let revoked = json_stdout(&home.run(&["invitation", "revoke", &id, "--json"]));
+    assert_eq!(revoked["revoked"], true);
+    let pending = json_stdout(&home.run(&["invitation", "list", "--json"]));
+    assert!(items(&pending).is_empty(), "{pending}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_are_for_platform_admins() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(&db.url, MASTER, &[]).await;
+    let acme = workspace(&node, "Acme").await.workspace.id;
+    common::people::platform_admin(&node, ANN, &acme, Role::Owner).await;
+    user(&node, BOB, &[(&acme, Role::Owner)]).await;
+    let admin = signed_in(&node, ANN, Some(&acme)).await;
+    let made = json_stdout(&admin.run(&[
+        "client",
+        "create",
+        "--name",
+        "Make",
+        "--redirect-uri",
+        "https://make.example/cb",
+        "--grant",
+        "device_code",
+        "--json",
+    ]));
+    let id = made["clientId"].as_str().unwrap().to_owned();
+    assert!(made["clientSecret"].is_string(), "{made}");
+    let listed = json_stdout(&admin.run(&["client", "list", "--json"]));
+    let ours = items(&listed)
+        .into_iter()
+        .find(|c| c["clientId"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        ours["grantTypes"],
+        serde_json::json!(["authorization_code", "device_code"])
+    );
+    let rotated = json_stdout(&admin.run(&["client", "rotate-secret", &id, "--json"]));
+    assert_ne!(rotated["clientSecret"], made["clientSecret"]);
+    fails_saying(
+        &admin.run(&["client", "show", &id]),
+        &["no remote equivalent"],
+    );
+
+    let owner = signed_in(&node, BOB, Some(&acme)).await;
+    let out = owner.run(&["client", "list", "--json"]);
+    fails_saying(&out, &["403", "only a platform administrator"]);
+    assert!(stdout(&out).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_is_told_why_an_admin_command_is_refused() {
+    let db = TestDb::sqlite();
+    let (node, acme, _ann) = ann_in_acme(&db).await;
+    user(&node, BOB, &[(&acme, Role::Member)]).await;
+    user(&node, "cy@example.com", &[(&acme, Role::Admin)]).await;
+    // A member's session reads what a member reads; the refusal of an
+    // admin command names the role it needs.
+    let bob = signed_in(&node, BOB, Some(&acme)).await;
+    let out = bob.run(&["audit", "list", "--json"]);
+    fails_saying(&out, &["403", "it needs an owner or admin"]);
+    assert!(stdout(&out).is_empty());
+    json_stdout(&bob.run(&["member", "list", "--json"]));
+    // An admin administers, but only an owner invites.
+    let cy = signed_in(&node, "cy@example.com", Some(&acme)).await;
+    json_stdout(&cy.run(&["audit", "list", "--json"]));
+    let out = cy.run(&["invitation", "create", "--email", "dee@example.com"]);
+    fails_saying(&out, &["403", "it needs an owner"]);
+    // A read-only API key is told the scope it lacks (RFC 6750 §3.1).
+    let made = json_stdout(&cy.run(&[
+        "apikey",
+        "create",
+        "--name",
+        "ro",
+        "--type",
+        "read_only",
+        "--scope",
+        "keys:read",
+        "--json",
+    ]));
+    let file = cy.dir.path().join("ro.key");
+    std::fs::write(&file, made["key"].as_str().unwrap()).unwrap();
+    let out = cy.run(&[
+        "-k",
+        file.to_str().unwrap(),
+        "apikey",
+        "create",
+        "--name",
+        "x",
+        "--scope",
+        "keys:read",
+    ]);
+    fails_saying(&out, &["403", "lacks the scope keys:write"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remote_only_commands_say_they_need_url() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["member", "list"][..],
+        &["invitation", "list"],
+        &["audit", "list"],
+        &["workspace", "show"],
+        &["apikey", "usage", "key_1"],
+        &["apikey", "roll", "key_1"],
+    ] {
+        let out = Command::new(BIN)
+            .env("HOME", home.path())
+            .env_remove("KEYFLOW_URL")
+            .args(args)
+            .output()
+            .unwrap();
+        fails_saying(&out, &["--url"]);
+    }
+}
