@@ -259,9 +259,10 @@ pub enum WorkspaceCommand {
     /// that still works, with its expiry and last use.
     #[command(visible_alias = "regenerate")]
     RotateSecret {
-        /// The workspace's id, or its name when no other workspace has it.
+        /// The workspace's id, or its name when no other workspace has it;
+        /// with --url, the session's or the key's own when left out.
         #[arg(value_name = "WORKSPACE")]
-        workspace: String,
+        workspace: Option<String>,
         /// Keep the secret that was current working this many seconds
         /// (0 to 604800); 0 ends every older secret now.
         #[arg(long, default_value_t = 0)]

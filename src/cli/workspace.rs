@@ -26,6 +26,11 @@ pub async fn run(cmd: WorkspaceCommand, settings: &Settings) -> anyhow::Result<(
                 grace_seconds: grace_period_seconds,
                 revoke_issued_tokens,
             };
+            let Some(workspace) = workspace else {
+                anyhow::bail!(
+                    "name the WORKSPACE (its id or name), unless --url names a remote keyflow"
+                );
+            };
             rotate_secret(settings, &workspace, options, json).await
         }
         WorkspaceCommand::AllowAppkeyOnly {

@@ -224,3 +224,44 @@ impl Drop for Follow {
         let _ = self.child.wait();
     }
 }
+
+/// A rate-limited call waits for `Retry-After` and is tried again: a key
+/// whose read budget (30 a minute, one every 2 s once spent) is used up
+/// still lists the keys, after one announced wait.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_command_waits_and_retries() {
+    let db = TestDb::sqlite();
+    let (_node, acme, home) = ann_in_acme(&db).await;
+    let keys = format!("{}/v1/workspace/{acme}/api-keys", home.url);
+    let made: Value = http()
+        .post(&keys)
+        .bearer_auth(home.entry().access_token)
+        .json(&serde_json::json!({
+            "name": "ci", "type": "secret", "scopes": ["keys:read"],
+            "rateLimits": {"read": 30},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = made["key"].as_str().expect("a key").to_owned();
+    let mut refused = false;
+    for _ in 0..40 {
+        let res = http().get(&keys).bearer_auth(&key).send().await.unwrap();
+        if res.status() == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the read budget was never spent");
+    let file = home.dir.path().join("ci.key");
+    std::fs::write(&file, &key).unwrap();
+    let path = file.to_str().unwrap();
+    let out = home.run(&["-k", path, "apikey", "list", "--workspace", &acme, "--json"]);
+    let listed = json_stdout(&out);
+    assert_eq!(items(&listed).len(), 1);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("rate limited; retrying in"), "{said}");
+}

@@ -35,7 +35,7 @@ pub(crate) async fn run(cmd: WorkspaceCommand, args: &RemoteArgs) -> anyhow::Res
             revoke_issued_tokens,
             json,
         } => {
-            let ws = workspace(&mut r, Some(&ws)).await?;
+            let ws = workspace(&mut r, ws.as_deref()).await?;
             let path = format!("/v1/workspace/{ws}/application-token/regenerate");
             let body = json!({
                 "gracePeriodSeconds": grace_period_seconds,
