@@ -1,13 +1,13 @@
 //! API keys (with the list's paging) and the audit log, with `--url`.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::common::binary::{BIN, json_stdout};
+use super::common::binary::json_stdout;
 use super::common::cli_session::CliHome;
 use super::common::http;
 use super::{ann_in_acme, items, stdout};
@@ -191,12 +191,8 @@ struct Follow {
 
 impl Follow {
     fn start(home: &CliHome, args: &[&str]) -> Follow {
-        let mut child = Command::new(BIN)
-            .current_dir(home.dir.path())
-            .env("HOME", home.dir.path())
-            .env_remove("KEYFLOW_URL")
-            .args(["--url", &home.url])
-            .args(args)
+        let mut child = home
+            .command(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

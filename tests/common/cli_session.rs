@@ -5,7 +5,6 @@
 //! tests' cookie-keeping client.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -90,25 +89,9 @@ pub async fn signed_in(node: &TestServer, email: &str, workspace: Option<&str>) 
 impl CliHome {
     /// `keyflow --url URL ARGS…` run in and with this home folder.
     pub fn run(&self, args: &[&str]) -> Output {
-        run_in(self.dir.path(), self.dir.path(), &self.url, args)
+        self.command(args).output().expect("run keyflow")
     }
-}
 
-/// `keyflow --url URL ARGS…` with `HOME=home`, run in `cwd`.
-pub fn run_in(home: &Path, cwd: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(cwd)
-        .env("HOME", home)
-        .env_remove("KEYFLOW_URL")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .args(["--url", url])
-        .args(args)
-        .output()
-        .expect("run keyflow")
-}
-
-impl CliHome {
     /// An empty home folder for the CLI of `node`: nobody signed in yet.
     pub fn empty(node: &TestServer) -> CliHome {
         CliHome {
@@ -134,17 +117,25 @@ impl CliHome {
         all.save(self.dir.path()).unwrap();
     }
 
-    /// `keyflow --url URL ARGS…` started in this home folder, its output
-    /// piped, for a test to answer what it asks while it runs.
-    pub fn spawn(&self, args: &[&str]) -> Running {
-        let mut child = Command::new(BIN)
-            .current_dir(self.dir.path())
+    /// `keyflow --url URL ARGS…` in this home folder, without a browser to
+    /// open, to be run or spawned.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.dir.path())
             .env("HOME", self.dir.path())
             .env_remove("KEYFLOW_URL")
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .args(["--url", &self.url])
-            .args(args)
+            .args(args);
+        c
+    }
+
+    /// `keyflow --url URL ARGS…` started in this home folder, its output
+    /// piped, for a test to answer what it asks while it runs.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let mut child = self
+            .command(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

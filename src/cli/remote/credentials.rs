@@ -113,7 +113,8 @@ fn private_file(path: &Path) -> anyhow::Result<File> {
         .with_context(|| format!("creating {}", path.display()))
 }
 
-fn warn_if_readable_by_others(path: &Path) {
+/// Warns on stderr when group or others may read `path`.
+pub(crate) fn warn_if_readable_by_others(path: &Path) {
     #[cfg(unix)]
     if let Ok(meta) = std::fs::metadata(path) {
         use std::os::unix::fs::PermissionsExt;

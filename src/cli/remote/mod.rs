@@ -91,16 +91,7 @@ fn nothing_found(l: &Lookup<'_>, url: &str) -> anyhow::Error {
 pub fn read_key_file(path: &Path) -> anyhow::Result<String> {
     let key =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(path) {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            eprintln!(
-                "keyflow: warning: {} is readable by others; run chmod 600 on it",
-                path.display()
-            );
-        }
-    }
+    credentials::warn_if_readable_by_others(path);
     let key = key.trim().to_owned();
     if key.is_empty() {
         bail!("{} is empty", path.display());
