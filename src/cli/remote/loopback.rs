@@ -1,12 +1,15 @@
 //! The one-time listener `keyflow login --web` opens on a loopback port
 //! (RFC 8252 §7.3): the browser comes back to `/callback` with the code or
-//! the error; anything else is 404. The page it answers says the sign-in
-//! completed only for a code with the state this sign-in sent.
+//! the error; anything else is 404. Only an answer carrying the state this
+//! sign-in sent (RFC 6749 §10.12) ends the wait: another page on this
+//! machine that calls the port gets a 400 and cannot end or take over the
+//! sign-in.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
 use tokio::sync::oneshot;
@@ -20,9 +23,8 @@ struct Reply {
     state: Arc<str>,
 }
 
-/// Serves `listener` until the browser has come back once: the
-/// parameters of its `/callback`. `state` is the request's, which the
-/// caller checks; here it only decides what the page tells the person.
+/// Serves `listener` until the browser has come back with this sign-in's
+/// `state`: the parameters of that `/callback`.
 pub async fn receive(
     listener: tokio::net::TcpListener,
     state: &str,
@@ -52,18 +54,26 @@ pub async fn receive(
 async fn callback(
     State(reply): State<Reply>,
     Query(params): Query<HashMap<String, String>>,
-) -> Html<&'static str> {
-    let done = params.contains_key("code")
-        && !params.contains_key("error")
-        && params.get("state").map(String::as_str) == Some(&*reply.state);
+) -> (StatusCode, Html<&'static str>) {
+    if params.get("state").map(String::as_str) != Some(&*reply.state) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(
+                "<!doctype html><title>keyflow</title><p>This is not the sign-in the \
+                 terminal is waiting for.</p>",
+            ),
+        );
+    }
+    let done = params.contains_key("code") && !params.contains_key("error");
     if let Some(tx) = reply.tx.lock().expect("not poisoned").take() {
         let _ = tx.send(params);
     }
-    Html(if done {
+    let page = if done {
         "<!doctype html><title>keyflow</title><p>You are signed in. You can close this \
          tab and return to the terminal.</p>"
     } else {
         "<!doctype html><title>keyflow</title><p>The sign-in did not complete. The \
          terminal says why.</p>"
-    })
+    };
+    (StatusCode::OK, Html(page))
 }
