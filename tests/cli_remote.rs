@@ -264,3 +264,36 @@ async fn remote_only_commands_say_they_need_url() {
         fails_saying(&out, &["--url"]);
     }
 }
+
+/// The operator's commands on the database refuse `--url` (or
+/// `KEYFLOW_URL`) instead of quietly acting on a local database.
+#[tokio::test(flavor = "multi_thread")]
+async fn local_only_commands_refuse_url() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, also) in [
+        (&["keys", "list"][..], "keyflow keys"),
+        (&["user", "list"], "keyflow user"),
+        (&["resource-server", "list"], "keyflow resource-server"),
+        (
+            &["workspace", "allow-appkey-only", "ws_1"],
+            "allow-appkey-only",
+        ),
+        (
+            &["membership", "remove", "--user", "u", "--workspace", "w"],
+            "keyflow member remove",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("KEYFLOW_URL", "http://127.0.0.1:9")
+            .args(args)
+            .output()
+            .unwrap();
+        fails_saying(&out, &["no remote equivalent", "KEYFLOW_URL", also]);
+        assert!(
+            !dir.path().join("keyflow.db").exists(),
+            "{args:?} opened a database"
+        );
+    }
+}

@@ -326,6 +326,29 @@ pub enum KeysCommand {
     },
 }
 
+impl Command {
+    /// The command's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "serve",
+            Command::Migrate { .. } => "migrate",
+            Command::Workspace(_) => "workspace",
+            Command::Keys(_) => "keys",
+            Command::ResourceServer(_) => "resource-server",
+            Command::Apikey(_) => "apikey",
+            Command::User(_) => "user",
+            Command::Client(_) => "client",
+            Command::Membership(_) => "membership",
+            Command::Member(_) => "member",
+            Command::Invitation(_) => "invitation",
+            Command::Audit(_) => "audit",
+            Command::Login(_) => "login",
+            Command::Logout { .. } => "logout",
+            Command::Whoami { .. } => "whoami",
+        }
+    }
+}
+
 impl Cli {
     /// The validated settings of this invocation: the serve flags when the
     /// command is `serve`, else their environment values and defaults.

@@ -39,6 +39,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             remote::workspaces::run(cmd, &cli.remote).await
         }
         Command::Workspace(cmd) => workspace::run(cmd, &settings).await,
+        // Operator commands on the database: with --url they would act on
+        // a local database the person did not mean, so they refuse.
+        Command::Keys(_) | Command::ResourceServer(_) | Command::User(_)
+            if cli.remote.url.is_some() =>
+        {
+            Err(remote::manage::not_remote(command.name()))
+        }
+        Command::Membership(_) if cli.remote.url.is_some() => Err(anyhow::anyhow!(
+            "{}; remotely, `keyflow member remove` takes a member out of a workspace",
+            remote::manage::not_remote("membership")
+        )),
         Command::Keys(cmd) => keys::run(cmd, &settings).await,
         Command::ResourceServer(cmd) => resource_server::run(cmd, &settings).await,
         Command::Apikey(args) => apikey::run(args, &cli.remote, &settings).await,

@@ -9,6 +9,12 @@ use crate::cli::commands::{ClientCommand, RemoteArgs};
 use crate::cli::table::{Table, text};
 
 pub(crate) async fn run(cmd: ClientCommand, args: &RemoteArgs) -> anyhow::Result<()> {
+    match &cmd {
+        ClientCommand::Show { .. } => return Err(not_remote("client show")),
+        ClientCommand::Update(_) => return Err(not_remote("client update")),
+        ClientCommand::Delete { .. } => return Err(not_remote("client delete")),
+        _ => {}
+    }
     let mut r = connect(args, "client").await?;
     match cmd {
         ClientCommand::List { json } => {
@@ -49,9 +55,10 @@ pub(crate) async fn run(cmd: ClientCommand, args: &RemoteArgs) -> anyhow::Result
             let v = r.send(Method::POST, &path, Some(body)).await?;
             emit(&v, a.json, print_rotated);
         }
-        ClientCommand::Show { .. } => return Err(not_remote("client show")),
-        ClientCommand::Update(_) => return Err(not_remote("client update")),
-        ClientCommand::Delete { .. } => return Err(not_remote("client delete")),
+        // Refused above, before any credential is looked for.
+        ClientCommand::Show { .. } | ClientCommand::Update(_) | ClientCommand::Delete { .. } => {
+            return Err(not_remote("client"));
+        }
     }
     Ok(())
 }

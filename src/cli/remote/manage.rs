@@ -22,7 +22,7 @@ pub(crate) async fn connect(args: &RemoteArgs, command: &str) -> anyhow::Result<
 pub(crate) fn not_remote(command: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "keyflow {command} has no remote equivalent in the /v1 API: run it without --url \
-         on a machine that opens the server's database"
+         (and without KEYFLOW_URL) on a machine that opens the server's database"
     )
 }
 

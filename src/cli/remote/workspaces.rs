@@ -9,6 +9,9 @@ use crate::cli::commands::{RemoteArgs, WorkspaceCommand};
 use crate::cli::table::{Table, text};
 
 pub(crate) async fn run(cmd: WorkspaceCommand, args: &RemoteArgs) -> anyhow::Result<()> {
+    if let WorkspaceCommand::AllowAppkeyOnly { .. } = cmd {
+        return Err(not_remote("workspace allow-appkey-only"));
+    }
     let mut r = connect(args, "workspace").await?;
     match cmd {
         WorkspaceCommand::List { json } => {
@@ -44,6 +47,7 @@ pub(crate) async fn run(cmd: WorkspaceCommand, args: &RemoteArgs) -> anyhow::Res
             let v = r.send(Method::POST, &path, Some(body)).await?;
             emit(&v, json, print_rotated);
         }
+        // Refused above, before any credential is looked for.
         WorkspaceCommand::AllowAppkeyOnly { .. } => {
             return Err(not_remote("workspace allow-appkey-only"));
         }
