@@ -8,7 +8,10 @@
 //! discarded, it reports tokens/s, latency percentiles, the server's CPU
 //! time per token (user + system over the measured window, from
 //! `/proc/<pid>/stat`), errors and the server's resident memory, next to the targets (>= 15,000 tokens/s, p99 < 5 ms).
-//! A second, shorter phase requests tokens without a `scope` parameter.
+//! A second, shorter phase requests tokens without a `scope` parameter; a
+//! third sends `GET /healthz` the same way: every middleware layer, hyper,
+//! the runtime and the kernel's loopback with no token, the floor under
+//! the cost of any request to this server on this machine.
 //!
 //! Run: `cargo bench --bench token_endpoint` (the bench profile builds the
 //! server optimised). Environment:
@@ -48,7 +51,10 @@ const TARGET_TOKENS_PER_SEC: f64 = 15_000.0;
 const TARGET_P99_MS: f64 = 5.0;
 struct Phase {
     name: &'static str,
-    body: &'static str,
+    /// The token request's form, or `None` for `GET /healthz`: the same
+    /// server, connections, middleware and load generator without a token,
+    /// the floor under every request's cost.
+    body: Option<&'static str>,
     warmup: Duration,
     measure: Duration,
 }
@@ -105,6 +111,33 @@ async fn request_token(
     ))
 }
 
+/// `GET /healthz`; `Err` describes a failure.
+async fn request_health(
+    sender: &mut SendRequest<Full<Bytes>>,
+    host: &HeaderValue,
+) -> Result<(), String> {
+    sender.ready().await.map_err(ctx("connection"))?;
+    let request = Request::get("/healthz")
+        .header(HOST, host.clone())
+        .body(Full::new(Bytes::new()))
+        .map_err(ctx("building the request"))?;
+    let response = sender.send_request(request).await.map_err(ctx("request"))?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(ctx("body"))?
+        .to_bytes();
+    if status == StatusCode::OK {
+        return Ok(());
+    }
+    Err(format!(
+        "HTTP {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    ))
+}
+
 /// The phase's requests, and the server's CPU time over the measured
 /// window.
 async fn run_phase(
@@ -120,9 +153,15 @@ async fn run_phase(
         .map(|_| {
             let auth = auth.clone();
             let body = phase.body;
-            tokio::spawn(drive(addr, start, end, async move |conn, host| {
-                request_token(conn, host, &auth, body).await
-            }))
+            tokio::spawn(drive(
+                addr,
+                start,
+                end,
+                async move |conn, host| match body {
+                    Some(body) => request_token(conn, host, &auth, body).await,
+                    None => request_health(conn, host).await,
+                },
+            ))
         })
         .collect();
     let total = merge(tasks).await;
@@ -132,7 +171,15 @@ async fn run_phase(
 fn report(phase: &Phase, out: &Outcome, [user, system]: [Duration; 2], threads: usize) {
     let tokens_per_sec = out.latencies.len() as f64 / phase.measure.as_secs_f64();
     let [p50, p90, p99, max] = [50.0, 90.0, 99.0, 100.0].map(|p| percentile_ms(&out.latencies, p));
-    println!("\n== POST /oauth/token, {} ==", phase.name);
+    let unit = if phase.body.is_some() {
+        "token"
+    } else {
+        "request"
+    };
+    match phase.body {
+        Some(_) => println!("\n== POST /oauth/token, {} ==", phase.name),
+        None => println!("\n== GET /healthz, {} ==", phase.name),
+    }
     println!(
         "connections {CONNECTIONS}, client threads {threads}, warm-up {:.1} s, measured {:.1} s",
         phase.warmup.as_secs_f64(),
@@ -147,7 +194,7 @@ fn report(phase: &Phase, out: &Outcome, [user, system]: [Duration; 2], threads: 
         println!("first error {e}");
     }
     println!(
-        "throughput  {tokens_per_sec:.1} tokens/s   target >= {TARGET_TOKENS_PER_SEC:.0}  {}",
+        "throughput  {tokens_per_sec:.1} {unit}s/s   target >= {TARGET_TOKENS_PER_SEC:.0}  {}",
         verdict(tokens_per_sec >= TARGET_TOKENS_PER_SEC)
     );
     println!("latency ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  max {max:.3}");
@@ -159,7 +206,7 @@ fn report(phase: &Phase, out: &Outcome, [user, system]: [Duration; 2], threads: 
     let cpu = user + system;
     let per_token = |d: Duration| d.as_secs_f64() * 1e6 / tokens;
     println!(
-        "cpu         {:.1} µs/token (server, user {:.1} + system {:.1}; {:.2} s over {:.1} s)",
+        "cpu         {:.1} µs/{unit} (server, user {:.1} + system {:.1}; {:.2} s over {:.1} s)",
         per_token(cpu),
         per_token(user),
         per_token(system),
@@ -172,7 +219,7 @@ fn report(phase: &Phase, out: &Outcome, [user, system]: [Duration; 2], threads: 
     );
 }
 
-fn phases() -> [Phase; 2] {
+fn phases() -> [Phase; 3] {
     let smoke = smoke();
     let seconds: f64 = env_or("KEYFLOW_BENCH_SECONDS", if smoke { 1.0 } else { 10.0 });
     assert!(
@@ -186,13 +233,19 @@ fn phases() -> [Phase; 2] {
     [
         Phase {
             name: "grant_type=client_credentials&scope=api:read",
-            body: "grant_type=client_credentials&scope=api%3Aread",
+            body: Some("grant_type=client_credentials&scope=api%3Aread"),
             warmup,
             measure,
         },
         Phase {
             name: "grant_type=client_credentials (no scope)",
-            body: "grant_type=client_credentials",
+            body: Some("grant_type=client_credentials"),
+            warmup: warmup / 2,
+            measure: measure / 2,
+        },
+        Phase {
+            name: "the floor: no token, every middleware layer",
+            body: None,
             warmup: warmup / 2,
             measure: measure / 2,
         },
@@ -223,8 +276,10 @@ async fn in_process(rounds: u32, per_round: u32) -> Result<[f64; 2], String> {
     use keyflow::testing::{TestDb, TestServer};
     use tower::ServiceExt;
 
-    // As `keyflow serve` logs by default: spans at info are enabled.
+    // As `keyflow serve` logs by default: spans at info are enabled, and
+    // no colour codes when the log is not a terminal.
     let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
         .with_writer(std::io::sink)
         .try_init();
@@ -315,27 +370,39 @@ fn main() -> ExitCode {
         threads >= 1,
         "KEYFLOW_BENCH_CLIENT_THREADS must be at least 1"
     );
-    let dir = common::bench_dir();
-    let auth = create_workspace(dir.path());
-    let mut server = Server::start(dir);
-    let pid = server.child.id();
-    println!("keyflow serve (pid {pid}) on http://{}", server.addr);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("building the load-generator runtime");
     if smoke() {
         println!("smoke pass (no --bench flag, unoptimised build): figures are not representative");
     }
     let mut errors = 0;
-    for phase in &phases {
-        let (out, cpu) = runtime.block_on(run_phase(server.addr, pid, &auth, phase));
-        report(phase, &out, cpu, threads);
-        errors += out.errors;
+    // `KEYFLOW_BENCH_ONLY=in-process` skips the phases over loopback, to
+    // run the in-process phase alone (under `valgrind --tool=callgrind`,
+    // for instance).
+    if std::env::var("KEYFLOW_BENCH_ONLY").as_deref() != Ok("in-process") {
+        let dir = common::bench_dir();
+        let auth = create_workspace(dir.path());
+        let mut server = Server::start(dir);
+        let pid = server.child.id();
+        println!("keyflow serve (pid {pid}) on http://{}", server.addr);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .expect("building the load-generator runtime");
+        for phase in &phases {
+            let (out, cpu) = runtime.block_on(run_phase(server.addr, pid, &auth, phase));
+            report(phase, &out, cpu, threads);
+            errors += out.errors;
+        }
+        server.report_and_stop();
     }
-    server.report_and_stop();
-    let (rounds, per_round) = if smoke() { (1, 10) } else { (7, 4_000) };
+    let (rounds, per_round) = if smoke() {
+        (1, 10)
+    } else {
+        (
+            env_or("KEYFLOW_BENCH_ROUNDS", 7),
+            env_or("KEYFLOW_BENCH_PER_ROUND", 4_000),
+        )
+    };
     let in_process = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
