@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -33,7 +32,7 @@ const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// What every connection task shares.
 struct Shared {
-    router: Router,
+    router: crate::http::Service,
     registry: Arc<Registry>,
     builder: auto::Builder<TokioExecutor>,
     tls: Option<TlsAcceptor>,
