@@ -176,7 +176,9 @@ impl SigningKey {
             JwtType::AccessToken => &self.header_at_jwt,
             JwtType::Jwt => &self.header_jwt,
         };
-        let payload = serde_json::to_vec(claims).expect("claims serialize");
+        // Claims of an access token fit in 512 bytes: no regrowing.
+        let mut payload = Vec::with_capacity(512);
+        serde_json::to_writer(&mut payload, claims).expect("claims serialize");
         let mut jwt = String::with_capacity(header.len() + payload.len() * 4 / 3 + 400);
         jwt.push_str(header);
         jwt.push('.');

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 
 use super::error::OAuthError;
 
@@ -89,22 +89,28 @@ impl OAuthForm {
 /// application/x-www-form-urlencoded decoding that refuses malformed
 /// escapes and bad UTF-8 instead of guessing.
 pub(super) fn decode(raw: &[u8]) -> Result<String, OAuthError> {
-    let hex = |i: usize| raw.get(i).is_some_and(u8::is_ascii_hexdigit);
-    if raw
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'%' && !(hex(i + 1) && hex(i + 2)))
-    {
-        return Err(OAuthError::invalid_request(
-            "the form body has a malformed percent-escape",
-        ));
+    // One pass into one buffer: every token request's parameters pass here.
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let digit = |at: usize| raw.get(at).and_then(|&d| (d as char).to_digit(16));
+                let (Some(high), Some(low)) = (digit(i + 1), digit(i + 2)) else {
+                    return Err(OAuthError::invalid_request(
+                        "the form body has a malformed percent-escape",
+                    ));
+                };
+                // Two hex digits are at most 0xFF.
+                out.push((high * 16 + low) as u8);
+                i += 2;
+            }
+            _ => out.push(b),
+        }
+        i += 1;
     }
-    let plus_as_space: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
-    String::from_utf8(bytes)
+    String::from_utf8(out)
         .map_err(|_| OAuthError::invalid_request("the form body is not valid UTF-8"))
 }
 
@@ -112,8 +118,16 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
     type Rejection = OAuthError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
+        let (parts, body) = req.into_parts();
+        Self::read(&parts.headers, body).await
+    }
+}
+
+impl OAuthForm {
+    /// Reads the form of a request whose headers the caller keeps, so that
+    /// they need not be copied for it.
+    pub async fn read(headers: &HeaderMap, body: Body) -> Result<Self, OAuthError> {
+        let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
@@ -127,15 +141,14 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             OAuthError::invalid_request(format!("the request body exceeds {MAX_FORM_BYTES} bytes"))
                 .with_status(StatusCode::PAYLOAD_TOO_LARGE)
         };
-        let declared = req
-            .headers()
+        let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_FORM_BYTES) {
             return Err(too_large());
         }
-        let body: Bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
+        let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|_| too_large())?;
         Self::parse(&body)
@@ -175,5 +188,17 @@ mod tests {
         assert!(OAuthForm::parse(b"scope=%zz").is_err());
         assert!(OAuthForm::parse(b"scope=%4").is_err());
         assert!(OAuthForm::parse(b"scope=%ff%fe").is_err());
+        assert!(OAuthForm::parse(b"scope=a%").is_err());
+        assert!(OAuthForm::parse(b"scope=%%41").is_err());
+    }
+
+    #[test]
+    fn escapes_decode_once_and_exactly() {
+        let f = OAuthForm::parse(b"a=%2B+%2b&b=%252B&c=%C3%A9t%C3%A9&d=caf\xc3\xa9&e=%00").unwrap();
+        assert_eq!(f.get("a"), Some("+ +"));
+        assert_eq!(f.get("b"), Some("%2B"));
+        assert_eq!(f.get("c"), Some("été"));
+        assert_eq!(f.get("d"), Some("café"));
+        assert_eq!(f.get("e"), Some("\0"));
     }
 }

@@ -17,13 +17,15 @@ impl fmt::Display for Untrusted<'_> {
             end -= 1;
         }
         let (shown, cut) = self.0.split_at(end);
-        for c in shown.chars() {
-            if c.is_control() {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                fmt::Write::write_char(f, c)?;
-            }
+        // Runs of ordinary text are written whole: a request id or a path
+        // is one `write_str`, not one call per character.
+        let mut rest = shown;
+        while let Some((at, c)) = rest.char_indices().find(|(_, c)| c.is_control()) {
+            f.write_str(&rest[..at])?;
+            write!(f, "{}", c.escape_default())?;
+            rest = &rest[at + c.len_utf8()..];
         }
+        f.write_str(rest)?;
         if !cut.is_empty() {
             write!(f, "…[cut {} bytes]", cut.len())?;
         }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::Store;
@@ -97,6 +97,9 @@ impl Overrides {
     }
 }
 
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
@@ -113,14 +116,25 @@ impl Decision {
     /// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers),
     /// plus `Retry-After` when refused.
     pub fn write_headers(&self, h: &mut HeaderMap) {
+        // Built by hand rather than with `format!`: every token answer
+        // carries these two headers.
         let name = self.category.as_str();
-        let policy = format!("\"{name}\";q={};w=60", self.limit);
-        let state = format!("\"{name}\";r={};t={}", self.remaining, self.reset);
+        let mut number = itoa::Buffer::new();
+        let mut policy = String::with_capacity(name.len() + 20);
+        for part in ["\"", name, "\";q=", number.format(self.limit), ";w=60"] {
+            policy.push_str(part);
+        }
+        let mut state = String::with_capacity(name.len() + 30);
+        for part in ["\"", name, "\";r=", number.format(self.remaining)] {
+            state.push_str(part);
+        }
+        state.push_str(";t=");
+        state.push_str(number.format(self.reset));
         if let Ok(v) = HeaderValue::from_str(&policy) {
-            h.insert("ratelimit-policy", v);
+            h.insert(RATELIMIT_POLICY, v);
         }
         if let Ok(v) = HeaderValue::from_str(&state) {
-            h.insert("ratelimit", v);
+            h.insert(RATELIMIT, v);
         }
         if !self.allowed {
             h.insert(

@@ -20,7 +20,7 @@ pub use response::TokenResponse;
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
@@ -30,13 +30,12 @@ use super::form::OAuthForm;
 use crate::app::App;
 use crate::domain::scope::ScopeSet;
 
-pub async fn token(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    form: Result<OAuthForm, OAuthError>,
-) -> Response {
+pub async fn token(State(app): State<Arc<App>>, request: Request) -> Response {
+    // The headers are read in place rather than copied out by an extractor.
+    let (parts, body) = request.into_parts();
+    let form = OAuthForm::read(&parts.headers, body).await;
     let mut label = "unknown";
-    let result = handle(&app, &headers, form, &mut label).await;
+    let result = handle(&app, &parts.headers, form, &mut label).await;
     let outcome = match &result {
         Ok(_) => "issued",
         Err(e) => e.code.as_str(),

@@ -2,28 +2,22 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use crate::domain::secret::Redacted;
 use crate::http::response::{Caching, json};
 use crate::service::tokens::IssuedTokens;
 
-#[derive(Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
     /// RFC 8693 §2.2.1, for token exchange.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// OIDC Core §3.1.3.3.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     /// The client's rate-limit state, sent as headers.
-    #[serde(skip)]
     pub rate_limit: Option<crate::node::rate_limit::Decision>,
 }
 
@@ -59,13 +53,117 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
+impl TokenResponse {
+    /// RFC 6749 §5.1: the parameters as one JSON object, absent ones left
+    /// out. Written directly into a buffer of the right size: this is every
+    /// token's answer, and the access token alone is some 500 bytes that a
+    /// serializer would check for escapes byte by byte.
+    fn body(&self) -> Vec<u8> {
+        let strings = [
+            Some(("access_token", self.access_token.as_str())),
+            Some(("token_type", self.token_type)),
+            Some(("scope", self.scope.as_str())),
+            self.issued_token_type.map(|t| ("issued_token_type", t)),
+            self.refresh_token.as_deref().map(|t| ("refresh_token", t)),
+            self.id_token.as_deref().map(|t| ("id_token", t)),
+        ];
+        let size = strings
+            .iter()
+            .flatten()
+            .map(|(name, value)| name.len() + value.len() + 6)
+            .sum::<usize>()
+            + 40;
+        let mut out = Vec::with_capacity(size);
+        out.push(b'{');
+        for (name, value) in strings.into_iter().flatten() {
+            push_string(&mut out, name);
+            out.push(b':');
+            push_string(&mut out, value);
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"expires_in\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.expires_in).as_bytes());
+        out.push(b'}');
+        out
+    }
+}
+
+/// A JSON string. Tokens and scopes need no escape (base64url, dots, and
+/// RFC 6749 §3.3's NQCHAR); anything else is escaped by serde_json.
+fn push_string(out: &mut Vec<u8>, s: &str) {
+    // Without a short cut, so that the check runs over whole vectors.
+    let plain = s.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing a string into a Vec");
+    }
+}
+
 impl IntoResponse for TokenResponse {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self).expect("token response serializes");
+        let body = self.body();
         let mut res = json(StatusCode::OK, "application/json", Caching::NoStore, body);
         if let Some(d) = &self.rate_limit {
             d.write_headers(res.headers_mut());
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(scope: &str, refresh: Option<&str>) -> TokenResponse {
+        TokenResponse {
+            access_token: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_".into(),
+            token_type: "Bearer",
+            expires_in: 3600,
+            scope: scope.into(),
+            issued_token_type: None,
+            refresh_token: refresh.map(str::to_owned),
+            id_token: None,
+            rate_limit: None,
+        }
+    }
+
+    #[test]
+    fn the_body_is_rfc6749_json_with_absent_parameters_left_out() {
+        let body: serde_json::Value =
+            serde_json::from_slice(&response("api:read openid", None).body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "access_token": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": "api:read openid",
+            })
+        );
+        let mut with_all = response("", Some("rt"));
+        with_all.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
+        with_all.id_token = Some("id".into());
+        let body: serde_json::Value = serde_json::from_slice(&with_all.body()).unwrap();
+        assert_eq!(body["refresh_token"], "rt");
+        assert_eq!(body["id_token"], "id");
+        assert_eq!(
+            body["issued_token_type"],
+            "urn:ietf:params:oauth:token-type:access_token"
+        );
+        assert_eq!(body["scope"], "");
+    }
+
+    #[test]
+    fn text_that_needs_escaping_is_escaped() {
+        let odd = "a\"b\\c\nd\u{1}é";
+        let body: serde_json::Value =
+            serde_json::from_slice(&response(odd, Some(odd)).body()).unwrap();
+        assert_eq!(body["scope"], odd);
+        assert_eq!(body["refresh_token"], odd);
     }
 }
