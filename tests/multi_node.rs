@@ -368,3 +368,39 @@ async fn usage_counted_on_two_nodes_adds_up_exactly() {
         );
     }
 }
+
+/// Nodes cache a client's OAuth registration under the same lease as its
+/// secrets: once `update_client` returns, no node still honours a grant
+/// type the client lost.
+#[tokio::test]
+async fn a_withdrawn_grant_type_is_refused_on_every_node_once_the_update_returns() {
+    use common::browser::{cli_client, poll_device};
+    use keyflow::service::integrations::{ClientChanges, update_client};
+    for db in TestDb::all().await {
+        let a = TestServer::start(&db.url, MASTER, &[]).await;
+        let b = TestServer::start(&db.url, MASTER, &[]).await;
+        let client_id = cli_client(&a, true).await;
+        // B reads the registration and keeps it: the device grant is
+        // allowed, and only the unknown code is refused.
+        for _ in 0..2 {
+            let poll = poll_device(&b, &client_id, "no-such-code").await;
+            assert_eq!(poll.json["error"], "invalid_grant", "{:?}", poll.json);
+        }
+        update_client(
+            a.app.store.as_ref(),
+            &a.app.settings.scopes,
+            &client_id,
+            ClientChanges {
+                device_grant: Some(false),
+                ..ClientChanges::default()
+            },
+            a.app.clock.now(),
+            &AuditContext::system(),
+        )
+        .await
+        .expect("updating the client");
+        let poll = poll_device(&b, &client_id, "no-such-code").await;
+        assert_eq!(poll.status, 400);
+        assert_eq!(poll.json["error"], "unauthorized_client", "{:?}", poll.json);
+    }
+}

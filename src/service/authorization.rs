@@ -13,6 +13,7 @@ use crate::domain::consent;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::PlainSecret;
 use crate::domain::user::grantable;
+use crate::service::clients::AuthError;
 use crate::service::sessions::SignedIn;
 use crate::service::{During, StoreFailure};
 use crate::storage::ClientRecord;
@@ -47,16 +48,24 @@ impl<'a> Authorizations<'a> {
         Self { app }
     }
 
-    /// A third-party client with its OAuth registration.
+    /// A third-party client with its OAuth registration, both from the
+    /// leased caches the token endpoint reads them from.
     pub async fn client(
         &self,
         client_id: &str,
     ) -> Result<Option<(ClientRecord, OAuthClientRecord)>, StoreFailure> {
-        self.app
-            .store
-            .oauth_client(client_id)
+        let entry = match self.app.clients.find(client_id).await {
+            Ok(entry) => entry,
+            Err(AuthError::Storage(e)) => return Err(e).during("read the client"),
+            Err(_) => return Ok(None),
+        };
+        let registration = self
+            .app
+            .clients
+            .registration(client_id)
             .await
-            .during("read the client")
+            .during("read the client's OAuth registration")?;
+        Ok(registration.map(|oauth| (entry.client.clone(), OAuthClientRecord::clone(&oauth))))
     }
 
     /// The workspaces a user may grant `client_id` access to, with the role

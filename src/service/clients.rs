@@ -8,7 +8,7 @@ use crate::clock::SharedClock;
 use crate::domain::secret::SecretHasher;
 use crate::node::leased_cache::LeasedCache;
 pub use crate::node::leased_cache::{LEASE, POLL_INTERVAL, wait_for_propagation};
-use crate::storage::{ClientRecord, ClientWithSecrets, StorageError, Store};
+use crate::storage::{ClientRecord, ClientWithSecrets, OAuthClientRecord, StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -45,6 +45,9 @@ pub struct ClientRegistry {
     hasher: SecretHasher,
     clock: SharedClock,
     cache: LeasedCache<ClientWithSecrets>,
+    /// Third-party clients' OAuth registrations, under the same lease:
+    /// every change to one bumps the credentials epoch, as a secret's does.
+    registrations: LeasedCache<OAuthClientRecord>,
 }
 
 impl std::fmt::Debug for ClientRegistry {
@@ -60,6 +63,7 @@ impl ClientRegistry {
             hasher,
             clock,
             cache: LeasedCache::default(),
+            registrations: LeasedCache::default(),
         }
     }
 
@@ -110,17 +114,38 @@ impl ClientRegistry {
             .await
     }
 
-    /// Forgets every cached client.
+    /// A client's OAuth registration (redirect URIs, scopes, grants, ID
+    /// token algorithm), which every refresh, code exchange and device poll
+    /// reads: cached like the client itself.
+    pub async fn registration(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<OAuthClientRecord>>, StorageError> {
+        self.registrations
+            .get_or_load(client_id, || async {
+                Ok(self
+                    .store
+                    .oauth_client(client_id)
+                    .await?
+                    .map(|(_, oauth)| oauth))
+            })
+            .await
+    }
+
+    /// Forgets every cached client and registration.
     pub fn invalidate_all(&self) {
         self.cache.invalidate_all();
+        self.registrations.invalidate_all();
     }
 
     pub fn renew_lease(&self, poll_started: Instant) {
         self.cache.renew_lease(poll_started);
+        self.registrations.renew_lease(poll_started);
     }
 
     pub fn drop_lease(&self) {
         self.cache.drop_lease();
+        self.registrations.drop_lease();
     }
 
     pub fn cached_len(&self) -> usize {

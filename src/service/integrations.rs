@@ -160,6 +160,9 @@ pub async fn update_client(
     if !store.update_oauth_client(name, &oauth, &audit).await? {
         return Err(missing());
     }
+    // Nodes cache registrations under the credentials epoch: a narrowed
+    // scope or a withdrawn grant holds everywhere once this returns.
+    crate::node::leased_cache::wait_for_propagation().await;
     Ok(())
 }
 

@@ -3,6 +3,8 @@
 //! authorization; tokens once the person allowed it, issued in the
 //! transaction that spends the device code.
 
+use std::sync::Arc;
+
 use super::mint::UserGrant;
 use super::{IssuedTokens, MintError, Tokens};
 use crate::domain::device_code::SLOW_DOWN_STEP;
@@ -37,7 +39,7 @@ impl Tokens<'_> {
     pub(crate) async fn device_client(
         &self,
         client: &AuthenticatedClient,
-    ) -> Result<Option<OAuthClientRecord>, StoreFailure> {
+    ) -> Result<Option<Arc<OAuthClientRecord>>, StoreFailure> {
         Ok(self.third_party(client).await?.filter(|o| o.device_grant))
     }
 

@@ -2,6 +2,8 @@
 //! OAuth registration, the user as they are now, and the revocation of a
 //! grant whose code or refresh token was replayed.
 
+use std::sync::Arc;
+
 use super::Tokens;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
 use crate::domain::client::CLI_CLIENT_ID;
@@ -41,22 +43,21 @@ pub(super) struct Family<'a> {
 
 impl Tokens<'_> {
     /// The client's OAuth registration; only third-party clients use the
-    /// user grants, so `None` for any other.
+    /// user grants, so `None` for any other. The client was authenticated
+    /// through the cache; its registration comes from the cache too.
     pub(super) async fn third_party(
         &self,
         client: &AuthenticatedClient,
-    ) -> Result<Option<OAuthClientRecord>, StoreFailure> {
-        let id = &client.record().client_id;
-        let found = self
-            .app
-            .store
-            .oauth_client(id)
+    ) -> Result<Option<Arc<OAuthClientRecord>>, StoreFailure> {
+        let record = client.record();
+        if record.kind != ClientKind::ThirdParty {
+            return Ok(None);
+        }
+        self.app
+            .clients
+            .registration(&record.client_id)
             .await
-            .during("read the client's OAuth registration")?;
-        Ok(match found {
-            Some((c, oauth)) if c.kind == ClientKind::ThirdParty => Some(oauth),
-            _ => None,
-        })
+            .during("read the client's OAuth registration")
     }
 
     /// The person behind a grant, still active, and what their role in the
