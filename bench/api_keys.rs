@@ -383,11 +383,7 @@ fn introspection_bench(dir: TempDir) -> u64 {
     let pid = server.child.id();
     println!("\n== POST /oauth/introspect (API key, resource-server Basic auth) ==");
     println!("keyflow serve (pid {pid}) on http://{}", server.addr);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("building the load-generator runtime");
+    let runtime = load_runtime(threads);
     let (out, cpu) = runtime.block_on(run_load(server.addr, pid, &req, warmup, measure));
     report_load(&out, cpu, warmup, measure, threads);
     server.report_and_stop();

@@ -271,11 +271,7 @@ fn main() -> ExitCode {
         tokio::spawn(async move { axum::serve(listener, resource_api::router(verifier)).await });
         (api, remote)
     });
-    let load_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(env_or("KEYFLOW_BENCH_CLIENT_THREADS", 1))
-        .enable_all()
-        .build()
-        .expect("building the load generator's runtime");
+    let load_runtime = common::load_runtime(env_or("KEYFLOW_BENCH_CLIENT_THREADS", 1));
     let token = load_runtime.block_on(access_token(&issuer, &appkey, &secret));
     let credentials = [
         Credential {

@@ -383,11 +383,7 @@ fn main() -> ExitCode {
         let mut server = Server::start(dir);
         let pid = server.child.id();
         println!("keyflow serve (pid {pid}) on http://{}", server.addr);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
-            .expect("building the load-generator runtime");
+        let runtime = load_runtime(threads);
         for phase in &phases {
             let (out, cpu) = runtime.block_on(run_phase(server.addr, pid, &auth, phase));
             report(phase, &out, cpu, threads);

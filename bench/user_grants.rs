@@ -740,11 +740,7 @@ fn main() -> ExitCode {
     let pid = server.child.id();
     let addr = server.addr;
     println!("keyflow serve (pid {pid}) on http://{addr}");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("building the load-generator runtime");
+    let runtime = load_runtime(threads);
 
     let cookies = runtime
         .block_on(sign_in_and_consent(addr, &client))

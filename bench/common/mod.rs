@@ -265,6 +265,15 @@ pub fn env_or<T: FromStr>(name: &str, default: T) -> T {
     }
 }
 
+/// The load generator's runtime, with `threads` workers.
+pub fn load_runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("building the load generator's runtime")
+}
+
 /// `cargo bench` passes `--bench`; `cargo test --all-targets` does not.
 pub fn smoke() -> bool {
     !std::env::args().any(|a| a == "--bench")
