@@ -15,6 +15,7 @@ use argon2::{Argon2, Params, Version};
 use zeroize::Zeroizing;
 
 use crate::domain::scope::ScopeSet;
+use crate::domain::user_record::Membership;
 
 /// A user's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +69,22 @@ pub fn grantable(requested: &ScopeSet, role: Role) -> ScopeSet {
         .filter(|s| role.administers() || !ADMIN_SCOPES.contains(s))
         .map(str::to_owned)
         .collect()
+}
+
+/// The role a grant made to `client_id` acts with in `workspace_id`, given
+/// the person's memberships; `None` if it has
+/// none. keyflow's own CLI acts as the person in every workspace
+/// (docs/cli.md), so its grant carries their highest role anywhere, the
+/// workspace it was made in being only the default; any other client's
+/// grant, their role in that workspace.
+pub fn grant_role(memberships: &[Membership], workspace_id: &str, client_id: &str) -> Option<Role> {
+    let everywhere = client_id == crate::domain::client::CLI_CLIENT_ID;
+    memberships
+        .iter()
+        .filter(|m| everywhere || m.workspace_id == workspace_id)
+        .map(|m| m.role)
+        // Owner < Admin < Member: the least is the highest role.
+        .min()
 }
 
 /// Emails are compared case-insensitively: stored and looked up trimmed and
@@ -145,6 +162,24 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_acts_with_the_role_in_its_workspace_and_the_cli_with_the_highest() {
+        let member = |workspace: &str, role| Membership {
+            workspace_id: workspace.into(),
+            workspace_name: workspace.into(),
+            role,
+        };
+        let all = [member("ws_a", Role::Member), member("ws_b", Role::Admin)];
+        assert_eq!(grant_role(&all, "ws_a", "make"), Some(Role::Member));
+        assert_eq!(grant_role(&all, "ws_b", "make"), Some(Role::Admin));
+        assert_eq!(grant_role(&all, "ws_c", "make"), None);
+        let cli = crate::domain::client::CLI_CLIENT_ID;
+        assert_eq!(grant_role(&all, "ws_a", cli), Some(Role::Admin));
+        // The CLI's workspace is only its default: it keeps acting elsewhere.
+        assert_eq!(grant_role(&all, "ws_c", cli), Some(Role::Admin));
+        assert_eq!(grant_role(&[], "ws_a", cli), None);
+    }
 
     #[test]
     fn hashes_with_argon2id_and_verifies() {

@@ -8,11 +8,10 @@ use serde_json::json;
 use crate::app::App;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent, Origin};
 use crate::domain::authorize_request::{AuthorizationRequest, CODE_TTL};
-use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::consent;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::PlainSecret;
-use crate::domain::user::grantable;
+use crate::domain::user::{Role, grant_role, grantable};
 use crate::service::clients::AuthError;
 use crate::service::sessions::SignedIn;
 use crate::service::{During, StoreFailure};
@@ -85,13 +84,13 @@ impl<'a> Authorizations<'a> {
             .memberships(user_id)
             .await
             .during("read the user's workspaces")?;
-        if client_id == CLI_CLIENT_ID
-            && let Some(highest) = all.iter().map(|m| m.role).min()
-        {
-            // Owner < Admin < Member: the least is the highest role.
-            for m in &mut all {
-                m.role = highest;
-            }
+        let roles: Vec<Option<Role>> = all
+            .iter()
+            .map(|m| grant_role(&all, &m.workspace_id, client_id))
+            .collect();
+        for (m, role) in all.iter_mut().zip(roles) {
+            // Each membership names its own workspace, so there is a role.
+            m.role = role.unwrap_or(m.role);
         }
         Ok(all)
     }

@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use super::Tokens;
 use crate::domain::audit::{Actor, AuditEntry, AuditEvent};
-use crate::domain::client::CLI_CLIENT_ID;
 use crate::domain::grants::authorization_code::{CodeRejection, scope_for};
 use crate::domain::scope::ScopeSet;
-use crate::domain::user::Role;
+use crate::domain::user::{Role, grant_role};
 use crate::service::clients::AuthenticatedClient;
 use crate::service::{During, StoreFailure};
 use crate::storage::ClientKind;
@@ -100,12 +99,7 @@ impl Tokens<'_> {
             .memberships(user_id)
             .await
             .during("read the user's memberships")?;
-        let mut roles = memberships
-            .into_iter()
-            .filter(|m| client_id == CLI_CLIENT_ID || m.workspace_id == workspace_id)
-            .map(|m| m.role);
-        // Owner < Admin < Member: the least is the highest role.
-        Ok(roles.by_ref().min())
+        Ok(grant_role(&memberships, workspace_id, client_id))
     }
 
     /// The user, unless they were deleted or disabled since the grant.
