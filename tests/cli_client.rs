@@ -5,9 +5,11 @@
 mod common;
 
 use common::browser::{Browser, PASSWORD, authorize_url, client, user};
-use common::cli_session::{CLI, cli_tokens};
+use common::cli_session::{CLI, cli_tokens, refresh};
 use common::*;
+use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
+use keyflow::service::accounts;
 use keyflow::testing::{TestDb, TestServer};
 
 const ANN: &str = "ann@example.com";
@@ -166,4 +168,47 @@ async fn a_cli_session_is_capped_by_the_persons_highest_role() {
     let why = refused.json["error_description"].as_str().unwrap();
     assert!(why.contains("an owner or admin"), "{why}");
     assert_eq!(get(&node, at, "/v1/workspaces").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_cli_refresh_carries_the_persons_highest_role_now() {
+    for db in TestDb::all().await {
+        let node = TestServer::start(&db.url, MASTER, &[]).await;
+        let [acme, beta, gamma, _] = workspaces(&node).await;
+        let tokens = cli_tokens(&node, ANN, Some(&gamma)).await;
+        let first = tokens["refresh_token"].as_str().unwrap();
+        // Bob takes over Acme; Ann is then a member everywhere.
+        let bob = user(&node, "bob@example.com", &[(&acme, Role::Owner)]).await;
+        assert!(!bob.is_empty());
+        let ann = node
+            .app
+            .store
+            .user_by_email(ANN)
+            .await
+            .unwrap()
+            .expect("ann")
+            .id;
+        for ws in [&acme, &beta] {
+            accounts::set_membership(
+                node.app.store.as_ref(),
+                &ann,
+                ws,
+                Role::Member,
+                node.app.clock.now(),
+                &AuditContext::system(),
+            )
+            .await
+            .expect("demote");
+        }
+        // RFC 6749 §6: the refreshed scope is what her role grants now.
+        let again = refresh(&node, first).await;
+        assert_eq!(again.status, 200, "{:?}: {}", db.backend, again.json);
+        let scope = again.json["scope"].as_str().unwrap();
+        assert!(scope.contains("openid"), "{scope}");
+        assert!(
+            !scope.contains("workspace:admin") && !scope.contains("keys:write"),
+            "{:?}: {scope}",
+            db.backend
+        );
+    }
 }

@@ -120,22 +120,36 @@ impl<'a> Members<'a> {
         person: &UserRecord,
         workspace_id: &str,
     ) -> Result<WorkspaceAccess, MemberError> {
-        let store = &self.app.store;
-        let workspace = store
-            .get_workspace(workspace_id)
-            .await
-            .during("read the workspace")?
-            .ok_or(MemberError::NoSuchWorkspace)?;
-        let role = store
+        let memberships = self
+            .app
+            .store
             .memberships(&person.id)
             .await
-            .during("read memberships")?
-            .into_iter()
+            .during("read memberships")?;
+        self.access_with(person, &memberships, workspace_id).await
+    }
+
+    /// [`Self::access`] once `person`'s memberships are read.
+    async fn access_with(
+        &self,
+        person: &UserRecord,
+        memberships: &[Membership],
+        workspace_id: &str,
+    ) -> Result<WorkspaceAccess, MemberError> {
+        let role = memberships
+            .iter()
             .find(|m| m.workspace_id == workspace_id)
             .map(|m| m.role);
         if role.is_none() && !person.platform_admin {
             return Err(MemberError::NoSuchWorkspace);
         }
+        let workspace = self
+            .app
+            .store
+            .get_workspace(workspace_id)
+            .await
+            .during("read the workspace")?
+            .ok_or(MemberError::NoSuchWorkspace)?;
         Ok(WorkspaceAccess { workspace, role })
     }
 
@@ -157,9 +171,17 @@ impl<'a> Members<'a> {
         user_id: &str,
         workspace_id: &str,
     ) -> Result<WorkspaceAccess, MemberError> {
-        match self.active_user(user_id).await? {
-            Some(person) => self.access(&person, workspace_id).await,
-            None => Err(MemberError::NoSuchWorkspace),
+        let found = self
+            .app
+            .store
+            .user_with_memberships(user_id)
+            .await
+            .during("read the user and their memberships")?;
+        match found {
+            Some((person, memberships)) if person.disabled_at.is_none() => {
+                self.access_with(&person, &memberships, workspace_id).await
+            }
+            _ => Err(MemberError::NoSuchWorkspace),
         }
     }
 

@@ -71,6 +71,14 @@ pub trait UserStore: Send + Sync {
     /// The user's workspaces, by workspace name.
     async fn memberships(&self, user_id: &str) -> Result<Vec<Membership>>;
 
+    /// [`Self::user_by_id`] and [`Self::memberships`] in one statement:
+    /// what each refresh, code exchange, device poll and call with a
+    /// person's token checks. `None` when there is no such user.
+    async fn user_with_memberships(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<(UserRecord, Vec<Membership>)>>;
+
     /// Disables the user: no sign-in from now on; their sessions are
     /// deleted and every grant they made is ended, in one transaction.
     /// False when there is no such user or the user is already disabled.

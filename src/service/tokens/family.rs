@@ -73,47 +73,38 @@ impl Tokens<'_> {
     where
         E: From<CodeRejection> + From<StoreFailure>,
     {
-        let user = self
-            .active_user(user_id)
-            .await?
-            .ok_or(CodeRejection::UserGone)?;
-        let role = self.role_in(user_id, workspace_id, client_id).await?;
+        let (user, role) = self
+            .person_and_role(user_id, workspace_id, client_id)
+            .await?;
+        let user = user.ok_or(CodeRejection::UserGone)?;
         Ok((user, scope_for(consented, role)?))
     }
 
-    /// The role a grant to `client_id` acts with: the user's role in the
-    /// workspace, if they still belong to it. keyflow's own CLI acts as the
-    /// person wherever they are a member, their role in each workspace
+    /// The person behind a grant unless they were deleted or disabled
+    /// since, and the role a grant to `client_id` acts with: their role in
+    /// the workspace, if they still belong to it. keyflow's own CLI acts as
+    /// the person wherever they are a member, their role in each workspace
     /// checked at each call (`http::api::access`): its grant lasts while
     /// they are a member anywhere, and is trimmed by their highest role.
-    /// It never exceeds what they consented to at sign-in.
-    pub(super) async fn role_in(
+    /// It never exceeds what they consented to at sign-in. One read of the
+    /// store, on every refresh, code exchange and device poll.
+    pub(super) async fn person_and_role(
         &self,
         user_id: &str,
         workspace_id: &str,
         client_id: &str,
-    ) -> Result<Option<Role>, StoreFailure> {
-        let memberships = self
+    ) -> Result<(Option<UserRecord>, Option<Role>), StoreFailure> {
+        let Some((user, memberships)) = self
             .app
             .store
-            .memberships(user_id)
+            .user_with_memberships(user_id)
             .await
-            .during("read the user's memberships")?;
-        Ok(grant_role(&memberships, workspace_id, client_id))
-    }
-
-    /// The user, unless they were deleted or disabled since the grant.
-    pub(super) async fn active_user(
-        &self,
-        user_id: &str,
-    ) -> Result<Option<UserRecord>, StoreFailure> {
-        Ok(self
-            .app
-            .store
-            .user_by_id(user_id)
-            .await
-            .during("read the grant's user")?
-            .filter(|u| u.disabled_at.is_none()))
+            .during("read the grant's user and memberships")?
+        else {
+            return Ok((None, None));
+        };
+        let role = grant_role(&memberships, workspace_id, client_id);
+        Ok((Some(user).filter(|u| u.disabled_at.is_none()), role))
     }
 
     /// Revokes every token of a grant whose code or refresh token was

@@ -53,14 +53,11 @@ impl Tokens<'_> {
         }
         let granted = &token.scope;
         let requested = requested_scope(granted, request.scope)?;
-        let role = self
-            .role_in(&token.user_id, &token.workspace_id, &oauth.client_id)
-            .await?
-            .ok_or(RefreshRejection::NotAMember)?;
-        let user = self
-            .active_user(&token.user_id)
-            .await?
-            .ok_or(RefreshRejection::UserGone)?;
+        let (user, role) = self
+            .person_and_role(&token.user_id, &token.workspace_id, &oauth.client_id)
+            .await?;
+        let role = role.ok_or(RefreshRejection::NotAMember)?;
+        let user = user.ok_or(RefreshRejection::UserGone)?;
         let scope = refreshed_scope(&requested, role, &oauth.scopes)?;
         let grant = UserGrant {
             oauth: &oauth,

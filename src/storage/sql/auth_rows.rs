@@ -52,6 +52,16 @@ pub(in crate::storage) struct MembershipRow {
     role: String,
 }
 
+/// A user beside one of their memberships, if any (a `LEFT JOIN`).
+#[derive(sqlx::FromRow)]
+pub(in crate::storage) struct UserMembershipRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    workspace_id: Option<String>,
+    workspace_name: Option<String>,
+    role: Option<String>,
+}
+
 #[derive(sqlx::FromRow)]
 pub(in crate::storage) struct OAuthClientRow {
     client_id: String,
@@ -174,6 +184,26 @@ pub(in crate::storage) fn membership(row: MembershipRow) -> Result<Membership> {
         workspace_id: row.workspace_id,
         workspace_name: row.workspace_name,
     })
+}
+
+pub(in crate::storage) fn user_with_memberships(
+    rows: Vec<UserMembershipRow>,
+) -> Result<Option<(UserRecord, Vec<Membership>)>> {
+    let mut found = None;
+    let mut memberships = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let (Some(workspace_id), Some(workspace_name), Some(role)) =
+            (row.workspace_id, row.workspace_name, row.role)
+        {
+            memberships.push(membership(MembershipRow {
+                workspace_id,
+                workspace_name,
+                role,
+            })?);
+        }
+        found.get_or_insert(row.user);
+    }
+    Ok(found.map(|row| (user(row), memberships)))
 }
 
 pub(in crate::storage) fn oauth_client(row: OAuthClientRow) -> Result<OAuthClientRecord> {

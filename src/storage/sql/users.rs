@@ -141,6 +141,23 @@ macro_rules! impl_users {
                     rows.into_iter().map(sql::membership).collect()
                 }
 
+                async fn user_with_memberships(
+                    &self,
+                    user_id: &str,
+                ) -> Result<Option<(UserRecord, Vec<Membership>)>> {
+                    // One row per membership, or one with no workspace: a
+                    // membership's workspace always exists (foreign key).
+                    let rows: Vec<sql::UserMembershipRow> = sqlx::query_as(
+                        "SELECT u.id, u.email, u.name, u.password_hash, u.created_at, u.disabled_at, \
+                         u.platform_admin, m.workspace_id, w.name AS workspace_name, m.role \
+                         FROM users u LEFT JOIN memberships m ON m.user_id = u.id \
+                         LEFT JOIN workspaces w ON w.id = m.workspace_id WHERE u.id = $1 \
+                         ORDER BY w.name, m.workspace_id",
+                    )
+                    .bind(user_id).fetch_all(&self.pool).await?;
+                    sql::user_with_memberships(rows)
+                }
+
                 async fn disable_user(&self, user_id: &str, now: UnixTime, audit: &AuditEntry) -> Result<bool> {
                     let mut tx = self.begin_write().await?;
                     let n = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")

@@ -64,8 +64,24 @@ async fn users_and_memberships_are_written_atomically() {
             workspace_name: "Alpha".into(),
             role: Role::Admin,
         };
-        assert_eq!(store.memberships("u1").await.unwrap(), vec![alpha, owner]);
+        assert_eq!(
+            store.memberships("u1").await.unwrap(),
+            vec![alpha.clone(), owner.clone()]
+        );
         assert_eq!(last_event(&store).await, AuditEvent::MembershipChanged);
+
+        // The user and their memberships in one read, in the same order;
+        // a user of no workspace still comes back.
+        let (ann, theirs) = store.user_with_memberships("u1").await.unwrap().unwrap();
+        assert_eq!(ann, user("u1", "ann@example.com"));
+        assert_eq!(theirs, vec![alpha, owner]);
+        let bo = user("u4", "bo@example.com");
+        store.create_user(&bo, &[], &created).await.unwrap();
+        assert_eq!(
+            store.user_with_memberships("u4").await.unwrap(),
+            Some((bo, vec![]))
+        );
+        assert_eq!(store.user_with_memberships("nope").await.unwrap(), None);
     }
 }
 
