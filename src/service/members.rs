@@ -143,14 +143,17 @@ impl<'a> Members<'a> {
         if role.is_none() && !person.platform_admin {
             return Err(MemberError::NoSuchWorkspace);
         }
-        let workspace = self
-            .app
+        let workspace = self.workspace(workspace_id).await?;
+        Ok(WorkspaceAccess { workspace, role })
+    }
+
+    async fn workspace(&self, workspace_id: &str) -> Result<Workspace, MemberError> {
+        self.app
             .store
             .get_workspace(workspace_id)
             .await
             .during("read the workspace")?
-            .ok_or(MemberError::NoSuchWorkspace)?;
-        Ok(WorkspaceAccess { workspace, role })
+            .ok_or(MemberError::NoSuchWorkspace)
     }
 
     /// The person a token names, while they exist and are not disabled.
@@ -192,13 +195,7 @@ impl<'a> Members<'a> {
         &self,
         workspace_id: &str,
     ) -> Result<WorkspaceAccess, MemberError> {
-        let workspace = self
-            .app
-            .store
-            .get_workspace(workspace_id)
-            .await
-            .during("read the workspace")?
-            .ok_or(MemberError::NoSuchWorkspace)?;
+        let workspace = self.workspace(workspace_id).await?;
         Ok(WorkspaceAccess {
             workspace,
             role: Some(Role::Owner),
