@@ -120,12 +120,8 @@ impl<'a> Members<'a> {
         person: &UserRecord,
         workspace_id: &str,
     ) -> Result<WorkspaceAccess, MemberError> {
-        let memberships = self
-            .app
-            .store
-            .memberships(&person.id)
-            .await
-            .during("read memberships")?;
+        let memberships = self.app.store.memberships(&person.id).await;
+        let memberships = memberships.during("read memberships")?;
         self.access_with(person, &memberships, workspace_id).await
     }
 
@@ -195,9 +191,8 @@ impl<'a> Members<'a> {
         &self,
         workspace_id: &str,
     ) -> Result<WorkspaceAccess, MemberError> {
-        let workspace = self.workspace(workspace_id).await?;
         Ok(WorkspaceAccess {
-            workspace,
+            workspace: self.workspace(workspace_id).await?,
             role: Some(Role::Owner),
         })
     }
