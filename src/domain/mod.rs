@@ -14,6 +14,7 @@ pub mod grants;
 pub mod id_token;
 pub mod invitation;
 pub mod issuance;
+pub mod json;
 pub mod one_time_link;
 pub mod permission;
 pub mod pkce;

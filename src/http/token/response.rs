@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::domain::json::JsonObject;
 use crate::domain::secret::Redacted;
 use crate::http::response::{Caching, json};
 use crate::service::tokens::IssuedTokens;
@@ -55,9 +56,8 @@ impl std::fmt::Debug for TokenResponse {
 
 impl TokenResponse {
     /// RFC 6749 §5.1: the parameters as one JSON object, absent ones left
-    /// out. Written directly into a buffer of the right size: this is every
-    /// token's answer, and the access token alone is some 500 bytes that a
-    /// serializer would check for escapes byte by byte.
+    /// out, in a buffer of the right size: this is every token's answer,
+    /// and the access token alone is some 500 bytes.
     fn body(&self) -> Vec<u8> {
         let strings = [
             Some(("access_token", self.access_token.as_str())),
@@ -73,34 +73,12 @@ impl TokenResponse {
             .map(|(name, value)| name.len() + value.len() + 6)
             .sum::<usize>()
             + 40;
-        let mut out = Vec::with_capacity(size);
-        out.push(b'{');
+        let mut out = JsonObject::with_capacity(size);
         for (name, value) in strings.into_iter().flatten() {
-            push_string(&mut out, name);
-            out.push(b':');
-            push_string(&mut out, value);
-            out.push(b',');
+            out.string(name, value);
         }
-        out.extend_from_slice(b"\"expires_in\":");
-        out.extend_from_slice(itoa::Buffer::new().format(self.expires_in).as_bytes());
-        out.push(b'}');
-        out
-    }
-}
-
-/// A JSON string. Tokens and scopes need no escape (base64url, dots, and
-/// RFC 6749 §3.3's NQCHAR); anything else is escaped by serde_json.
-fn push_string(out: &mut Vec<u8>, s: &str) {
-    // Without a short cut, so that the check runs over whole vectors.
-    let plain = s.bytes().fold(true, |plain, b| {
-        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
-    });
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        serde_json::to_writer(&mut *out, s).expect("writing a string into a Vec");
+        out.number("expires_in", self.expires_in);
+        out.finish()
     }
 }
 
