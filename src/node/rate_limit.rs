@@ -182,19 +182,19 @@ impl Backend for MemoryBackend {
         if tats.len() > 1_000_000 {
             tats.retain(|_, tat| *tat > now);
         }
-        let tat = tats.get(bucket).copied().unwrap_or(now).max(now);
-        if tat - now > tolerance {
-            return Ok(Err(tat));
-        }
-        // The token endpoint passes here per request: reuse the bucket's
-        // key instead of allocating a new one.
-        match tats.get_mut(bucket) {
-            Some(slot) => *slot = tat + emission,
-            None => {
-                tats.insert(bucket.to_owned(), tat + emission);
+        // The token endpoint passes here per request: one lookup, and the
+        // bucket's key is allocated only the first time.
+        if let Some(slot) = tats.get_mut(bucket) {
+            let tat = (*slot).max(now);
+            if tat - now > tolerance {
+                return Ok(Err(tat));
             }
+            *slot = tat + emission;
+            return Ok(Ok(*slot));
         }
-        Ok(Ok(tat + emission))
+        // A new bucket is full: its first request always passes.
+        tats.insert(bucket.to_owned(), now + emission);
+        Ok(Ok(now + emission))
     }
 
     async fn peek(&self, bucket: &str) -> Result<Option<i64>, String> {
@@ -254,7 +254,7 @@ impl RateLimiter {
     ) -> Result<Decision, String> {
         let limit = limit.clamp(1, WINDOW_US as u32);
         let emission = WINDOW_US / i64::from(limit);
-        let key = format!("{bucket}:{}", category.as_str());
+        let key = bucket_key(bucket, category);
         let tat = self.backend.peek(&key).await?.unwrap_or(now_us).max(now_us);
         let remaining = ((WINDOW_US - (tat - now_us)) / emission).clamp(0, i64::from(limit)) as u32;
         Ok(Decision {
@@ -278,7 +278,7 @@ impl RateLimiter {
         let limit = limit.clamp(1, WINDOW_US as u32);
         let emission = WINDOW_US / i64::from(limit);
         let tolerance = WINDOW_US - emission;
-        let key = format!("{bucket}:{}", category.as_str());
+        let key = bucket_key(bucket, category);
         let secs = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
         let decision = match self
             .backend
@@ -303,6 +303,17 @@ impl RateLimiter {
         };
         Ok(decision)
     }
+}
+
+/// A bucket's key in the backend: `bucket:category`, built without
+/// `format!` (every token request builds one).
+fn bucket_key(bucket: &str, category: Category) -> String {
+    let category = category.as_str();
+    let mut key = String::with_capacity(bucket.len() + 1 + category.len());
+    key.push_str(bucket);
+    key.push(':');
+    key.push_str(category);
+    key
 }
 
 #[cfg(test)]
