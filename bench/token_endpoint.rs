@@ -276,11 +276,13 @@ async fn in_process(rounds: u32, per_round: u32) -> Result<[f64; 2], String> {
     use keyflow::testing::{TestDb, TestServer};
     use tower::ServiceExt;
 
-    // As `keyflow serve` logs by default: spans at info are enabled, and
-    // no colour codes when the log is not a terminal.
+    // As `keyflow serve` logs by default: spans at info are enabled, their
+    // fields written by keyflow's formatter, and no colour codes when the
+    // log is not a terminal.
     let _ = tracing_subscriber::fmt()
         .with_ansi(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .fmt_fields(keyflow::logging::LogFields)
         .with_writer(std::io::sink)
         .try_init();
     let db = TestDb::sqlite();

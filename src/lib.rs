@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod domain;
 pub mod files;
 pub mod http;
+pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod node;

@@ -12,7 +12,6 @@ mod table;
 mod user;
 mod workspace;
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -20,14 +19,14 @@ use anyhow::{Context, bail};
 use crate::clock::{Clock, SystemClock};
 pub use commands::{Cli, Command};
 
-use crate::config::{LogFormat, Settings};
+use crate::config::Settings;
 use crate::crypto::key_check::{self, Generate};
 use crate::crypto::master_key::{MasterKey, MasterKeySource};
 use crate::storage::{self, OpenMode, Store};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let serving = matches!(cli.command, None | Some(Command::Serve(_)));
-    init_logging(cli.global.log_format, cli.global.log.as_deref(), serving);
+    crate::logging::init(cli.global.log_format, cli.global.log.as_deref(), serving);
     let settings = cli.settings()?;
     let Some(command) = cli.command else {
         return serve::run(settings).await;
@@ -84,26 +83,6 @@ fn remote_url(args: &commands::RemoteArgs) -> anyhow::Result<&str> {
     args.url
         .as_deref()
         .context("--url is required: the keyflow to act on, such as https://auth.example.com")
-}
-
-/// Logs go to stderr, so `--json` output on stdout stays one clean object.
-fn init_logging(format: LogFormat, filter: Option<&str>, serving: bool) {
-    let filter = filter.unwrap_or(if serving { "info" } else { "warn" });
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // No colour codes in files, pipes and journald.
-    let builder = tracing_subscriber::fmt()
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
-    };
 }
 
 /// What a management command works on: the database and its master key,

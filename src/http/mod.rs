@@ -16,7 +16,7 @@ pub mod health;
 pub mod introspect;
 pub mod jwks;
 pub mod logout;
-mod middleware;
+pub(crate) mod middleware;
 pub mod origin;
 pub mod response;
 pub mod revoke;
