@@ -1,5 +1,6 @@
-//! The log: text (tracing's own format) or JSON on stderr, with one
-//! change that costs nothing to read: how fields are written.
+//! The log: text (tracing's own format) or JSON on stderr. One thing
+//! differs from tracing's defaults, and it does not show in the output:
+//! how fields are written.
 //!
 //! Every request opens a span at `info` whose fields (request id, method,
 //! path) the subscriber formats when the span opens, whether or not a line
