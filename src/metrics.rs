@@ -1,6 +1,13 @@
 //! Prometheus metrics. Labels are bounded: endpoints are route templates,
 //! grant types and outcomes come from fixed vocabularies, and nothing is
 //! labelled per client.
+//!
+//! A family finds a series by hashing its labels under a lock. The series a
+//! request or a token counts in are found once and kept ([`Endpoint`],
+//! [`Handles`]): counting is then one atomic add. A series is still created
+//! on first use, so the exposition lists only what has happened.
+
+use std::sync::OnceLock;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -43,6 +50,8 @@ pub struct Metrics {
     tokens: Family<TokenLabels, Counter>,
     connections_open: Gauge,
     connections_closed: Family<ClosedLabels, Counter>,
+    /// Each grant type's `issued` and its common errors.
+    token_handles: Handles<TokenLabels, Counter, 12>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -96,25 +105,44 @@ impl Metrics {
             tokens,
             connections_open,
             connections_closed,
+            token_handles: Handles::default(),
         }
     }
 
-    pub fn observe_request(&self, labels: RequestLabels, seconds: f64) {
-        self.latency
-            .get_or_create(&EndpointLabels {
-                endpoint: labels.endpoint,
+    /// One answered request of `endpoint`.
+    pub fn observe_request(
+        &self,
+        endpoint: &Endpoint,
+        method: &'static str,
+        status: u16,
+        seconds: f64,
+    ) {
+        endpoint
+            .latency
+            .get_or_init(|| {
+                self.latency.get_or_create_owned(&EndpointLabels {
+                    endpoint: endpoint.name,
+                })
             })
             .observe(seconds);
-        self.requests.get_or_create(&labels).inc();
+        let labels = RequestLabels {
+            endpoint: endpoint.name,
+            method,
+            status,
+        };
+        endpoint.requests.with(labels, &self.requests, |counter| {
+            counter.inc();
+        });
     }
 
     pub fn token_outcome(&self, grant_type: &'static str, outcome: &'static str) {
-        self.tokens
-            .get_or_create(&TokenLabels {
-                grant_type,
-                outcome,
-            })
-            .inc();
+        let labels = TokenLabels {
+            grant_type,
+            outcome,
+        };
+        self.token_handles.with(labels, &self.tokens, |counter| {
+            counter.inc();
+        });
     }
 
     pub fn connection_opened(&self) {
@@ -143,5 +171,150 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// One route template's series, kept by whoever serves the route (the
+/// `track` middleware builds one per template).
+#[derive(Debug)]
+pub struct Endpoint {
+    name: &'static str,
+    latency: OnceLock<Histogram>,
+    /// Its methods and statuses that occur: a handful per route.
+    requests: Handles<RequestLabels, Counter, 4>,
+}
+
+impl Endpoint {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            latency: OnceLock::new(),
+            requests: Handles::default(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Handles on up to `N` series of one family, found by comparing labels in
+/// place of hashing them. Each slot keeps the first label set that claims
+/// it; a label set that finds every slot taken by others goes to the family
+/// itself. Each handle is the family's own series (a clone shares it), so a
+/// label set that two threads race into two slots still counts once.
+struct Handles<L, M, const N: usize> {
+    slots: [OnceLock<(L, M)>; N],
+}
+
+impl<L, M, const N: usize> Default for Handles<L, M, N> {
+    fn default() -> Self {
+        Self {
+            slots: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+}
+
+impl<L, M, const N: usize> std::fmt::Debug for Handles<L, M, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let used = self.slots.iter().filter(|s| s.get().is_some()).count();
+        write!(f, "Handles({used} of {N})")
+    }
+}
+
+impl<L, M, const N: usize> Handles<L, M, N>
+where
+    L: Clone + std::hash::Hash + Eq,
+    M: Clone + Default,
+{
+    fn with(&self, labels: L, family: &Family<L, M>, f: impl FnOnce(&M)) {
+        for slot in &self.slots {
+            let (claimed, metric) =
+                slot.get_or_init(|| (labels.clone(), family.get_or_create_owned(&labels)));
+            if *claimed == labels {
+                return f(metric);
+            }
+        }
+        f(&family.get_or_create(&labels))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exposition_line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(prefix))
+    }
+
+    #[test]
+    fn handles_count_in_the_family_series_and_overflow_to_the_family() {
+        let metrics = Metrics::new();
+        // More label sets than the cache has slots: the later ones count
+        // through the family, and every one counts exactly what happened.
+        let outcomes = [
+            "issued",
+            "invalid_request",
+            "invalid_client",
+            "invalid_grant",
+            "unauthorized_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+            "invalid_target",
+            "server_error",
+            "temporarily_unavailable",
+            "access_denied",
+            "slow_down",
+            "authorization_pending",
+            "expired_token",
+        ];
+        assert!(outcomes.len() > 12);
+        for (i, outcome) in outcomes.iter().enumerate() {
+            for _ in 0..=i {
+                metrics.token_outcome("client_credentials", outcome);
+            }
+        }
+        let text = metrics.render();
+        for (i, outcome) in outcomes.iter().enumerate() {
+            let prefix = format!(
+                "keyflow_token_requests_total{{grant_type=\"client_credentials\",outcome=\"{outcome}\"}} "
+            );
+            let line = exposition_line(&text, &prefix)
+                .unwrap_or_else(|| panic!("no series for {outcome} in\n{text}"));
+            assert_eq!(line[prefix.len()..].trim(), (i + 1).to_string(), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_endpoint_series_appears_on_first_use_and_is_shared_between_handles() {
+        let metrics = Metrics::new();
+        let token = Endpoint::new("/token");
+        let also_token = Endpoint::new("/token");
+        assert!(!metrics.render().contains("endpoint=\"/token\""));
+        metrics.observe_request(&token, "POST", 200, 0.001);
+        metrics.observe_request(&also_token, "POST", 200, 0.001);
+        metrics.observe_request(&token, "POST", 401, 0.001);
+        for status in [400, 404, 405, 429, 500] {
+            metrics.observe_request(&token, "GET", status, 0.001);
+        }
+        let text = metrics.render();
+        let ok = "keyflow_http_requests_total{endpoint=\"/token\",method=\"POST\",status=\"200\"} ";
+        assert_eq!(
+            exposition_line(&text, ok).map(|l| l[ok.len()..].trim()),
+            Some("2"),
+            "{text}"
+        );
+        for status in [400, 404, 405, 429, 500] {
+            let line = format!(
+                "keyflow_http_requests_total{{endpoint=\"/token\",method=\"GET\",status=\"{status}\"}} 1"
+            );
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+        }
+        let count = "keyflow_http_request_duration_seconds_count{endpoint=\"/token\"} ";
+        assert_eq!(
+            exposition_line(&text, count).map(|l| l[count.len()..].trim()),
+            Some("8"),
+            "{text}"
+        );
     }
 }

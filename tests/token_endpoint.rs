@@ -518,12 +518,29 @@ async fn health_readiness_and_metrics() {
         "grant_type=client_credentials",
     )
     .await;
-    for (path, status) in [("/healthz", 200), ("/readyz", 200)] {
+    for (path, status) in [
+        ("/healthz", 200),
+        ("/readyz", 200),
+        ("/oauth/token", 405),
+        ("/no/such/endpoint", 404),
+    ] {
         let res = http().get(node.url(path)).send().await.unwrap();
         assert_eq!(res.status(), status);
         assert!(res.headers().contains_key("x-request-id"));
     }
     let text = metrics(&node).await;
+    // Every answer counts under its route template; a path no route
+    // matches counts as "unmatched", never under its own path.
+    for line in [
+        r#"keyflow_http_requests_total{endpoint="/oauth/token",method="POST",status="401"} 1"#,
+        r#"keyflow_http_requests_total{endpoint="/oauth/token",method="GET",status="405"} 1"#,
+        r#"keyflow_http_requests_total{endpoint="/healthz",method="GET",status="200"} 1"#,
+        r#"keyflow_http_requests_total{endpoint="unmatched",method="GET",status="404"} 1"#,
+        r#"keyflow_http_request_duration_seconds_count{endpoint="/oauth/token"} 3"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+    assert!(!text.contains("/no/such/endpoint"), "{text}");
     assert!(
         text.contains(
             r#"keyflow_token_requests_total{grant_type="client_credentials",outcome="issued"} 1"#

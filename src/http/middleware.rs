@@ -1,7 +1,9 @@
 //! Request-wide middleware: the request span, metrics, and the HTTPS rule.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -13,7 +15,7 @@ use super::OPERATIONAL_PATHS;
 use super::error::OAuthError;
 use crate::app::App;
 use crate::http::untrusted::Untrusted;
-use crate::metrics::RequestLabels;
+use crate::metrics::Endpoint;
 
 /// Every log line of a request carries its id (`x-request-id`, generated
 /// when the client sent none).
@@ -42,42 +44,124 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-/// What [`track`] needs: the app for its metrics, and every route template
-/// of the router, the bounded set of `endpoint` labels.
+/// The metrics layer: each request's route template, method, status and
+/// latency. A tower layer of its own rather than `from_fn`, which clones
+/// the inner service and boxes it and its future on every request.
 #[derive(Clone)]
-pub struct Tracker {
-    app: Arc<App>,
-    endpoints: Arc<[&'static str]>,
+pub struct Track {
+    tracker: Arc<Tracker>,
 }
 
-impl Tracker {
-    pub fn new(app: Arc<App>, endpoints: Vec<&'static str>) -> Self {
+struct Tracker {
+    app: Arc<App>,
+    /// Every route template of the router, the bounded set of `endpoint`
+    /// labels, sorted by template.
+    endpoints: Box<[Endpoint]>,
+    unmatched: Endpoint,
+}
+
+impl Track {
+    pub fn new(app: Arc<App>, mut templates: Vec<&'static str>) -> Self {
+        templates.sort_unstable();
+        templates.dedup();
+        let endpoints = templates.into_iter().map(Endpoint::new).collect();
         Self {
-            app,
-            endpoints: endpoints.into(),
+            tracker: Arc::new(Tracker {
+                app,
+                endpoints,
+                unmatched: Endpoint::new("unmatched"),
+            }),
         }
     }
 }
 
-pub async fn track(State(tracker): State<Tracker>, req: Request, next: Next) -> Response {
-    // Only a request no route matched lacks a template of the table.
-    let endpoint = req
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|p| tracker.endpoints.iter().copied().find(|r| *r == p.as_str()))
-        .unwrap_or("unmatched");
-    let method = method_label(req.method());
-    let started = Instant::now();
-    let res = next.run(req).await;
-    tracker.app.metrics.observe_request(
-        RequestLabels {
+impl Tracker {
+    /// The index of the request's route template; `None` for a request
+    /// no route matched, the only one without a template of the table.
+    fn endpoint(&self, req: &Request) -> Option<usize> {
+        let template = req.extensions().get::<MatchedPath>()?.as_str();
+        self.endpoints
+            .binary_search_by(|e| e.name().cmp(template))
+            .ok()
+    }
+}
+
+impl<S> tower::Layer<S> for Track {
+    type Service = Tracked<S>;
+
+    fn layer(&self, inner: S) -> Tracked<S> {
+        Tracked {
+            inner,
+            tracker: Arc::clone(&self.tracker),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Tracked<S> {
+    inner: S,
+    tracker: Arc<Tracker>,
+}
+
+impl<S> tower::Service<Request> for Tracked<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = TrackedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let endpoint = self.tracker.endpoint(&req);
+        let method = method_label(req.method());
+        TrackedFuture {
+            inner: self.inner.call(req),
+            tracker: Arc::clone(&self.tracker),
             endpoint,
             method,
-            status: res.status().as_u16(),
-        },
-        started.elapsed().as_secs_f64(),
-    );
-    res
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        tracker: Arc<Tracker>,
+        endpoint: Option<usize>,
+        method: &'static str,
+        started: Instant,
+    }
+}
+
+impl<F, E> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.inner.poll(cx));
+        if let Ok(res) = &result {
+            let tracker = &**this.tracker;
+            let endpoint = this
+                .endpoint
+                .map_or(&tracker.unmatched, |i| &tracker.endpoints[i]);
+            tracker.app.metrics.observe_request(
+                endpoint,
+                this.method,
+                res.status().as_u16(),
+                this.started.elapsed().as_secs_f64(),
+            );
+        }
+        Poll::Ready(result)
+    }
 }
 
 fn method_label(m: &axum::http::Method) -> &'static str {

@@ -142,12 +142,8 @@ pub fn router(app: Arc<App>) -> Service {
     }
     // Metrics need the matched route's template, which only exists once
     // the router has matched: this layer stays inside the router.
-    let tracker = middleware::Tracker::new(Arc::clone(&app), endpoints);
     let routes = router
-        .layer(axum::middleware::from_fn_with_state(
-            tracker,
-            middleware::track,
-        ))
+        .layer(middleware::Track::new(Arc::clone(&app), endpoints))
         .with_state(app);
     // The request-wide layers wrap the router once, outermost first, rather
     // than each route through `Router::layer`: there a request clones and
