@@ -8,11 +8,13 @@
 //! field as `name=value` through two styled strings, even when there is no
 //! style; [`LogFields`] writes the same bytes directly, and hands to
 //! [`DefaultFields`] everything else (colour, messages, errors, `r#` and
-//! `log.` fields), so the text is identical.
+//! `log.` fields), so the text is identical. It gathers the plain fields on
+//! the stack and writes them in one piece, so the span's string is
+//! allocated once at its size rather than grown field by field.
 //!
 //! [`DefaultFields`]: tracing_subscriber::fmt::format::DefaultFields
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
 
 use tracing::field::{Field, Visit};
@@ -53,21 +55,75 @@ impl<'writer> FormatFields<'writer> for LogFields {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> fmt::Result {
         let mut visitor = Visitor::new(writer, true);
         fields.record(&mut visitor);
-        visitor.result
+        let Visitor {
+            mut writer,
+            mut staged,
+            result,
+            ..
+        } = visitor;
+        result.and_then(|()| staged.flush(&mut writer))
     }
 }
 
 struct Visitor<'a> {
     writer: Writer<'a>,
+    /// Plain fields not yet written to `writer`.
+    staged: Staged,
     /// Nothing written yet: the next field needs no separating space.
     is_empty: bool,
     result: fmt::Result,
+}
+
+/// The stack buffer in front of the line: a request span's fields (an id,
+/// a method, a path) fit whole.
+const STAGED: usize = 256;
+
+struct Staged {
+    buf: [u8; STAGED],
+    len: usize,
+}
+
+impl Staged {
+    fn flush(&mut self, writer: &mut Writer<'_>) -> fmt::Result {
+        let len = std::mem::take(&mut self.len);
+        if len == 0 {
+            return Ok(());
+        }
+        // Only whole `str`s are staged, so this always holds.
+        let text = std::str::from_utf8(&self.buf[..len]).map_err(|_| fmt::Error)?;
+        writer.write_str(text)
+    }
+}
+
+/// Writes into the stage, and through to the line when it is full.
+struct Stage<'s, 'w> {
+    staged: &'s mut Staged,
+    writer: &'s mut Writer<'w>,
+}
+
+impl fmt::Write for Stage<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let staged = &mut *self.staged;
+        if staged.len + s.len() > STAGED {
+            staged.flush(self.writer)?;
+            if s.len() > STAGED {
+                return self.writer.write_str(s);
+            }
+        }
+        staged.buf[staged.len..staged.len + s.len()].copy_from_slice(s.as_bytes());
+        staged.len += s.len();
+        Ok(())
+    }
 }
 
 impl<'a> Visitor<'a> {
     fn new(writer: Writer<'a>, is_empty: bool) -> Self {
         Self {
             writer,
+            staged: Staged {
+                buf: [0; STAGED],
+                len: 0,
+            },
             is_empty,
             result: Ok(()),
         }
@@ -85,6 +141,10 @@ impl<'a> Visitor<'a> {
     /// Lets [`DefaultVisitor`] write one field, carrying the separator
     /// state over: it writes every field but `log.` ones.
     fn delegate(&mut self, field: &Field, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
+        self.result = self.staged.flush(&mut self.writer);
+        if self.result.is_err() {
+            return;
+        }
         let mut inner = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
         record(&mut inner);
         self.result = inner.finish();
@@ -121,9 +181,12 @@ impl Visit for Visitor<'_> {
             self.delegate(field, |v| v.record_debug(field, value));
             return;
         }
-        let w = &mut self.writer;
         let pad = if self.is_empty { "" } else { " " };
         self.is_empty = false;
+        let w = &mut Stage {
+            staged: &mut self.staged,
+            writer: &mut self.writer,
+        };
         self.result = w
             .write_str(pad)
             .and_then(|()| w.write_str(name))

@@ -17,6 +17,11 @@ impl fmt::Display for Untrusted<'_> {
             end -= 1;
         }
         let (shown, cut) = self.0.split_at(end);
+        // Printable ASCII, what request ids and paths are, has nothing to
+        // escape: one pass over the bytes rather than decoding characters.
+        if cut.is_empty() && shown.bytes().all(|b| (b' '..b'\x7f').contains(&b)) {
+            return f.write_str(shown);
+        }
         // Runs of ordinary text are written whole: a request id or a path
         // is one `write_str`, not one call per character.
         let mut rest = shown;
@@ -45,6 +50,9 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
+        for (raw, shown) in [("a\x7fb", "a\\u{7f}b"), ("\tid", "\\tid"), ("é\n", "é\\n")] {
+            assert_eq!(Untrusted(raw).to_string(), shown);
+        }
         let shown = Untrusted("app\r\n2026-12-01 INFO forged\u{1b}[31m").to_string();
         assert_eq!(shown, "app\\r\\n2026-12-01 INFO forged\\u{1b}[31m");
     }
@@ -56,5 +64,11 @@ mod tests {
         assert!(shown.starts_with(&"é".repeat(128)));
         assert!(shown.ends_with("…[cut 144 bytes]"), "{shown}");
         assert_eq!(Untrusted("short").to_string(), "short");
+        let ascii = "x".repeat(MAX_LOGGED_BYTES + 1);
+        assert!(Untrusted(&ascii).to_string().ends_with("x…[cut 1 bytes]"));
+        assert_eq!(
+            Untrusted(&"y".repeat(MAX_LOGGED_BYTES)).to_string(),
+            "y".repeat(MAX_LOGGED_BYTES)
+        );
     }
 }

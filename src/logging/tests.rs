@@ -64,6 +64,12 @@ fn script() {
     );
     tracing::error!(error = &Inner as &(dyn std::error::Error + 'static));
     tracing::info!(text = "line\nbreak\ttab \u{7}bell", "escapes");
+    // Longer than the stack buffer the fields are gathered in, alone and
+    // after other fields.
+    let long = "long-".repeat(60);
+    tracing::info!(long = %long, "long");
+    tracing::info!(first = 1, long = %long, last = true, "long in the middle");
+    tracing::info!(a = %"a".repeat(200), b = %"b".repeat(100), "filling the buffer");
     let inner = tracing::info_span!("inner", first = 1, later = tracing::field::Empty);
     let _inner = inner.enter();
     inner.record("later", "recorded");
@@ -96,7 +102,7 @@ fn fields_are_written_as_tracing_subscriber_writes_them() {
         let reference = run(ansi, false);
         assert_eq!(run(ansi, true), reference, "ansi: {ansi}");
         // The script did log what it meant to.
-        assert_eq!(reference.lines().count(), 10, "{reference}");
+        assert_eq!(reference.lines().count(), 13, "{reference}");
         assert!(reference.contains("bridged from log"));
     }
     let plain = run(false, true);
