@@ -4,12 +4,19 @@
 mod common;
 
 use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::binary::{BIN, json_stdout};
 use common::browser::user;
 use common::cli_session::{CliHome, signed_in};
 use common::*;
+use keyflow::domain::audit::AuditContext;
 use keyflow::domain::user::Role;
+use keyflow::service::workspaces::RotationOptions;
 use keyflow::testing::{TestDb, TestServer};
 use serde_json::Value;
 
@@ -242,6 +249,118 @@ async fn a_member_is_told_why_an_admin_command_is_refused() {
         "keys:read",
     ]);
     fails_saying(&out, &["403", "lacks the scope keys:write"]);
+}
+
+/// A TCP relay to `node` that the test can take down: while down it
+/// drops every connection it holds and every one it accepts, as a server
+/// that restarts or a network that fails does.
+struct Relay {
+    url: String,
+    up: tokio::sync::watch::Sender<bool>,
+    /// Bytes relayed from the node to clients.
+    answered: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    async fn to(node: &TestServer) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (up, watch) = tokio::sync::watch::channel(true);
+        let target = node.addr;
+        let answered = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&answered);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                if !*watch.borrow() {
+                    continue;
+                }
+                let counted = Arc::clone(&counted);
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let (mut from_client, mut to_client) = inbound.split();
+                    let (mut from_node, mut to_node) = outbound.split();
+                    let answers = async {
+                        let mut buf = [0u8; 8192];
+                        while let Ok(n @ 1..) = from_node.read(&mut buf).await {
+                            if to_client.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                            counted.fetch_add(n, Ordering::SeqCst);
+                        }
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy(&mut from_client, &mut to_node) => {}
+                        () = answers => {}
+                        _ = watch.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Relay { url, up, answered }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+/// `audit list --follow` waits out an outage, as `tail -F` does, and
+/// prints what was recorded meanwhile once the server answers again.
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_follow_waits_out_an_outage() {
+    let db = TestDb::sqlite();
+    let (node, acme, mut home) = ann_in_acme(&db).await;
+    let relay = Relay::to(&node).await;
+    // The session, under the relay's URL.
+    let mut all = home.credentials();
+    let entry = all.servers.remove(&home.url).unwrap();
+    all.servers.insert(relay.url.clone(), entry);
+    all.save(home.dir.path()).unwrap();
+    home.url = relay.url.clone();
+
+    let mut follow = home.spawn(&["audit", "list", "--follow", "--json"]);
+    // The first listing is not retried (a wrong URL fails at once): the
+    // outage starts once it has been answered, before the first poll, 2 s
+    // later.
+    let answered = tokio::time::timeout(Duration::from_secs(30), async {
+        while relay.answered.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    if answered.is_err() {
+        panic!("no answer through the relay: {:?}", follow.stop());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay.set_up(false);
+    let said = follow.wait_for(|l| l.contains("trying again in").then(|| l.to_owned()));
+    assert!(said.contains("press Ctrl-C to stop"), "{said}");
+    node.app
+        .workspaces()
+        .rotate_secret(
+            &acme,
+            RotationOptions::default(),
+            node.app.clock.now(),
+            &AuditContext::system(),
+        )
+        .await
+        .unwrap();
+    relay.set_up(true);
+    follow.wait_for(|l| l.contains("answers again").then_some(()));
+    let out = follow.stop();
+    let printed: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let rotated: Vec<&Value> = printed
+        .iter()
+        .filter(|e| e["event"] == "secret_regenerated")
+        .collect();
+    assert_eq!(rotated.len(), 1, "{printed:?}");
+    assert_eq!(rotated[0]["workspaceId"], acme.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread")]

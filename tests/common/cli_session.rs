@@ -195,6 +195,13 @@ impl Running {
         self.wait_for(|l| l.strip_prefix("  http").map(|rest| format!("http{rest}")))
     }
 
+    /// Stops a command that runs until interrupted (`--follow`): its
+    /// status, and all it wrote.
+    pub fn stop(mut self) -> Output {
+        let _ = self.child.kill();
+        self.finish()
+    }
+
     /// Waits (at most 60 s) for the exit: its status, stdout and stderr.
     pub fn finish(mut self) -> Output {
         tokio::task::block_in_place(|| {

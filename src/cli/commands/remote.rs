@@ -95,7 +95,8 @@ pub enum AuditCommand {
     /// With --follow, the entries shown are printed oldest first, and then
     /// each new entry as it is recorded (the log is polled every 2 s) until
     /// interrupted; with --follow --json the output is JSON Lines, one
-    /// entry object per line, instead of one JSON document.
+    /// entry object per line, instead of one JSON document. A poll that
+    /// fails because the server is unreachable or failing is retried.
     List(AuditListArgs),
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::Remote;
 use super::manage::{connect, emit, pages, workspace};
+use super::{Remote, http};
 use crate::cli::commands::{AuditCommand, AuditListArgs, RemoteArgs};
 use crate::cli::table::{Table, text};
 
@@ -44,7 +44,8 @@ fn filters(a: &AuditListArgs) -> Vec<(&'static str, String)> {
 }
 
 /// Prints `shown` oldest first, then every newer entry each [`POLL`],
-/// until the process is stopped.
+/// until the process is stopped. A poll that fails for a reason that may
+/// pass is retried with a growing wait (2 s up to 32 s), said on stderr.
 async fn follow(
     r: &mut Remote,
     path: &str,
@@ -53,6 +54,7 @@ async fn follow(
     json: bool,
 ) -> anyhow::Result<()> {
     let mut newest = Newest::default();
+    let mut failures = 0;
     for e in shown.iter().rev() {
         print_entry(e, json);
         newest.saw(e);
@@ -69,12 +71,32 @@ async fn follow(
         } else if let Some(s) = query.iter().find(|(k, _)| *k == "since") {
             q.push(s.clone());
         }
-        let (fresh, _) = pages(r, path, &q, None, PAGE_MAX, None).await?;
+        let fresh = match pages(r, path, &q, None, PAGE_MAX, None).await {
+            Ok((fresh, _)) => fresh,
+            // Like `tail -F`: an outage or a restart of the server is waited
+            // out; a refusal (the session ended, the role was lowered) ends
+            // the command.
+            Err(e) if http::is_transient(&e) => {
+                failures += 1;
+                let wait = POLL.max(http::retry_delay(failures, None));
+                eprintln!(
+                    "keyflow: {e:#}; trying again in {} s (press Ctrl-C to stop)",
+                    wait.as_secs()
+                );
+                tokio::time::sleep(wait.saturating_sub(POLL)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         for e in fresh.iter().rev() {
             if newest.older_than(e) {
                 print_entry(e, json);
                 newest.saw(e);
             }
+        }
+        if failures > 0 {
+            failures = 0;
+            eprintln!("keyflow: {} answers again; following", r.base());
         }
     }
 }

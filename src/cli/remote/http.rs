@@ -84,6 +84,27 @@ pub async fn read(res: reqwest::Response) -> Answer {
     }
 }
 
+/// A call the server answered with an error status, phrased for what the
+/// person can do; the status stays readable for a caller that retries.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub status: StatusCode,
+    message: String,
+}
+
+/// Whether trying `error` again later may succeed: the server could not
+/// be reached or answered (a transport error), failed (5xx), or is still
+/// rate limiting. A refusal of the credential or the request is final.
+pub fn is_transient(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<reqwest::Error>().is_some()
+            || cause.downcast_ref::<Refused>().is_some_and(|r| {
+                r.status.is_server_error() || r.status == StatusCode::TOO_MANY_REQUESTS
+            })
+    })
+}
+
 /// The error for a refused call, phrased for what the person can do.
 pub fn explain(
     answer: &Answer,
@@ -91,13 +112,20 @@ pub fn explain(
     base: &str,
     credential: String,
 ) -> anyhow::Error {
+    anyhow::Error::new(Refused {
+        status,
+        message: refusal(answer, status, base, credential),
+    })
+}
+
+fn refusal(answer: &Answer, status: StatusCode, base: &str, credential: String) -> String {
     let why = answer.body["error_description"]
         .as_str()
         .or(answer.body["message"].as_str())
         .unwrap_or("")
         .to_owned();
     match status {
-        StatusCode::UNAUTHORIZED => anyhow::anyhow!(
+        StatusCode::UNAUTHORIZED => format!(
             "{base} answered {status}: it does not accept {credential} ({why}); for a login \
              session, run `keyflow login --url {base}` again"
         ),
@@ -109,19 +137,17 @@ pub fn explain(
                 .and_then(|c| challenge_param(c, "scope"));
             match scope {
                 Some(s) => {
-                    anyhow::anyhow!(
-                        "{base} answered {status}: {credential} lacks the scope {s} ({why})"
-                    )
+                    format!("{base} answered {status}: {credential} lacks the scope {s} ({why})")
                 }
-                None => anyhow::anyhow!("{base} answered {status}: {why}"),
+                None => format!("{base} answered {status}: {why}"),
             }
         }
-        StatusCode::TOO_MANY_REQUESTS => anyhow::anyhow!(
+        StatusCode::TOO_MANY_REQUESTS => format!(
             "{base} is still rate limiting {credential} after {RETRY_ATTEMPTS} tries; wait {} s \
              and try again",
             answer.retry_after.as_deref().unwrap_or("a few")
         ),
-        _ => anyhow::anyhow!("{base} answered {status}: {why}"),
+        _ => format!("{base} answered {status}: {why}"),
     }
 }
 
@@ -144,6 +170,35 @@ mod tests {
         assert_eq!(retry_delay(4, Some("soon")), Duration::from_secs(8));
         assert_eq!(retry_delay(2, Some("3600")), MAX_WAIT);
         assert_eq!(retry_delay(40, None), Duration::from_secs(32));
+    }
+
+    fn refused(status: StatusCode) -> anyhow::Error {
+        let answer = Answer {
+            status,
+            body: json!({"message": "why"}),
+            retry_after: None,
+            challenge: None,
+        };
+        explain(&answer, status, "https://kf", "your login session".into())
+    }
+
+    #[test]
+    fn server_failures_and_rate_limits_are_worth_retrying_and_refusals_are_not() {
+        for status in [502, 503, 500, 429] {
+            let e = refused(StatusCode::from_u16(status).unwrap());
+            assert!(is_transient(&e), "{status}");
+            assert!(is_transient(&e.context("listing")), "{status} with context");
+        }
+        for status in [400, 401, 403, 404] {
+            let e = refused(StatusCode::from_u16(status).unwrap());
+            assert!(!is_transient(&e), "{status}");
+        }
+        assert!(!is_transient(&anyhow::anyhow!("no workspace")));
+        // The text a person reads is unchanged by the type.
+        assert_eq!(
+            refused(StatusCode::NOT_FOUND).to_string(),
+            "https://kf answered 404 Not Found: why"
+        );
     }
 
     #[test]
