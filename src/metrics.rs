@@ -4,7 +4,8 @@
 //!
 //! A family finds a series by hashing its labels under a lock. The series a
 //! request or a token counts in are found once and kept ([`Endpoint`],
-//! [`Handles`]): counting is then one atomic add. A series is still created
+//! and a few counters per family kept by label): counting is then one
+//! atomic add. A series is still created
 //! on first use, so the exposition lists only what has happened.
 
 use std::sync::OnceLock;
@@ -51,7 +52,7 @@ pub struct Metrics {
     connections_open: Gauge,
     connections_closed: Family<ClosedLabels, Counter>,
     /// Each grant type's `issued` and its common errors.
-    token_handles: Handles<TokenLabels, Counter, 12>,
+    token_counters: Counters<TokenLabels, 12>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -105,7 +106,7 @@ impl Metrics {
             tokens,
             connections_open,
             connections_closed,
-            token_handles: Handles::default(),
+            token_counters: Counters::default(),
         }
     }
 
@@ -130,9 +131,7 @@ impl Metrics {
             method,
             status,
         };
-        endpoint.requests.with(labels, &self.requests, |counter| {
-            counter.inc();
-        });
+        endpoint.requests.inc(labels, &self.requests);
     }
 
     pub fn token_outcome(&self, grant_type: &'static str, outcome: &'static str) {
@@ -140,9 +139,7 @@ impl Metrics {
             grant_type,
             outcome,
         };
-        self.token_handles.with(labels, &self.tokens, |counter| {
-            counter.inc();
-        });
+        self.token_counters.inc(labels, &self.tokens);
     }
 
     pub fn connection_opened(&self) {
@@ -174,14 +171,14 @@ impl Default for Metrics {
     }
 }
 
-/// One route template's series, kept by whoever serves the route (the
-/// `track` middleware builds one per template).
+/// One route template's series, kept by whoever serves the route
+/// (`http::middleware::Track` builds one per template).
 #[derive(Debug)]
 pub struct Endpoint {
     name: &'static str,
     latency: OnceLock<Histogram>,
     /// Its methods and statuses that occur: a handful per route.
-    requests: Handles<RequestLabels, Counter, 4>,
+    requests: Counters<RequestLabels, 4>,
 }
 
 impl Endpoint {
@@ -189,7 +186,7 @@ impl Endpoint {
         Self {
             name,
             latency: OnceLock::new(),
-            requests: Handles::default(),
+            requests: Counters::default(),
         }
     }
 
@@ -198,16 +195,16 @@ impl Endpoint {
     }
 }
 
-/// Handles on up to `N` series of one family, found by comparing labels in
-/// place of hashing them. Each slot keeps the first label set that claims
-/// it; a label set that finds every slot taken by others goes to the family
-/// itself. Each handle is the family's own series (a clone shares it), so a
-/// label set that two threads race into two slots still counts once.
-struct Handles<L, M, const N: usize> {
-    slots: [OnceLock<(L, M)>; N],
+/// Up to `N` counters of one family, found by comparing labels in place
+/// of hashing them. Each slot keeps the first label set that claims it; a
+/// label set that finds every slot taken by others counts through the
+/// family itself. Each slot holds the family's own counter (a clone shares
+/// it), so a label set that two threads race into two slots counts once.
+struct Counters<L, const N: usize> {
+    slots: [OnceLock<(L, Counter)>; N],
 }
 
-impl<L, M, const N: usize> Default for Handles<L, M, N> {
+impl<L, const N: usize> Default for Counters<L, N> {
     fn default() -> Self {
         Self {
             slots: std::array::from_fn(|_| OnceLock::new()),
@@ -215,27 +212,24 @@ impl<L, M, const N: usize> Default for Handles<L, M, N> {
     }
 }
 
-impl<L, M, const N: usize> std::fmt::Debug for Handles<L, M, N> {
+impl<L, const N: usize> std::fmt::Debug for Counters<L, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let used = self.slots.iter().filter(|s| s.get().is_some()).count();
-        write!(f, "Handles({used} of {N})")
+        write!(f, "Counters({used} of {N})")
     }
 }
 
-impl<L, M, const N: usize> Handles<L, M, N>
-where
-    L: Clone + std::hash::Hash + Eq,
-    M: Clone + Default,
-{
-    fn with(&self, labels: L, family: &Family<L, M>, f: impl FnOnce(&M)) {
+impl<L: Clone + std::hash::Hash + Eq, const N: usize> Counters<L, N> {
+    fn inc(&self, labels: L, family: &Family<L, Counter>) {
         for slot in &self.slots {
-            let (claimed, metric) =
+            let (claimed, counter) =
                 slot.get_or_init(|| (labels.clone(), family.get_or_create_owned(&labels)));
             if *claimed == labels {
-                return f(metric);
+                counter.inc();
+                return;
             }
         }
-        f(&family.get_or_create(&labels))
+        family.get_or_create(&labels).inc();
     }
 }
 
@@ -248,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn handles_count_in_the_family_series_and_overflow_to_the_family() {
+    fn kept_counters_count_in_the_family_series_and_overflow_to_the_family() {
         let metrics = Metrics::new();
         // More label sets than the cache has slots: the later ones count
         // through the family, and every one counts exactly what happened.
@@ -286,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn an_endpoint_series_appears_on_first_use_and_is_shared_between_handles() {
+    fn an_endpoint_series_appears_on_first_use_and_is_shared_between_endpoints() {
         let metrics = Metrics::new();
         let token = Endpoint::new("/token");
         let also_token = Endpoint::new("/token");

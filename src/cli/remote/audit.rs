@@ -60,7 +60,7 @@ async fn follow(
         newest.saw(e);
     }
     loop {
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(next_poll(failures)).await;
         let mut q: Vec<(&str, String)> = query
             .iter()
             .filter(|(k, _)| *k != "since")
@@ -78,12 +78,10 @@ async fn follow(
             // the command.
             Err(e) if http::is_transient(&e) => {
                 failures += 1;
-                let wait = POLL.max(http::retry_delay(failures, None));
                 eprintln!(
                     "keyflow: {e:#}; trying again in {} s (press Ctrl-C to stop)",
-                    wait.as_secs()
+                    next_poll(failures).as_secs()
                 );
-                tokio::time::sleep(wait.saturating_sub(POLL)).await;
                 continue;
             }
             Err(e) => return Err(e),
@@ -98,6 +96,16 @@ async fn follow(
             failures = 0;
             eprintln!("keyflow: {} answers again; following", r.base());
         }
+    }
+}
+
+/// The wait before the next poll: [`POLL`], and after `failures` failed
+/// polls in a row the backoff of [`http::retry_delay`] (2, 2, 4 … 32 s).
+fn next_poll(failures: u32) -> Duration {
+    if failures == 0 {
+        POLL
+    } else {
+        POLL.max(http::retry_delay(failures, None))
     }
 }
 
@@ -174,5 +182,16 @@ fn details(d: &Value) -> String {
         Value::Null => "-".to_owned(),
         Value::Object(o) if o.is_empty() => "-".to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_back_off_after_failures_and_return_to_the_interval() {
+        let waits: Vec<u64> = (0..8).map(|f| next_poll(f).as_secs()).collect();
+        assert_eq!(waits, [2, 2, 2, 4, 8, 16, 32, 32]);
     }
 }
