@@ -7,7 +7,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 
 use super::write::{Turn, WriteTx};
-use super::{OpenMode, Result, StorageError, sql};
+use super::{Issuance, OpenMode, Result, StorageError, sql};
+use crate::clock::UnixTime;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -71,6 +72,21 @@ impl PostgresStore {
     /// Row locks suffice: writers do not queue.
     async fn write_turn(&self) -> Turn {
         None
+    }
+
+    /// Consumes `claim` and records `issuance`, or neither, in one
+    /// statement (see [`sql::Claim`]).
+    async fn claim_and_issue(
+        &self,
+        claim: sql::Claim<'_>,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<bool> {
+        let statement = claim.postgres(issuance.refresh.is_some());
+        let (claimed,): (i64,) = sql::bind_claim!(sqlx::query_as(statement), claim, now, issuance)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(claimed > 0)
     }
 }
 

@@ -10,7 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool};
 
 use super::write::{Turn, WriteTurns, WriteTx};
-use super::{OpenMode, Result, StorageError, sql};
+use super::{Issuance, OpenMode, Result, StorageError, sql};
+use crate::clock::UnixTime;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -94,6 +95,28 @@ impl SqliteStore {
     /// For a single statement that writes outside a transaction.
     async fn write_turn(&self) -> Turn {
         self.turns.take().await
+    }
+
+    /// Consumes `claim` and records `issuance`, or neither: the claim and
+    /// the inserts go to SQLite's worker thread as one batch inside the
+    /// write transaction (see [`sql::Claim`]).
+    async fn claim_and_issue(
+        &self,
+        claim: sql::Claim<'_>,
+        now: UnixTime,
+        issuance: &Issuance,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let batch = claim.sqlite(issuance.refresh.is_some());
+        let changed = sql::bind_claim!(sqlx::query(batch), claim, now, issuance)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

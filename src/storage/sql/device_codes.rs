@@ -215,26 +215,7 @@ macro_rules! impl_device_codes {
                     now: UnixTime,
                     issuance: &Issuance,
                 ) -> Result<bool> {
-                    let mut tx = self.begin_write().await?;
-                    // A device code is redeemed once: of concurrent polls,
-                    // exactly one sees it allowed.
-                    let n = sqlx::query(
-                        "UPDATE device_codes SET state = $3 \
-                         WHERE device_code_hash = $1 AND state = $4 AND expires_at > $2",
-                    )
-                    .bind(&device_code_hash.0[..])
-                    .bind(now)
-                    .bind(DeviceCodeState::Redeemed.as_str())
-                    .bind(DeviceCodeState::Allowed.as_str())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if n == 0 {
-                        return Ok(false);
-                    }
-                    Self::insert_issuance(&mut tx, issuance).await?;
-                    tx.commit().await?;
-                    Ok(true)
+                    self.claim_and_issue(sql::Claim::DeviceCode(device_code_hash), now, issuance).await
                 }
             }
         };

@@ -7,7 +7,7 @@ macro_rules! impl_grants {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
             use $crate::domain::secret::SecretHash;
-            use $crate::storage::{AuthCodeRecord, CodeState, Issuance, RefreshTokenRecord, Result, sql};
+            use $crate::storage::{AuthCodeRecord, Issuance, RefreshTokenRecord, Result, sql};
             use $crate::storage::grants::GrantStore;
 
             #[async_trait::async_trait]
@@ -46,22 +46,7 @@ macro_rules! impl_grants {
                     now: UnixTime,
                     issuance: &Issuance,
                 ) -> Result<bool> {
-                    let mut tx = self.begin_write().await?;
-                    // RFC 6749 §4.1.2: a code is used once. Check and claim are
-                    // one conditional UPDATE, so of two concurrent redemptions
-                    // exactly one sees the code pending.
-                    let n = sqlx::query(
-                        "UPDATE authorization_codes SET state = $3 \
-                         WHERE code_hash = $1 AND state = $4 AND expires_at > $2",
-                    )
-                    .bind(&code_hash.0[..]).bind(now).bind(CodeState::Exchanged.as_str())
-                    .bind(CodeState::Pending.as_str()).execute(&mut *tx).await?.rows_affected();
-                    if n == 0 {
-                        return Ok(false);
-                    }
-                    Self::insert_issuance(&mut tx, issuance).await?;
-                    tx.commit().await?;
-                    Ok(true)
+                    self.claim_and_issue(sql::Claim::AuthCode(code_hash), now, issuance).await
                 }
 
                 async fn refresh_token(
@@ -83,24 +68,8 @@ macro_rules! impl_grants {
                     rotated_not_before: UnixTime,
                     issuance: &Issuance,
                 ) -> Result<bool> {
-                    let mut tx = self.begin_write().await?;
-                    // RFC 9700 §4.14.2: a refresh token is replaced on use. A
-                    // retry inside the grace period (a response lost on the way
-                    // back) may use it again; the first rotation time is kept so
-                    // the grace period cannot be stretched by retrying.
-                    let n = sqlx::query(
-                        "UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $2) \
-                         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 \
-                         AND (rotated_at IS NULL OR rotated_at >= $3)",
-                    )
-                    .bind(&token_hash.0[..]).bind(now).bind(rotated_not_before).execute(&mut *tx)
-                    .await?.rows_affected();
-                    if n == 0 {
-                        return Ok(false);
-                    }
-                    Self::insert_issuance(&mut tx, issuance).await?;
-                    tx.commit().await?;
-                    Ok(true)
+                    let claim = sql::Claim::RefreshToken { hash: token_hash, rotated_not_before };
+                    self.claim_and_issue(claim, now, issuance).await
                 }
 
                 async fn revoke_family(

@@ -66,7 +66,7 @@ macro_rules! impl_helpers {
         const _: () = {
             use $crate::clock::UnixTime;
             use $crate::domain::audit::AuditEntry;
-            use $crate::storage::{ApiKeyRecord, ClientRecord, Grants, Issuance, NewSecret, Result, StorageError, sql};
+            use $crate::storage::{ApiKeyRecord, ClientRecord, Grants, NewSecret, Result, StorageError, sql};
 
             impl $store {
                 async fn insert_secret(
@@ -177,33 +177,6 @@ macro_rules! impl_helpers {
                     .bind(c.created_at)
                     .execute(conn)
                     .await?;
-                    Ok(())
-                }
-
-                /// Stores what one exchange hands out, inside the transaction
-                /// that consumed the code or refresh token (RFC 9700 §4.14.2):
-                /// either both happen or neither does.
-                async fn insert_issuance(
-                    conn: &mut <$db as sqlx::Database>::Connection,
-                    issuance: &Issuance,
-                ) -> Result<()> {
-                    let a = &issuance.access;
-                    sqlx::query(
-                        "INSERT INTO issued_access_tokens (jti, family_id, client_id, expires_at) \
-                         VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(&a.jti).bind(&a.family_id).bind(&a.client_id).bind(a.expires_at)
-                    .execute(&mut *conn).await?;
-                    let Some(r) = &issuance.refresh else { return Ok(()) };
-                    sqlx::query(
-                        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, workspace_id, scope, \
-                         auth_time, created_at, expires_at, rotated_at, revoked_at, resources) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    )
-                    .bind(&r.token_hash.0[..]).bind(&r.family_id).bind(&r.client_id)
-                    .bind(&r.user_id).bind(&r.workspace_id).bind(r.scope.to_string()).bind(r.auth_time)
-                    .bind(r.created_at).bind(r.expires_at).bind(r.rotated_at).bind(r.revoked_at)
-                    .bind(r.resources.join(" ")).execute(conn).await?;
                     Ok(())
                 }
 

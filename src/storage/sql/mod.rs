@@ -14,6 +14,7 @@
 pub(super) mod api_keys;
 pub(super) mod audit;
 mod auth_rows;
+mod claims;
 pub(super) mod clients;
 pub(super) mod consents;
 mod console_rows;
@@ -32,6 +33,7 @@ pub(super) mod users;
 pub(super) mod workspaces;
 
 pub(super) use auth_rows::*;
+pub(super) use claims::{Claim, bind_claim};
 pub(super) use console_rows::*;
 pub(super) use helpers::*;
 pub(super) use rows::*;

@@ -251,6 +251,78 @@ async fn refresh_tokens_rotate_with_a_grace_period_and_families_revoke() {
     }
 }
 
+/// Of concurrent exchanges of one code or refresh token, exactly one claims
+/// it and writes; a claim whose issuance fails to insert is undone with it.
+#[tokio::test]
+async fn concurrent_exchanges_claim_once_and_failures_write_nothing() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        setup(&store).await;
+        pending(&store, 1, "fam").await;
+        let redemptions = (0..8u8).map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let tokens = issue(
+                    &format!("at-c{i}"),
+                    "fam",
+                    Some(refresh(20 + i, "fam", 9_000)),
+                );
+                store.redeem_auth_code(&h(1), 1_010, &tokens).await.unwrap()
+            })
+        });
+        assert_eq!(winners(redemptions).await, 1, "{:?}", db.backend);
+        assert_eq!(count(&db, "issued_access_tokens").await, 1);
+        assert_eq!(count(&db, "refresh_tokens").await, 1);
+
+        // The winner's refresh token, rotated concurrently with no grace
+        // period: one successor.
+        let mut winner = None;
+        for i in 20..28u8 {
+            if store.refresh_token(&h(i)).await.unwrap().is_some() {
+                winner = Some(i);
+            }
+        }
+        let winner = winner.unwrap();
+        let rotations = (0..8u8).map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let next = issue(
+                    &format!("at-r{i}"),
+                    "fam",
+                    Some(refresh(40 + i, "fam", 9_000)),
+                );
+                store
+                    .rotate_refresh_token(&h(winner), 2_000, 2_001, &next)
+                    .await
+                    .unwrap()
+            })
+        });
+        assert_eq!(winners(rotations).await, 1, "{:?}", db.backend);
+        assert_eq!(count(&db, "issued_access_tokens").await, 2);
+        assert_eq!(count(&db, "refresh_tokens").await, 2);
+
+        // An access token id already taken: the insert fails, and the code
+        // it would have consumed stays pending.
+        pending(&store, 2, "fam-2").await;
+        let taken = format!("at-c{}", winner - 20);
+        let clash = issue(&taken, "fam-2", Some(refresh(60, "fam-2", 9_000)));
+        assert!(store.redeem_auth_code(&h(2), 1_010, &clash).await.is_err());
+        let stored = store.auth_code(&h(2)).await.unwrap().unwrap();
+        assert_eq!(stored.state, CodeState::Pending, "{:?}", db.backend);
+        assert_eq!(store.refresh_token(&h(60)).await.unwrap(), None);
+        assert_eq!(count(&db, "issued_access_tokens").await, 2);
+    }
+}
+
+/// How many of the attempts, spawned together, succeeded.
+async fn winners(attempts: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> usize {
+    let mut won = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        won += usize::from(attempt.await.unwrap());
+    }
+    won
+}
+
 #[tokio::test]
 async fn purging_keeps_codes_for_replay_detection_and_live_families() {
     for db in TestDb::all().await {
