@@ -68,6 +68,12 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // sqlx pings a connection on every checkout by default. A
+            // SQLite connection is in this process: the ping is a round
+            // trip to the connection's worker thread that cannot find
+            // anything the statement after it would not, and it was three
+            // of the eight trips a refresh made (bench/README.md).
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         if let Some(path) = &file {

@@ -278,6 +278,35 @@ async fn migrations_are_idempotent_and_ping_works() {
     }
 }
 
+/// A PostgreSQL connection that the server ended while it sat idle in the
+/// pool is found out and replaced before the next query uses it: the pool
+/// pings connections idle for more than a second before handing them out.
+#[tokio::test]
+async fn an_idle_postgres_connection_the_server_ended_is_replaced() {
+    use sqlx::Connection;
+    for db in TestDb::all().await {
+        if db.backend != Backend::Postgres {
+            continue;
+        }
+        let store = db.store().await;
+        store.ping().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let ended: Vec<(bool,)> = sqlx::query_as(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert!(!ended.is_empty(), "the store's connections were ended");
+        for _ in 0..3 {
+            store.ping().await.unwrap();
+            store.epochs().await.unwrap();
+        }
+    }
+}
+
 #[test]
 fn urls_are_redacted_and_unknown_schemes_refused() {
     assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
