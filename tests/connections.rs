@@ -162,6 +162,37 @@ async fn slow_headers_and_idle_keep_alives_are_closed_after_their_timeouts() {
 }
 
 #[tokio::test]
+async fn a_slow_request_head_after_a_keep_alive_gets_the_header_timeout() {
+    let db = TestDb::sqlite();
+    let node = TestServer::start(
+        &db.url,
+        MASTER,
+        &["--header-read-timeout", "1", "--idle-timeout", "60"],
+    )
+    .await;
+    let mut kept = TcpStream::connect(node.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    // Half of the next request head, then nothing: the header-read
+    // timeout runs from this first byte, not the idle minute before it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert!(
+        closed_within(&mut kept, Duration::from_secs(1) + SLACK).await,
+        "a slow request head on a kept-alive connection was left open"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    node.stop().await;
+}
+
+#[tokio::test]
 async fn under_a_low_open_file_limit_silent_connections_do_not_stop_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("keyflow.db").display());

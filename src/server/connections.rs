@@ -8,6 +8,13 @@
 //! header-read timeout runs in `Fresh` (from accept) and `Reading` (from the
 //! first byte), the idle timeout in `Idle`; `Busy` connections are never
 //! closed by these rules.
+//!
+//! A phase change only stores the phase and the time: it wakes nobody, so a
+//! keep-alive request arms no timer and costs its connection task no extra
+//! poll. The timer is lazy instead: it never sleeps longer than the shorter
+//! of the two timeouts, so a connection that starts reading while idle is
+//! still closed on time, and it sleeps again when it wakes early. Only
+//! eviction wakes the connection at once.
 
 use std::collections::HashMap;
 use std::io;
@@ -135,17 +142,21 @@ impl Conn {
             if self.evicted.load(Ordering::Acquire) {
                 return Closed::Evicted;
             }
-            // A busy connection is looked at again when it could first be due.
-            let (at, why) = self.deadline(limits).unwrap_or((
-                Instant::now() + limits.header_read_timeout.min(limits.idle_timeout),
-                Closed::IdleTimeout,
-            ));
+            let now = Instant::now();
+            let due = self.deadline(limits);
+            if let Some((at, why)) = due
+                && at <= now
+            {
+                return why;
+            }
+            // Phase changes wake nobody (see the module's comment): any
+            // phase entered while the timer sleeps is due at least the
+            // shorter timeout after it began, so the timer never sleeps
+            // longer than that and looks again when it wakes.
+            let soonest = now + limits.header_read_timeout.min(limits.idle_timeout);
+            let at = due.map_or(soonest, |(at, _)| at.min(soonest));
             tokio::select! {
-                () = tokio::time::sleep_until(at) => {
-                    if self.deadline(limits).is_some_and(|(now_at, _)| now_at <= Instant::now()) {
-                        return why;
-                    }
-                }
+                () = tokio::time::sleep_until(at) => {}
                 () = self.wake.notified() => {}
             }
         }
@@ -183,8 +194,8 @@ pub struct RequestGuard(Arc<Conn>);
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The idle deadline is later than any the timer sleeps to now.
             self.0.enter(Phase::Idle);
-            self.0.wake.notify_one();
         }
     }
 }

@@ -71,3 +71,57 @@ async fn timeouts_follow_the_phase() {
     busy.conn.on_read();
     assert_eq!(busy.conn.phase(), Phase::Reading);
 }
+
+// Phase changes wake nobody, so these check that the lazy timer still
+// closes on time whichever phase a connection enters while it sleeps.
+
+#[tokio::test(start_paused = true)]
+async fn a_request_started_on_an_idle_connection_gets_the_header_timeout() {
+    let registry = Registry::new(limits(8));
+    let lim = *registry.limits();
+    let kept = registry.admit().unwrap();
+    drop(kept.conn.begin_request());
+    let conn = Arc::clone(&kept.conn);
+    let closing = tokio::spawn(async move { conn.must_close(&lim).await });
+    // Five seconds into its idle minute, a slow client sends one byte of
+    // its next request and no more.
+    tokio::time::advance(Duration::from_secs(5)).await;
+    let read_at = Instant::now();
+    kept.conn.on_read();
+    assert_eq!(closing.await.unwrap(), Closed::HeaderTimeout);
+    assert_eq!(read_at.elapsed(), Duration::from_secs(10));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_timeout_shorter_than_the_header_timeout_is_kept() {
+    let lim = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(2),
+        max_connections: 8,
+    };
+    let registry = Registry::new(lim);
+    let busy = registry.admit().unwrap();
+    let request = busy.conn.begin_request();
+    let conn = Arc::clone(&busy.conn);
+    let closing = tokio::spawn(async move { conn.must_close(&lim).await });
+    tokio::time::advance(Duration::from_secs(7)).await;
+    drop(request);
+    let ended = Instant::now();
+    assert_eq!(closing.await.unwrap(), Closed::IdleTimeout);
+    assert_eq!(ended.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn eviction_wakes_the_connection_at_once() {
+    let registry = Registry::new(limits(1));
+    let lim = *registry.limits();
+    let idle = registry.admit().unwrap();
+    drop(idle.conn.begin_request());
+    let conn = Arc::clone(&idle.conn);
+    let closing = tokio::spawn(async move { conn.must_close(&lim).await });
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    let _newcomer = registry.admit().unwrap();
+    assert_eq!(closing.await.unwrap(), Closed::Evicted);
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
