@@ -34,6 +34,96 @@ pub fn request_span(req: &Request) -> tracing::Span {
     )
 }
 
+/// The request span layer: the request's work, from the layers inside it
+/// to the handler, runs in [`request_span`], and an answer in the 5xx range
+/// is logged as an error with its latency (at `debug`, every request's
+/// start and finish too, with the same messages as tower-http's
+/// `TraceLayer`). In place of `TraceLayer`, whose default callbacks read
+/// the clock six times a request, wrap the response body, and enter the
+/// span again around each of its frames; keyflow's answers are whole
+/// bodies, in which nothing is logged.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestSpanLayer;
+
+impl<S> tower::Layer<S> for RequestSpanLayer {
+    type Service = RequestSpan<S>;
+
+    fn layer(&self, inner: S) -> RequestSpan<S> {
+        RequestSpan { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestSpan<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<Request> for RequestSpan<S>
+where
+    S: tower::Service<Request, Response = axum::http::Response<B>>,
+{
+    type Response = axum::http::Response<B>;
+    type Error = S::Error;
+    type Future = SpannedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let span = request_span(&req);
+        let inner = {
+            let _entered = span.enter();
+            tracing::debug!("started processing request");
+            self.inner.call(req)
+        };
+        SpannedFuture {
+            inner,
+            span,
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    pub struct SpannedFuture<F> {
+        #[pin]
+        inner: F,
+        span: tracing::Span,
+        started: Instant,
+    }
+}
+
+impl<F, B, E> Future for SpannedFuture<F>
+where
+    F: Future<Output = Result<axum::http::Response<B>, E>>,
+{
+    type Output = Result<axum::http::Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let result = std::task::ready!(this.inner.poll(cx));
+        if let Ok(res) = &result {
+            let status = res.status();
+            if status.is_server_error() {
+                tracing::error!(
+                    status = status.as_u16(),
+                    latency_ms = this.started.elapsed().as_millis() as u64,
+                    "response failed"
+                );
+            } else if tracing::enabled!(tracing::Level::DEBUG) {
+                tracing::debug!(
+                    status = status.as_u16(),
+                    latency_ms = this.started.elapsed().as_millis() as u64,
+                    "finished processing request"
+                );
+            }
+        }
+        Poll::Ready(result)
+    }
+}
+
 /// Invitation links carry their one-time token in the path; it never
 /// reaches a log line.
 fn loggable_path(path: &str) -> &str {
@@ -208,4 +298,90 @@ pub async fn require_https(State(app): State<Arc<App>>, req: Request, next: Next
     )
     .with_status(StatusCode::FORBIDDEN)
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::Mutex;
+
+    use axum::body::Body;
+    use tower::{Layer as _, ServiceExt as _};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What one request through the span layer logs at `filter`, when the
+    /// service inside logs a line and answers `status`.
+    async fn logged(filter: &str, status: StatusCode) -> String {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_env_filter(filter)
+            .fmt_fields(crate::logging::LogFields)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let inner = tower::service_fn(move |_req: Request| async move {
+            tokio::task::yield_now().await;
+            tracing::info!("inside the handler");
+            Ok::<_, std::convert::Infallible>(status.into_response())
+        });
+        let req = Request::post("/oauth/token")
+            .header("x-request-id", "req-1")
+            .body(Body::empty())
+            .unwrap();
+        let res = RequestSpanLayer.layer(inner).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), status);
+        String::from_utf8(capture.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_handler_logs_in_the_request_span_and_a_5xx_answer_is_an_error() {
+        let ok = logged("info", StatusCode::OK).await;
+        let lines: Vec<&str> = ok.lines().collect();
+        assert_eq!(lines.len(), 1, "{ok}");
+        assert!(
+            lines[0].contains("request{request_id=req-1 method=POST path=/oauth/token}"),
+            "{ok}"
+        );
+        assert!(lines[0].ends_with("inside the handler"), "{ok}");
+
+        let failed = logged("info", StatusCode::SERVICE_UNAVAILABLE).await;
+        let last = failed.lines().last().unwrap();
+        assert!(last.contains("ERROR request{request_id=req-1"), "{failed}");
+        assert!(
+            last.contains("response failed status=503 latency_ms="),
+            "{failed}"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn at_debug_every_request_logs_its_start_and_finish() {
+        let text = logged("debug", StatusCode::OK).await;
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].ends_with("started processing request"), "{text}");
+        assert!(
+            lines[2].contains("finished processing request status=200 latency_ms="),
+            "{text}"
+        );
+        assert!(
+            lines.iter().all(|l| l.contains("request_id=req-1")),
+            "{text}"
+        );
+    }
 }

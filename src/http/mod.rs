@@ -32,7 +32,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use discovery::{
@@ -152,7 +151,7 @@ pub fn router(app: Arc<App>) -> Service {
     let stack = tower::ServiceBuilder::new()
         .map_response(IntoResponse::into_response)
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
+        .layer(middleware::RequestSpanLayer)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
