@@ -11,7 +11,11 @@
 //! A second, shorter phase requests tokens without a `scope` parameter; a
 //! third sends `GET /healthz` the same way: every middleware layer, hyper,
 //! the runtime and the kernel's loopback with no token, the floor under
-//! the cost of any request to this server on this machine.
+//! the cost of any request to this server on this machine. A fourth sends
+//! the main phase's requests to a bare hyper server in the bench's own
+//! process (keyflow's runtime and hyper settings, a fixed answer of a
+//! token answer's size and headers, no work at all), timed by its threads'
+//! CPU: the floor under a token over HTTP from any server here.
 //!
 //! Run: `cargo bench --bench token_endpoint` (the bench profile builds the
 //! server optimised). Environment:
@@ -142,13 +146,13 @@ async fn request_health(
 /// window.
 async fn run_phase(
     addr: SocketAddr,
-    pid: u32,
+    server_cpu: impl Fn() -> [Duration; 2] + Send + 'static,
     auth: &HeaderValue,
     phase: &Phase,
 ) -> (Outcome, [Duration; 2]) {
     let start = Instant::now() + phase.warmup;
     let end = start + phase.measure;
-    let cpu = cpu_over(start, end, move || cpu_times(pid));
+    let cpu = cpu_over(start, end, server_cpu);
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             let auth = auth.clone();
@@ -250,6 +254,81 @@ fn phases() -> [Phase; 3] {
             measure: measure / 2,
         },
     ]
+}
+
+/// The bare server's runtime threads, whose CPU time is its cost.
+const BARE_THREADS: &str = "bare-http";
+
+/// The main phase's load, sent to [`start_bare_server`].
+fn bare_phase(main: &Phase) -> Phase {
+    Phase {
+        name: "a bare hyper server: the answer without keyflow",
+        body: main.body,
+        warmup: main.warmup / 2,
+        measure: main.measure / 2,
+    }
+}
+
+/// A bare hyper server on a runtime of its own, configured as `keyflow
+/// serve`'s (a worker per core, the same hyper builder, `TCP_NODELAY`), in
+/// this process on threads named [`BARE_THREADS`]. It reads each request
+/// whole and answers 200 with a fixed token answer of keyflow's size and
+/// headers, and does nothing else: no routing, middleware, authentication
+/// or signature. Its CPU per request is what hyper, tokio and the kernel's
+/// loopback cost here, the floor under any token over HTTP on this machine.
+fn start_bare_server() -> (tokio::runtime::Runtime, SocketAddr) {
+    use std::convert::Infallible;
+
+    use hyper::header::{CACHE_CONTROL, PRAGMA};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto;
+
+    // `{"access_token":"…","token_type":"Bearer","expires_in":3600}`, at
+    // the 701 bytes of a keyflow ES256 access token's answer.
+    const FIXED: &str = r#"{"token_type":"Bearer","expires_in":3600,"access_token":""}"#;
+    let mut answer = String::with_capacity(701);
+    answer.push_str(&FIXED[..FIXED.len() - 2]);
+    answer.extend(std::iter::repeat_n('a', 701 - FIXED.len()));
+    answer.push_str(&FIXED[FIXED.len() - 2..]);
+    let answer = Bytes::from(answer);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(BARE_THREADS)
+        .enable_all()
+        .build()
+        .expect("building the bare server's runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("binding the bare server");
+    let addr = listener.local_addr().expect("the bare server's address");
+    runtime.spawn(async move {
+        let builder = auto::Builder::new(TokioExecutor::new());
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let answer = answer.clone();
+            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let answer = answer.clone();
+                async move {
+                    let _ = req.into_body().collect().await;
+                    let res = hyper::Response::builder()
+                        .header(CONTENT_TYPE, "application/json")
+                        .header(CACHE_CONTROL, "no-store")
+                        .header(PRAGMA, "no-cache")
+                        .header("ratelimit-policy", "\"token\";q=6000;w=60")
+                        .header("ratelimit", "\"token\";r=5999;t=1")
+                        .header("x-request-id", "9edcfa1b-d949-49d4-8cef-2fac4048d0a0")
+                        .body(Full::new(answer))
+                        .expect("a valid response");
+                    Ok::<_, Infallible>(res)
+                }
+            });
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            tokio::spawn(conn);
+        }
+    });
+    (runtime, addr)
 }
 
 /// Mean ns per call of `f` over `n` calls.
@@ -387,11 +466,25 @@ fn main() -> ExitCode {
         println!("keyflow serve (pid {pid}) on http://{}", server.addr);
         let runtime = load_runtime(threads);
         for phase in &phases {
-            let (out, cpu) = runtime.block_on(run_phase(server.addr, pid, &auth, phase));
+            let (out, cpu) =
+                runtime.block_on(run_phase(server.addr, move || cpu_times(pid), &auth, phase));
             report(phase, &out, cpu, threads);
             errors += out.errors;
         }
         server.report_and_stop();
+        // The same load against a server that does no work at all.
+        let (bare, addr) = start_bare_server();
+        let phase = bare_phase(&phases[0]);
+        let (out, cpu) = runtime.block_on(run_phase(
+            addr,
+            || threads_cpu_times(BARE_THREADS),
+            &auth,
+            &phase,
+        ));
+        report(&phase, &out, cpu, threads);
+        println!("(cpu: the bare server's own threads, in the bench's process)");
+        errors += out.errors;
+        bare.shutdown_background();
     }
     let (rounds, per_round) = if smoke() {
         (1, 10)

@@ -423,49 +423,53 @@ pub fn cpu_over<const N: usize>(
 /// share of a request (socket writes, wakeups) next to keyflow's own.
 pub fn cpu_times(pid: u32) -> [Duration; 2] {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may hold spaces: the fields count from its `)`.
+    to_durations(user_system_ticks(&stat))
+}
+
+/// utime and stime, in clock ticks, from a `/proc/…/stat` line: fields 14
+/// and 15, 12 and 13 after the command name's `)` (the name may hold
+/// spaces); zero where the line cannot be read.
+fn user_system_ticks(stat: &str) -> [u64; 2] {
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
+    [11, 12].map(|i| fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn to_durations(ticks: [u64; 2]) -> [Duration; 2] {
     // SAFETY: sysconf reads a configuration value and has no preconditions.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after `)`.
-    [11, 12].map(|i| {
-        let ticks = fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        Duration::from_micros(ticks * 1_000_000 / per_second)
-    })
+    ticks.map(|t| Duration::from_micros(t * 1_000_000 / per_second))
 }
 
 /// The CPU time (user + system) this process's threads whose name starts
 /// with `prefix` have used so far, from `/proc/self/task/*/stat`: the cost
 /// of a service the bench runs in its own process on its own named threads.
 pub fn threads_cpu_time(prefix: &str) -> Duration {
+    let [user, system] = threads_cpu_times(prefix);
+    user + system
+}
+
+/// [`threads_cpu_time`], user and system apart.
+pub fn threads_cpu_times(prefix: &str) -> [Duration; 2] {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return Duration::ZERO;
+        return [Duration::ZERO; 2];
     };
-    // SAFETY: sysconf reads a configuration value and has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    let ticks: u64 = tasks
+    let mut ticks = [0u64; 2];
+    for stat in tasks
         .flatten()
         .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
-        .filter_map(|stat| {
-            let (head, rest) = stat.rsplit_once(')')?;
-            let name = head.split_once('(')?.1;
-            if !name.starts_with(prefix) {
-                return None;
-            }
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            Some(
-                [11, 12]
-                    .iter()
-                    .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
-                    .sum::<u64>(),
-            )
-        })
-        .sum();
-    Duration::from_micros(ticks * 1_000_000 / per_second)
+    {
+        let named = stat
+            .rsplit_once(')')
+            .and_then(|(head, _)| head.split_once('('))
+            .is_some_and(|(_, name)| name.starts_with(prefix));
+        if named {
+            let [user, system] = user_system_ticks(&stat);
+            ticks[0] += user;
+            ticks[1] += system;
+        }
+    }
+    to_durations(ticks)
 }
