@@ -183,3 +183,36 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// A log writer for a test's own subscriber: every line written, kept in
+/// memory (`tracing_subscriber::fmt().with_writer(capture.writer())`).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// A writer factory whose writers all append here.
+    pub fn writer(&self) -> impl Fn() -> LogCapture + use<> {
+        let capture = self.clone();
+        move || capture.clone()
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        String::from_utf8(bytes).expect("log lines are UTF-8")
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -38,6 +38,18 @@ async fn closed_within(conn: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
+/// A connection that has had one request answered and is now idle.
+async fn kept_alive(addr: std::net::SocketAddr) -> TcpStream {
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    kept
+}
+
 /// A token request and /healthz both answer within a second.
 async fn still_serving(base: &str, app_key: &str, secret: &str) {
     let started = Instant::now();
@@ -115,13 +127,7 @@ async fn slow_headers_and_idle_keep_alives_are_closed_after_their_timeouts() {
 
     // Keep-alive: one request, then idle until the idle timeout, which is
     // longer than the header-read timeout.
-    let mut kept = TcpStream::connect(node.addr).await.unwrap();
-    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut buf = [0u8; 1024];
-    let n = kept.read(&mut buf).await.unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let mut kept = kept_alive(node.addr).await;
     let idle_since = Instant::now();
     assert!(closed_within(&mut kept, Duration::from_secs(3) + SLACK).await);
     assert!(
@@ -152,6 +158,7 @@ async fn slow_headers_and_idle_keep_alives_are_closed_after_their_timeouts() {
         .write_all(&body.as_bytes()["grant_type=".len()..])
         .await
         .unwrap();
+    let mut buf = [0u8; 1024];
     let n = slow_body.read(&mut buf).await.unwrap();
     assert!(
         buf[..n].starts_with(b"HTTP/1.1 200"),
@@ -170,13 +177,7 @@ async fn a_slow_request_head_after_a_keep_alive_gets_the_header_timeout() {
         &["--header-read-timeout", "1", "--idle-timeout", "60"],
     )
     .await;
-    let mut kept = TcpStream::connect(node.addr).await.unwrap();
-    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut buf = [0u8; 1024];
-    let n = kept.read(&mut buf).await.unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let mut kept = kept_alive(node.addr).await;
     // Half of the next request head, then nothing: the header-read
     // timeout runs from this first byte, not the idle minute before it.
     tokio::time::sleep(Duration::from_millis(200)).await;

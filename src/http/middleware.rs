@@ -302,37 +302,21 @@ pub async fn require_https(State(app): State<Arc<App>>, req: Request, next: Next
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::Mutex;
-
     use axum::body::Body;
     use tower::{Layer as _, ServiceExt as _};
 
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::testing::LogCapture;
 
     /// What one request through the span layer logs at `filter`, when the
     /// service inside logs a line and answers `status`.
     async fn logged(filter: &str, status: StatusCode) -> String {
-        let capture = Capture::default();
-        let writer = capture.clone();
+        let capture = LogCapture::default();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
             .with_env_filter(filter)
             .fmt_fields(crate::logging::LogFields)
-            .with_writer(move || writer.clone())
+            .with_writer(capture.writer())
             .finish();
         let _default = tracing::subscriber::set_default(subscriber);
         let inner = tower::service_fn(move |_req: Request| async move {
@@ -346,7 +330,7 @@ mod tests {
             .unwrap();
         let res = RequestSpanLayer.layer(inner).oneshot(req).await.unwrap();
         assert_eq!(res.status(), status);
-        String::from_utf8(capture.0.lock().unwrap().clone()).unwrap()
+        capture.text()
     }
 
     #[tokio::test(flavor = "current_thread")]

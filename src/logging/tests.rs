@@ -2,32 +2,11 @@
 //! `DefaultFields` writes: the same events and spans go through a
 //! subscriber with each, with and without colour, and the text compares.
 
-use std::io;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::http::Request;
 
 use super::LogFields;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
+use crate::testing::LogCapture;
 
 #[derive(Debug, thiserror::Error)]
 #[error("outer failure")]
@@ -81,13 +60,12 @@ fn script() {
 }
 
 fn run(ansi: bool, ours: bool) -> String {
-    let capture = Capture::default();
-    let writer = capture.clone();
+    let capture = LogCapture::default();
     let builder = tracing_subscriber::fmt()
         .with_ansi(ansi)
         .without_time()
         .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone());
+        .with_writer(capture.writer());
     if ours {
         tracing::subscriber::with_default(builder.fmt_fields(LogFields).finish(), script);
     } else {
