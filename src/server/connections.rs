@@ -77,6 +77,7 @@ pub struct Conn {
     since_ms: AtomicU64,
     in_flight: AtomicU32,
     evicted: AtomicBool,
+    /// Wakes the close timer: on eviction only (see the module's comment).
     wake: Notify,
 }
 
